@@ -1,0 +1,37 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "swift-distill",
+    products: [
+        .executable(name: "distill", targets: ["distill"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, reached through module maps.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+
+        .target(name: "NN", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: fast),
+        .target(name: "Collective", dependencies: ["CMPI"]),
+        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"], swiftSettings: fast),
+        .executableTarget(name: "distill", dependencies: [
+            "Distill", "NN", "Datasets", "Collective",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Run under `mpirun -np 2` by scripts/test.sh: checks the collectives across processes.
+        .executableTarget(name: "collective-check", dependencies: ["Collective"]),
+
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "NN", "Datasets", "Collective"]),
+    ]
+)
+
+/// Hot loops use unsafe pointers; in release builds drop the remaining overflow checks.
+var fast: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }
