@@ -1,0 +1,41 @@
+/// A set of single-channel images with class labels.
+///
+/// `images`: `[count, height, width, 1]` NHWC floats in `0...1` (byte / 255);
+/// `labels`: `[count]` class ids.
+public struct LabeledImages: Sendable {
+    /// `[count * height * width]`, sample `i` at `i * sampleSize`.
+    public let images: [Float]
+    /// `[count]`
+    public let labels: [Int32]
+    public let count: Int
+    public let height: Int
+    public let width: Int
+
+    /// Floats per image: `height * width` (one channel).
+    public var sampleSize: Int { height * width }
+
+    /// `images.count` must be `labels.count * height * width`.
+    public init(images: [Float], labels: [Int32], height: Int, width: Int) {
+        precondition(images.count == labels.count * height * width, "images do not match labels x height x width")
+        self.images = images
+        self.labels = labels
+        self.count = labels.count
+        self.height = height
+        self.width = width
+    }
+
+    /// Copies the samples at `indices`, in order, into caller buffers without allocating:
+    /// `images` receives `[indices.count, height, width, 1]`, `labels` `[indices.count]`.
+    public func gather(_ indices: ArraySlice<Int>, images: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) {
+        let size = sampleSize
+        self.images.withUnsafeBufferPointer { source in
+            self.labels.withUnsafeBufferPointer { sourceLabels in
+                for (k, i) in indices.enumerated() {
+                    precondition(i >= 0 && i < count, "sample index \(i) out of 0..<\(count)")
+                    (images + k * size).update(from: source.baseAddress! + i * size, count: size)
+                    labels[k] = sourceLabels[i]
+                }
+            }
+        }
+    }
+}
