@@ -1,1 +1,37 @@
+// C accessors for the MPI handles Swift cannot import.
+//
+// Open MPI defines MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, ... as casts of the addresses
+// of library globals, and MPI_IN_PLACE as `(void *) 1`; the Swift importer only takes
+// macros that are plain literals. Each accessor below returns one such handle; they are
+// `static inline`, so nothing here needs compiling or linking beyond libmpi itself.
+#ifndef CMPI_SHIM_H
+#define CMPI_SHIM_H
+
 #include <mpi.h>
+
+// Communicators.
+static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
+static inline MPI_Comm cmpi_comm_self(void) { return MPI_COMM_SELF; }
+
+// Datatypes.
+static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
+static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
+static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
+static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }
+
+// Reduction operations.
+static inline MPI_Op cmpi_sum(void) { return MPI_SUM; }
+static inline MPI_Op cmpi_max(void) { return MPI_MAX; }
+static inline MPI_Op cmpi_min(void) { return MPI_MIN; }
+
+// The send-buffer marker for in-place collectives: `(void *) 1`.
+static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
+
+// Error handling.
+static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline MPI_Errhandler cmpi_errors_are_fatal(void) { return MPI_ERRORS_ARE_FATAL; }
+static inline int cmpi_success(void) { return MPI_SUCCESS; }
+static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+
+#endif

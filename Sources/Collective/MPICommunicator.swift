@@ -1,0 +1,146 @@
+import CMPI
+import Foundation
+
+/// The ranks of `MPI_COMM_WORLD`.
+///
+/// `init()` initialises MPI (unless something already has) and switches the world
+/// communicator to `MPI_ERRORS_RETURN`, so that every failing MPI call comes back here
+/// and ends the job through `abort(message:)`, naming the call and MPI's error string.
+/// Call `finalize()` once the job's work is done, on every rank.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    private var isFinalized = false
+
+    public init() {
+        var initialized: Int32 = 0
+        if MPI_Initialized(&initialized) != cmpi_success() {
+            Self.exitBeforeMPI("MPI_Initialized failed")
+        }
+        if initialized == 0, MPI_Init(nil, nil) != cmpi_success() {
+            Self.exitBeforeMPI("MPI_Init failed")
+        }
+        // Until the handler is switched, MPI's default (MPI_ERRORS_ARE_FATAL) applies.
+        Self.check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
+        var rank32: Int32 = 0
+        var size32: Int32 = 0
+        Self.check(MPI_Comm_rank(cmpi_comm_world(), &rank32), "MPI_Comm_rank")
+        Self.check(MPI_Comm_size(cmpi_comm_world(), &size32), "MPI_Comm_size")
+        rank = Int(rank32)
+        size = Int(size32)
+    }
+
+    /// Ends this process's part in MPI. Later calls do nothing; collectives after it abort.
+    public func finalize() {
+        guard !isFinalized else { return }
+        var finalized: Int32 = 0
+        check(MPI_Finalized(&finalized), "MPI_Finalized")
+        if finalized == 0 {
+            check(MPI_Finalize(), "MPI_Finalize")
+        }
+        isFinalized = true
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        allreduceSum(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: cmpi_float())
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        allreduceSum(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: cmpi_double())
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
+        checkUsable("MPI_Bcast")
+        let count: Int32
+        do {
+            try CollectiveError.checkRoot(root, size: size, in: "MPI_Bcast")
+            count = try CollectiveError.mpiCount(buffer.count, in: "MPI_Bcast")
+        } catch {
+            abort(message: error.message)
+        }
+        check(MPI_Bcast(buffer.baseAddress, count, cmpi_float(), Int32(root), cmpi_comm_world()), "MPI_Bcast")
+    }
+
+    public func allgatherv(send: UnsafeBufferPointer<Float>, receive: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
+        checkUsable("MPI_Allgatherv")
+        let layout: GatherLayout
+        do {
+            layout = try GatherLayout(counts: counts, rank: rank, size: size, sendCount: send.count, receiveCount: receive.count)
+        } catch {
+            abort(message: error.message)
+        }
+        let code = layout.counts.withUnsafeBufferPointer { counts in
+            layout.displacements.withUnsafeBufferPointer { displacements in
+                MPI_Allgatherv(
+                    send.baseAddress, counts[rank], cmpi_float(),
+                    receive.baseAddress, counts.baseAddress, displacements.baseAddress, cmpi_float(),
+                    cmpi_comm_world())
+            }
+        }
+        check(code, "MPI_Allgatherv")
+    }
+
+    public func barrier() {
+        checkUsable("MPI_Barrier")
+        check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier")
+    }
+
+    public func abort(message: String) -> Never {
+        Self.abort(message: message, rank: rank, size: size, isFinalized: isFinalized)
+    }
+
+    // MARK: - Helpers
+
+    /// `MPI_Allreduce` in place of `count` elements of `type` at `buffer`.
+    private func allreduceSum(_ buffer: UnsafeMutableRawPointer?, count: Int, type: MPI_Datatype) {
+        checkUsable("MPI_Allreduce")
+        let count32: Int32
+        do { count32 = try CollectiveError.mpiCount(count, in: "MPI_Allreduce") } catch { abort(message: error.message) }
+        check(MPI_Allreduce(cmpi_in_place(), buffer, count32, type, cmpi_sum(), cmpi_comm_world()), "MPI_Allreduce")
+    }
+
+    /// Aborts unless `code` is `MPI_SUCCESS`, naming `call` and MPI's error string.
+    private func check(_ code: Int32, _ call: StaticString) {
+        guard code != cmpi_success() else { return }
+        abort(message: Self.failure(of: call, code: code))
+    }
+
+    /// `check` for `init`, before the rank and size are known.
+    private static func check(_ code: Int32, _ call: StaticString) {
+        guard code != cmpi_success() else { return }
+        abort(message: failure(of: call, code: code), rank: 0, size: 1, isFinalized: false)
+    }
+
+    private static func failure(of call: StaticString, code: Int32) -> String {
+        "\(call) failed: \(errorString(code)) (MPI error code \(code))"
+    }
+
+    /// Reports `message`, then ends every rank through `MPI_Abort` (or just this
+    /// process once MPI is finalized).
+    private static func abort(message: String, rank: Int, size: Int, isFinalized: Bool) -> Never {
+        StandardError.reportFatal(message, rank: rank, size: size)
+        if !isFinalized {
+            _ = MPI_Abort(cmpi_comm_world(), 1)  // ends every rank; does not return
+        }
+        exit(1)
+    }
+
+    /// Aborts when a collective is called after `finalize()`, which MPI forbids.
+    private func checkUsable(_ call: StaticString) {
+        if isFinalized { abort(message: "\(call) called after MPICommunicator.finalize()") }
+    }
+
+    /// MPI's text for an error code.
+    private static func errorString(_ code: Int32) -> String {
+        var text = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
+        var length: Int32 = 0
+        guard MPI_Error_string(code, &text, &length) == cmpi_success() else { return "unknown MPI error" }
+        return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Ends the process when MPI itself could not start, so `MPI_Abort` is not available.
+    private static func exitBeforeMPI(_ message: String) -> Never {
+        StandardError.reportFatal(message, rank: 0, size: 1)
+        exit(1)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One finished run of a child process: its exit status and its stdout and stderr together.
+struct ProcessRun {
+    let status: Int32
+    let output: String
+    let timedOut: Bool
+
+    /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
+    ///
+    /// The environment is this process's without the variables an MPI launcher sets
+    /// (so a test run under mpirun does not make the child think it is a rank), plus
+    /// permission for Open MPI to run as root and one OpenBLAS thread.
+    static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessRun {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !(key.hasPrefix("OMPI_") && !key.hasPrefix("OMPI_MCA_")) && !key.hasPrefix("PMIX_") && !key.hasPrefix("PMI_")
+        }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+
+        // A file, not a pipe: a full pipe would block a chatty child until the timeout.
+        let logURL = FileManager.default.temporaryDirectory
+            .appendingPathComponent("collective-tests-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: logURL) }
+        let log = try FileHandle(forWritingTo: logURL)
+        defer { try? log.close() }
+        process.standardOutput = log
+        process.standardError = log
+
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        var timedOut = false
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            process.terminate()  // SIGTERM; mpirun passes it on to its ranks
+            if finished.wait(timeout: .now() + 10) == .timedOut { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        let output = String(decoding: try Data(contentsOf: logURL), as: UTF8.self)
+        return ProcessRun(status: process.terminationStatus, output: output, timedOut: timedOut)
+    }
+
+    /// The first `name` executable on `PATH`, if any.
+    static func findOnPath(_ name: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":")
+            .map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+}
