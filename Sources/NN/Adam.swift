@@ -1,0 +1,37 @@
+import Foundation
+
+/// Adam exactly as Keras: `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
+/// `p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`.
+/// Moments live in flat buffers laid out like the model's `ParameterStore`.
+public final class Adam {
+    public let learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public private(set) var iterations = 0
+    private var m = FloatBuffer(count: 0), v = FloatBuffer(count: 0)
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// One update of every parameter from the (already averaged) gradients.
+    public func update(_ store: ParameterStore) {
+        if m.count != store.count {
+            m = FloatBuffer(count: store.count)
+            v = FloatBuffer(count: store.count)
+            iterations = 0
+        }
+        iterations += 1
+        let t = Double(iterations)
+        let stepSize = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
+        let p = store.values.pointer, g = store.gradients.pointer, m = m.pointer, v = v.pointer
+        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+        for i in 0..<store.count {
+            m[i] += (g[i] - m[i]) * oneMinusBeta1
+            v[i] += (g[i] * g[i] - v[i]) * oneMinusBeta2
+            p[i] -= stepSize * m[i] / (v[i].squareRoot() + epsilon)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Max pooling as Keras's `MaxPooling2D`: `[N, H, W, C]` -> `[N, OH, OW, C]`.
+/// SAME padding pads with -infinity, so a padded cell never wins; ties go to the first
+/// cell in row-major window order. Forward remembers the winner of each output for backward.
+public final class MaxPooling2D: Layer {
+    public let poolSize: (Int, Int)
+    public let strides: (Int, Int)
+    public let padding: Padding
+    public var kind: String { "max_pooling2d" }
+
+    private var geometry: WindowGeometry!
+    private var winners = IndexBuffer(count: 0)   // [maxBatch, OH, OW, C]: input offset within the sample
+
+    /// `strides` defaults to `poolSize`, as in Keras.
+    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+        self.poolSize = poolSize
+        self.strides = strides ?? poolSize
+        self.padding = padding
+    }
+
+    public func build(inputShape: [Int]) throws -> [Int] {
+        geometry = try WindowGeometry(inputShape: inputShape, kernel: poolSize, strides: strides, padding: padding)
+        return [geometry.outputHeight, geometry.outputWidth, geometry.channels]
+    }
+
+    public func reserve(maxBatch: Int) {
+        let size = maxBatch * geometry.outputPixels * geometry.channels
+        if winners.count < size { winners = IndexBuffer(count: size) }
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        let g = geometry!, c = g.channels
+        var out = output, winner = winners.pointer
+        for n in 0..<batch {
+            let image = input + n * g.inputSize
+            for oh in 0..<g.outputHeight {
+                let h0 = Swift.max(oh * g.strideHeight - g.padTop, 0)
+                let h1 = Swift.min(oh * g.strideHeight - g.padTop + g.kernelHeight, g.height)
+                for ow in 0..<g.outputWidth {
+                    let w0 = Swift.max(ow * g.strideWidth - g.padLeft, 0)
+                    let w1 = Swift.min(ow * g.strideWidth - g.padLeft + g.kernelWidth, g.width)
+                    // Every window holds at least one real cell, so the first one seeds the maximum.
+                    let first = (h0 * g.width + w0) * c
+                    for ch in 0..<c {
+                        out[ch] = image[first + ch]
+                        winner[ch] = Int32(first + ch)
+                    }
+                    for h in h0..<h1 {
+                        for w in w0..<w1 {
+                            let offset = (h * g.width + w) * c
+                            for ch in 0..<c where image[offset + ch] > out[ch] {
+                                out[ch] = image[offset + ch]
+                                winner[ch] = Int32(offset + ch)
+                            }
+                        }
+                    }
+                    out += c
+                    winner += c
+                }
+            }
+        }
+    }
+
+    public func backward(
+        outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
+    ) {
+        guard let inputGradient else { return }
+        let g = geometry!
+        let perSample = g.outputPixels * g.channels
+        inputGradient.update(repeating: 0, count: batch * g.inputSize)
+        for n in 0..<batch {
+            let image = inputGradient + n * g.inputSize
+            let base = n * perSample
+            for i in 0..<perSample { image[Int(winners.pointer[base + i])] += outputGradient[base + i] }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// All of a model's parameters in one flat buffer, with gradients in a second one of the same
+/// layout: one loop updates the whole model and one collective reduces all of its gradients.
+public final class ParameterStore {
+    /// One named tensor's place in the flat buffers.
+    public struct Entry {
+        public let name: String       // e.g. "conv2d_1.kernel"
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { elementCount(shape) }
+    }
+
+    public let entries: [Entry]
+    public let values: FloatBuffer      // [count]
+    public let gradients: FloatBuffer   // [count]
+    public var count: Int { values.count }
+
+    init(shapes: [(name: String, shape: [Int])]) {
+        var offset = 0
+        entries = shapes.map { name, shape in
+            defer { offset += elementCount(shape) }
+            return Entry(name: name, shape: shape, offset: offset)
+        }
+        values = FloatBuffer(count: offset)
+        gradients = FloatBuffer(count: offset)
+    }
+
+    public func zeroGradients() { gradients.zero() }
+
+    /// Glorot-uniform for every tensor of rank >= 2 (fans as Keras computes them: for a
+    /// kernel `[..., in, out]` the receptive field is the product of the leading axes),
+    /// zeros for biases. Draws in entry order from `rng`.
+    public func initializeGlorotUniform(using rng: inout SeededGenerator) {
+        for entry in entries {
+            let pointer = values.pointer + entry.offset
+            guard entry.shape.count >= 2 else {
+                pointer.update(repeating: 0, count: entry.count)
+                continue
+            }
+            let receptive = entry.shape.dropLast(2).reduce(1, *)
+            let fanIn = receptive * entry.shape[entry.shape.count - 2]
+            let fanOut = receptive * entry.shape[entry.shape.count - 1]
+            let limit = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
+            for i in 0..<entry.count { pointer[i] = rng.nextFloat(in: -limit, limit) }
+        }
+    }
+
+    /// The parameters as named tensors, in entry order (for checkpoints).
+    public func namedTensors() -> [NamedTensor] {
+        entries.map { entry in
+            NamedTensor(name: entry.name, shape: entry.shape,
+                        values: Array(UnsafeBufferPointer(start: values.pointer + entry.offset, count: entry.count)))
+        }
+    }
+
+    /// Loads tensors by name; every entry must be present with its exact shape, and nothing else.
+    public func load(_ tensors: [NamedTensor], source: String) throws {
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for entry in entries {
+            guard let tensor = byName[entry.name] else {
+                throw ModelError("\(source): tensor '\(entry.name)' is missing; expected \(entries.map(\.name))")
+            }
+            guard tensor.shape == entry.shape, tensor.values.count == entry.count else {
+                throw ModelError("\(source): tensor '\(entry.name)' has shape \(tensor.shape), expected \(entry.shape)")
+            }
+        }
+        let expected = Set(entries.map(\.name))
+        if let extra = tensors.first(where: { !expected.contains($0.name) }) {
+            throw ModelError("\(source): unexpected tensor '\(extra.name)'; this model has \(entries.map(\.name))")
+        }
+        for entry in entries {
+            byName[entry.name]!.values.withUnsafeBufferPointer {
+                (values.pointer + entry.offset).update(from: $0.baseAddress!, count: entry.count)
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// A stack of layers with its parameters in one `ParameterStore` and one activation buffer
+/// per layer output, sized once for the largest batch (`reserve`), so steps never allocate.
+public final class Sequential {
+    public let layers: [Layer]
+    public let inputShape: [Int]           // per sample, e.g. [28, 28, 1]
+    public let outputShapes: [[Int]]       // per sample, one per layer
+    public let parameters: ParameterStore
+
+    private var activations: [FloatBuffer] = []          // [maxBatch, outputShapes[i]]
+    private var activationGradients: [FloatBuffer] = []  // same shapes
+    public private(set) var maxBatch = 0
+
+    public var inputSize: Int { elementCount(inputShape) }
+    public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
+    public var parameterCount: Int { parameters.count }
+
+    /// GEMM FLOPs of one training sample: forward, kernel gradient and input gradient of every
+    /// layer, except the first layer's input gradient, which is never formed.
+    public var trainingFLOPsPerSample: Int {
+        layers.enumerated().reduce(0) { total, item in total + item.element.forwardFLOPsPerSample * (item.offset == 0 ? 2 : 3) }
+    }
+
+    public init(inputShape: [Int], layers: [Layer]) throws {
+        guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
+        self.inputShape = inputShape
+        self.layers = layers
+        var shape = inputShape
+        var shapes: [[Int]] = []
+        var names: [(name: String, shape: [Int])] = []
+        var kinds: [String: Int] = [:]
+        var ranges: [[Int]] = []
+        for layer in layers {
+            shape = try layer.build(inputShape: shape)
+            shapes.append(shape)
+            // Keras-style names: conv2d, conv2d_1, ..., dense, dense_1.
+            let ordinal = kinds[layer.kind, default: 0]
+            kinds[layer.kind] = ordinal + 1
+            let layerName = ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)"
+            ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
+            names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape) }
+        }
+        outputShapes = shapes
+        parameters = ParameterStore(shapes: names)
+        for (layer, range) in zip(layers, ranges) {
+            let entries = range.map { parameters.entries[$0] }
+            layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
+                       gradients: entries.map { parameters.gradients.pointer + $0.offset })
+        }
+    }
+
+    /// Sizes activations and layer workspaces for batches of up to `batch` samples.
+    public func reserve(maxBatch batch: Int) {
+        guard batch > maxBatch else { return }
+        maxBatch = batch
+        activations = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
+        activationGradients = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
+        for layer in layers { layer.reserve(maxBatch: batch) }
+    }
+
+    /// Runs `input[batch, inputShape]` through every layer; returns the logits `[batch, outputSize]`,
+    /// valid until the next forward.
+    @discardableResult
+    public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafeMutablePointer<Float> {
+        precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
+        var current = input
+        for (layer, output) in zip(layers, activations) {
+            layer.forward(input: current, output: output.pointer, batch: batch)
+            current = UnsafePointer(output.pointer)
+        }
+        return activations[activations.count - 1].pointer
+    }
+
+    /// Back-propagates `outputGradient[batch, outputSize]` through the last forward (same `input`),
+    /// adding into `parameters.gradients`. The gradient with respect to `input` is not computed.
+    public func backward(_ input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batch: Int) {
+        var gradient = outputGradient
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layerInput = i == 0 ? input : UnsafePointer(activations[i - 1].pointer)
+            let inputGradient = i == 0 ? nil : activationGradients[i - 1].pointer
+            layers[i].backward(outputGradient: gradient, inputGradient: inputGradient,
+                               input: layerInput, output: activations[i].pointer, batch: batch)
+            if let inputGradient { gradient = UnsafePointer(inputGradient) }
+        }
+    }
+}
