@@ -26,10 +26,12 @@ let package = Package(
         // Run under `mpirun -np 2` by scripts/test.sh: checks the collectives across processes.
         .executableTarget(name: "collective-check", dependencies: ["Collective"]),
 
+        // Runs built executables (under mpirun or alone) for end-to-end tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
-        .testTarget(name: "DistillTests", dependencies: ["Distill", "NN", "Datasets", "Collective"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "TestSupport"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "NN", "Datasets", "Collective", "TestSupport"]),
     ]
 )
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the `collective-check` executable: across two real processes under `mpirun`,
@@ -53,20 +54,15 @@ final class CollectiveCheckTests: XCTestCase {
     /// Runs collective-check under `mpirun -np ranks` with the flags scripts/test-mpi-collectives.sh uses.
     private func mpirun(ranks: Int, _ arguments: [String]) throws -> ProcessRun {
         guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
-        let flags = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                     "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "\(ranks)"]
-        let run = try ProcessRun.run(mpirun, flags + [try collectiveCheck().path] + arguments)
+        let run = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [try collectiveCheck().path] + arguments)
         XCTAssertFalse(run.timedOut, "mpirun did not finish within the timeout: \(run.output)")
         return run
     }
 
     /// The collective-check executable, built into the same products directory as this test bundle.
     private func collectiveCheck() throws -> URL {
-        var directory = Bundle(for: Self.self).bundleURL
-        if directory.pathExtension == "xctest" { directory.deleteLastPathComponent() }
-        let url = directory.appendingPathComponent("collective-check")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            XCTFail("no collective-check at \(url.path); build it with `swift build --product collective-check`")
+        guard let url = ProcessRun.product("collective-check", besideBundleOf: Self.self) else {
+            XCTFail("no collective-check beside the test bundle; build it with `swift build --product collective-check`")
             throw CocoaError(.fileNoSuchFile)
         }
         return url

@@ -1,17 +1,17 @@
 import Foundation
 
 /// One finished run of a child process: its exit status and its stdout and stderr together.
-struct ProcessRun {
-    let status: Int32
-    let output: String
-    let timedOut: Bool
+public struct ProcessRun {
+    public let status: Int32
+    public let output: String
+    public let timedOut: Bool
 
     /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
     ///
     /// The environment is this process's without the variables an MPI launcher sets
     /// (so a test run under mpirun does not make the child think it is a rank), plus
     /// permission for Open MPI to run as root and one OpenBLAS thread.
-    static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessRun {
+    public static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -25,7 +25,7 @@ struct ProcessRun {
 
         // A file, not a pipe: a full pipe would block a chatty child until the timeout.
         let logURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("collective-tests-\(UUID().uuidString).log")
+            .appendingPathComponent("process-run-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: logURL) }
         let log = try FileHandle(forWritingTo: logURL)
@@ -48,10 +48,31 @@ struct ProcessRun {
     }
 
     /// The first `name` executable on `PATH`, if any.
-    static func findOnPath(_ name: String) -> URL? {
+    public static func findOnPath(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return path.split(separator: ":")
             .map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// An executable of this package, built into the same products directory as the test bundle
+    /// that `anchor` belongs to; nil when it has not been built.
+    public static func product(_ name: String, besideBundleOf anchor: AnyClass) -> URL? {
+        var directory = Bundle(for: anchor).bundleURL
+        if directory.pathExtension == "xctest" { directory.deleteLastPathComponent() }
+        let url = directory.appendingPathComponent(name)
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+
+    /// `mpirun` flags that work as root in a container: no core binding (OpenBLAS threads need
+    /// the cores), no cross-memory-attach, more ranks than cores allowed.
+    public static func mpirunFlags(ranks: Int) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+         "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "\(ranks)"]
+    }
+
+    /// The package root, found from this source file's path.
+    public static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 }

@@ -1,0 +1,43 @@
+import Collective
+import Datasets
+import NN
+
+/// A model trained on labels alone, like Keras's `model.compile(optimizer: Adam(),
+/// loss: SparseCategoricalCrossentropy(from_logits: true), metrics: [accuracy]).fit(...)`:
+/// the teacher, and the student trained from scratch for comparison.
+public final class Classifier: LocalGradientStep {
+    public let model: Sequential
+    public let optimizer: Adam
+    public let communicator: Communicator
+    let loss = SparseCategoricalCrossentropy()
+    let metricNames = ["loss", "accuracy"]
+    private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
+
+    public init(model: Sequential, optimizer: Adam, communicator: Communicator) {
+        self.model = model
+        self.optimizer = optimizer
+        self.communicator = communicator
+    }
+
+    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+        let classes = model.outputSize
+        if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }
+        let logits = model.forward(batch.images, batch: batch.count)
+        sums[0] = loss(logits: logits, labels: batch.labels, rows: batch.count, classes: classes,
+                       gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
+        sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+        model.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
+    }
+
+    /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`.
+    public func fit(
+        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil
+    ) throws -> FitHistory {
+        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
+                      communicator: communicator, observer: observer, phase: "training")
+    }
+
+    public func evaluate(_ data: LabeledImages, batchSize: Int) -> Evaluation {
+        Evaluation.run(model, on: data, batchSize: batchSize, communicator: communicator)
+    }
+}

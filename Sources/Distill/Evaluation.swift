@@ -1,0 +1,36 @@
+import Collective
+import Datasets
+import NN
+
+/// Test figures of a model: mean sparse categorical cross-entropy and accuracy over a dataset.
+public struct Evaluation: Sendable, Equatable {
+    public var loss: Double
+    public var accuracy: Double
+    public var count: Int
+
+    /// Each rank evaluates its contiguous share of `data` in batches; one allreduce of the sums
+    /// gives every rank the global figures.
+    public static func run(_ model: Sequential, on data: LabeledImages, batchSize: Int, communicator: Communicator) -> Evaluation {
+        let classes = model.outputSize
+        let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
+        model.reserve(maxBatch: batchSize)
+        let images = FloatBuffer(count: batchSize * data.sampleSize)
+        var labels = [Int32](repeating: 0, count: batchSize)
+        let ids = Array(share)
+        var sums = [0.0, 0.0]   // loss, correct
+        let loss = SparseCategoricalCrossentropy()
+        labels.withUnsafeMutableBufferPointer { labels in
+            for start in stride(from: 0, to: ids.count, by: batchSize) {
+                let chunk = ids[start..<min(start + batchSize, ids.count)]
+                data.gather(chunk, images: images.pointer, labels: labels.baseAddress!)
+                let logits = model.forward(images.pointer, batch: chunk.count)
+                sums[0] += loss(logits: logits, labels: labels.baseAddress!, rows: chunk.count, classes: classes,
+                                gradient: nil, scale: 1)
+                sums[1] += Double(correctCount(logits: logits, labels: labels.baseAddress!, rows: chunk.count, classes: classes))
+            }
+        }
+        sums.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+        let count = max(data.count, 1)
+        return Evaluation(loss: sums[0] / Double(count), accuracy: sums[1] / Double(count), count: data.count)
+    }
+}

@@ -1,0 +1,27 @@
+import NN
+
+/// The knobs of the distillation recipe; the defaults are the Keras example's.
+public struct RecipeSettings: Sendable {
+    public var architecture = Architecture.keras
+    public var teacherEpochs = 5
+    public var studentEpochs = 3
+    public var batchSize = 32
+    public var learningRate: Float = 0.001
+    public var alpha: Float = 0.1
+    public var temperature: Float = 10
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// Independent, reproducible seeds for each use (initialising each model, shuffling each phase).
+    public func seed(for purpose: Purpose) -> UInt64 {
+        var generator = SeededGenerator(seed: seed ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))
+        return generator.next()
+    }
+
+    public enum Purpose: UInt64, Sendable {
+        case teacherWeights = 1, studentWeights, scratchWeights
+        case teacherShuffle = 11, studentShuffle, scratchShuffle
+    }
+}
+

@@ -1,0 +1,76 @@
+import Collective
+import Datasets
+import NN
+
+/// Where the distiller gets the teacher's logits for a batch: by running the frozen teacher,
+/// or from logits computed once for the whole training set and looked up by sample id.
+public protocol TeacherLogitsSource: AnyObject {
+    var classes: Int { get }
+    func reserve(maxBatch: Int)
+    /// Writes `logits[batch.count, classes]` for the batch's samples.
+    func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>)
+}
+
+/// Runs the teacher forward on every batch (its weights are never touched).
+public final class RunningTeacher: TeacherLogitsSource {
+    public let teacher: Sequential
+    public var classes: Int { teacher.outputSize }
+
+    public init(_ teacher: Sequential) { self.teacher = teacher }
+
+    public func reserve(maxBatch: Int) { teacher.reserve(maxBatch: maxBatch) }
+
+    public func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>) {
+        let output = teacher.forward(batch.images, batch: batch.count)
+        logits.update(from: output, count: batch.count * classes)
+    }
+}
+
+/// The teacher's logits for every training sample, `[N, classes]`, indexed by sample id.
+public final class CachedTeacherLogits: TeacherLogitsSource {
+    public let table: FloatBuffer
+    public let classes: Int
+    public var count: Int { table.count / classes }
+
+    public init(table: FloatBuffer, classes: Int) {
+        precondition(classes > 0 && table.count % classes == 0, "logit table does not hold whole rows of \(classes)")
+        self.table = table
+        self.classes = classes
+    }
+
+    public func reserve(maxBatch: Int) {}
+
+    public func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>) {
+        for (row, id) in batch.sampleIDs.enumerated() {
+            (logits + row * classes).update(from: table.pointer + id * classes, count: classes)
+        }
+    }
+
+    /// Each rank runs the teacher over its contiguous 1/size of `data`; one allgatherv then gives
+    /// every rank the whole table, so distillation never runs the teacher again.
+    public static func compute(
+        teacher: Sequential, data: LabeledImages, batchSize: Int, communicator: Communicator
+    ) -> CachedTeacherLogits {
+        let classes = teacher.outputSize
+        let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
+        let mine = FloatBuffer(count: share.count * classes)
+        teacher.reserve(maxBatch: batchSize)
+        let images = FloatBuffer(count: batchSize * data.sampleSize)
+        var labels = [Int32](repeating: 0, count: batchSize)
+        let ids = Array(share)
+        labels.withUnsafeMutableBufferPointer { labels in
+            for start in stride(from: 0, to: ids.count, by: batchSize) {
+                let chunk = ids[start..<min(start + batchSize, ids.count)]
+                data.gather(chunk, images: images.pointer, labels: labels.baseAddress!)
+                let logits = teacher.forward(images.pointer, batch: chunk.count)
+                (mine.pointer + start * classes).update(from: logits, count: chunk.count * classes)
+            }
+        }
+        let counts = (0..<communicator.size).map {
+            shardRange(total: data.count, rank: $0, size: communicator.size).count * classes
+        }
+        let table = FloatBuffer(count: data.count * classes)
+        communicator.allgatherv(send: UnsafeBufferPointer(mine.buffer), receive: table.buffer, counts: counts)
+        return CachedTeacherLogits(table: table, classes: classes)
+    }
+}

@@ -1,0 +1,50 @@
+import Collective
+import Foundation
+import NN
+
+/// One kind of data-parallel training step (supervised or distillation): the local forward and
+/// backward, then the parts every step shares (one gradient allreduce, one metric allreduce,
+/// the optimizer update), done by `DataParallelStepper`.
+protocol LocalGradientStep: AnyObject {
+    /// Names of the summed quantities `computeGradients` writes, e.g. `["loss", "accuracy"]`.
+    var metricNames: [String] { get }
+    var model: Sequential { get }
+    var optimizer: Adam { get }
+    /// Adds `d(mean loss over the global batch)/d(parameters)` from this rank's samples into the
+    /// model's gradients and writes this rank's metric sums (loss sums, correct counts) into `sums`.
+    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>)
+}
+
+/// Seconds spent computing and in collectives, summed over steps.
+public struct StepTimes: Sendable {
+    public var compute = 0.0
+    public var allreduce = 0.0
+    public var steps = 0
+    public var samples = 0
+}
+
+/// Drives a `LocalGradientStep` across ranks: zero, compute, reduce, update.
+final class DataParallelStepper {
+    let communicator: Communicator
+    private(set) var times = StepTimes()
+
+    init(communicator: Communicator) { self.communicator = communicator }
+
+    /// One full step; `sums` comes back holding the global sums on every rank.
+    func step(_ step: LocalGradientStep, batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        step.model.parameters.zeroGradients()
+        sums.update(repeating: 0)
+        step.computeGradients(batch, sums: sums)
+        let computed = DispatchTime.now().uptimeNanoseconds
+        communicator.allreduceSum(step.model.parameters.gradients.buffer)
+        communicator.allreduceSum(sums)
+        let reduced = DispatchTime.now().uptimeNanoseconds
+        step.optimizer.update(step.model.parameters)
+        let updated = DispatchTime.now().uptimeNanoseconds
+        times.compute += Double(computed - start + updated - reduced) / 1e9
+        times.allreduce += Double(reduced - computed) / 1e9
+        times.steps += 1
+        times.samples += batch.globalCount
+    }
+}

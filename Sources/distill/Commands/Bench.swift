@@ -1,0 +1,205 @@
+import ArgumentParser
+import Collective
+import Datasets
+import Distill
+import Foundation
+import NN
+
+/// Throughput of the training steps, with the same run's plain sgemm as the yardstick.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training throughput and GFLOPS against a plain cblas_sgemm of the teacher's largest GEMM.",
+        discussion: """
+            Runs on synthetic images (throughput does not depend on pixel values). Defaults to one OpenBLAS \
+            thread per rank. Under mpirun the batch is global and split across ranks, and the figures are the \
+            job's; compute and allreduce time per step are reported separately.
+            """)
+
+    enum Workload: String, CaseIterable, ExpressibleByArgument {
+        case gemm, teacher, distill, distillRunning = "distill-running", logits, student
+    }
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "Architecture preset.")
+    var preset: Architecture = .keras
+
+    @Option(help: "Global batch size.")
+    var batchSize = 32
+
+    @Option(help: "Timed steps per workload (after \(warmupSteps) warm-up steps).")
+    var steps = 30
+
+    @Option(parsing: .upToNextOption,
+            help: "Workloads: \(Workload.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
+    var workloads: [Workload] = Workload.allCases
+
+    @Flag(help: "Print CSV lines (workload,ranks,threads,batch,samples_per_s,compute_ms_per_step,allreduce_ms_per_step,gflops_per_rank) instead of a table.")
+    var csv = false
+
+    static let warmupSteps = 3
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+    }
+
+    func run() throws {
+        var options = runtime
+        if options.threads == nil { options.threads = 1 }
+        let session = Session.start(options, announce: !csv)
+        session.run {
+            let bench = try Benchmarks(preset: preset, batchSize: batchSize, steps: steps,
+                                       warmup: Bench.warmupSteps, communicator: session.communicator)
+            var results: [BenchResult] = []
+            for workload in workloads {
+                let result = try bench.measure(workload)
+                results.append(result)
+                if csv {
+                    session.log([workload.rawValue, "\(session.communicator.size)", "\(session.threads)", "\(batchSize)",
+                                 fixed(result.samplesPerSecond, 1), fixed(result.computeMilliseconds, 3),
+                                 fixed(result.allreduceMilliseconds, 3), fixed(result.gflopsPerRank, 2)].joined(separator: ","))
+                }
+            }
+            if !csv { session.log(benchTable(results, session: session, bench: bench)) }
+        }
+    }
+
+    private func benchTable(_ results: [BenchResult], session: Session, bench: Benchmarks) -> String {
+        let gemm = results.first { $0.workload == .gemm }
+        var lines = [
+            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs sgemm |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in results {
+            let ratio = gemm.map { r.gflopsPerRank > 0 && $0.gflopsPerRank > 0 ? percent(r.gflopsPerRank / $0.gflopsPerRank) : "" } ?? ""
+            lines.append("| \(r.workload.rawValue) | \(r.workload == .gemm ? "" : fixed(r.samplesPerSecond, 0)) | "
+                + "\(fixed(r.computeMilliseconds, 2)) | \(fixed(r.allreduceMilliseconds, 3)) | "
+                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) |")
+        }
+        let shape = bench.gemmShape
+        lines.append("")
+        lines.append("sgemm shape m=\(shape.m) n=\(shape.n) k=\(shape.k) (the teacher's largest GEMM at \(bench.localBatch) samples per rank); "
+            + "\(session.communicator.size) rank(s) x \(session.threads) thread(s)")
+        if let distill = results.first(where: { $0.workload == .distill }),
+           let running = results.first(where: { $0.workload == .distillRunning }) {
+            lines.append("distillation with cached teacher logits: \(fixed(distill.samplesPerSecond / running.samplesPerSecond, 1))x "
+                + "the throughput of running the teacher forward each step")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct BenchResult {
+    let workload: Bench.Workload
+    let samplesPerSecond: Double
+    let computeMilliseconds: Double
+    let allreduceMilliseconds: Double
+    let gflopsPerRank: Double
+}
+
+/// The measurements behind `distill bench`.
+struct Benchmarks {
+    let preset: Architecture
+    let batchSize: Int
+    let steps: Int
+    let warmup: Int
+    let communicator: Communicator
+    let teacher: Sequential
+    let localBatch: Int
+    let gemmShape: (m: Int, n: Int, k: Int)
+
+    init(preset: Architecture, batchSize: Int, steps: Int, warmup: Int, communicator: Communicator) throws {
+        (self.preset, self.batchSize, self.steps, self.warmup, self.communicator) = (preset, batchSize, steps, warmup, communicator)
+        teacher = try preset.model(.teacher)
+        var rng = SeededGenerator(seed: 1)
+        teacher.parameters.initializeGlorotUniform(using: &rng)
+        localBatch = max(shardRange(total: batchSize, rank: 0, size: communicator.size).count, 1)
+        let largest = teacher.layers.compactMap { $0 as? Conv2D }.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }!
+        gemmShape = largest.forwardGEMMShape(batch: localBatch)
+    }
+
+    /// Random images and labels: `count` samples.
+    func syntheticData(_ count: Int) -> LabeledImages {
+        var rng = SeededGenerator(seed: 7)
+        let size = Architecture.inputShape.reduce(1, *)
+        return LabeledImages(images: (0..<count * size).map { _ in rng.nextFloat(in: 0, 1) },
+                             labels: (0..<count).map { _ in Int32(rng.next() % 10) }, height: 28, width: 28)
+    }
+
+    func measure(_ workload: Bench.Workload) throws -> BenchResult {
+        switch workload {
+        case .gemm: return measureGEMM()
+        case .teacher: return try measureFit(workload, model: teacher, distillFrom: nil)
+        case .student: return try measureFit(workload, model: try fresh(.student), distillFrom: nil)
+        case .distill, .distillRunning:
+            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * (steps + warmup)),
+                                                     batchSize: 256, communicator: communicator)
+            let source: TeacherLogitsSource = workload == .distill ? logits : RunningTeacher(teacher)
+            return try measureFit(workload, model: try fresh(.student), distillFrom: source)
+        case .logits: return measureLogits()
+        }
+    }
+
+    private func fresh(_ role: Architecture.Role) throws -> Sequential {
+        let model = try preset.model(role)
+        var rng = SeededGenerator(seed: 2)
+        model.parameters.initializeGlorotUniform(using: &rng)
+        return model
+    }
+
+    /// Warm-up steps, then `steps` timed steps of one epoch, through the same loop `fit` uses.
+    private func measureFit(_ workload: Bench.Workload, model: Sequential, distillFrom source: TeacherLogitsSource?) throws -> BenchResult {
+        let data = syntheticData(batchSize * (steps + warmup))
+        func fit(_ samples: LabeledImages) throws -> FitHistory {
+            if let source {
+                let distiller = Distiller(student: model, teacherLogits: source, communicator: communicator)
+                try distiller.compile(optimizer: Adam())
+                return try distiller.fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
+            }
+            return try Classifier(model: model, optimizer: Adam(), communicator: communicator)
+                .fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
+        }
+        _ = try fit(syntheticData(batchSize * warmup))
+        communicator.barrier()
+        let times = try fit(data).times
+        let perStep = { (seconds: Double) in 1000 * seconds / Double(times.steps) }
+        let seconds = max(times.compute + times.allreduce, 1e-9)
+        let samplesPerSecond = Double(times.samples) / seconds
+        let flops = source == nil || workload != .distillRunning ? Double(model.trainingFLOPsPerSample) : 0
+        let gflops = workload == .teacher ? flops * samplesPerSecond / Double(communicator.size) / 1e9 : 0
+        return BenchResult(workload: workload, samplesPerSecond: samplesPerSecond, computeMilliseconds: perStep(times.compute),
+                           allreduceMilliseconds: perStep(times.allreduce), gflopsPerRank: gflops)
+    }
+
+    /// Every rank runs the same plain sgemm at once; GFLOPS averaged over ranks.
+    private func measureGEMM() -> BenchResult {
+        let (m, n, k) = gemmShape
+        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
+        var rng = SeededGenerator(seed: 5)
+        for i in 0..<a.count { a.pointer[i] = rng.nextFloat(in: -1, 1) }
+        for i in 0..<b.count { b.pointer[i] = rng.nextFloat(in: -1, 1) }
+        for _ in 0..<warmup { benchmarkGEMM(m: m, n: n, k: k, a: a, b: b, c: c) }
+        communicator.barrier()
+        let repeats = steps * 3
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { benchmarkGEMM(m: m, n: n, k: k, a: a, b: b, c: c) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var gflops = [2.0 * Double(m * n * k) * Double(repeats) / seconds / 1e9]
+        gflops.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+        return BenchResult(workload: .gemm, samplesPerSecond: 0, computeMilliseconds: 1000 * seconds / Double(repeats),
+                           allreduceMilliseconds: 0, gflopsPerRank: gflops[0] / Double(communicator.size))
+    }
+
+    /// The teacher-logit pass over `batchSize * steps` samples, split across ranks and gathered.
+    private func measureLogits() -> BenchResult {
+        let data = syntheticData(batchSize * steps)
+        _ = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(256), batchSize: 256, communicator: communicator)
+        communicator.barrier()
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = CachedTeacherLogits.compute(teacher: teacher, data: data, batchSize: 256, communicator: communicator)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return BenchResult(workload: .logits, samplesPerSecond: Double(data.count) / seconds,
+                           computeMilliseconds: 1000 * seconds, allreduceMilliseconds: 0, gflopsPerRank: 0)
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Distill
+import Foundation
+import NN
+
+/// Distils a student from a saved teacher.
+struct DistillStudent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill-student",
+        abstract: "Distil a student from a saved teacher checkpoint, evaluate it, and save it.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "The teacher checkpoint (from train-teacher or run --save-directory).")
+    var teacher = "teacher.safetensors"
+
+    @Option(help: "Where to write the student checkpoint.")
+    var output = "student.safetensors"
+
+    @Flag(help: "Run the teacher forward on every batch instead of computing its logits once.")
+    var runTeacher = false
+
+    @Flag(inversion: .prefixedNo,
+          help: "Keep the teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
+    var logitsCache = true
+
+    @Option(help: "Also write per-epoch metrics as JSON here (rank 0).")
+    var metricsJSON: String?
+
+    func run() throws {
+        let session = Session.start(runtime)
+        session.run {
+            let (train, test) = try data.load()
+            let loaded = try Checkpoint.load(from: teacher, expecting: .teacher)
+            guard loaded.architecture == training.preset else {
+                throw CommandError("\(teacher): holds a '\(loaded.architecture.rawValue)' teacher, but --preset is '\(training.preset.rawValue)'")
+            }
+            var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
+            recipe.observer = session.observer
+            let source: TeacherLogitsSource = runTeacher ? RunningTeacher(loaded.model) : teacherLogits(loaded.model, recipe, session)
+            let student = try recipe.distillStudent(from: source)
+            session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
+            guard session.isRoot else { return }
+            try Checkpoint.save(student.model, architecture: training.preset, role: .student, to: output)
+            session.log("saved \(output)")
+            if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
+        }
+    }
+
+    /// Logits from the cache file when it matches this teacher and data; computed (and saved by rank 0) otherwise.
+    private func teacherLogits(_ model: Sequential, _ recipe: Recipe, _ session: Session) -> CachedTeacherLogits {
+        let path = TeacherLogitsFile.path(forTeacher: teacher)
+        let fingerprint = TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train)
+        if logitsCache, let cached = TeacherLogitsFile.load(from: path, fingerprint: fingerprint), cached.count == recipe.train.count {
+            session.log("teacher logits: reused \(path)")
+            return cached
+        }
+        let clock = Date()
+        let logits = recipe.teacherLogits(model)
+        session.log("teacher logits for \(logits.count) samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
+        if logitsCache, session.isRoot {
+            do {
+                try TeacherLogitsFile.save(logits, fingerprint: fingerprint, to: path)
+            } catch {
+                session.log("warning: could not keep the teacher logits: \(error)")
+            }
+        }
+        return logits
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Distill
+
+/// Evaluates a saved model on the test set.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate a saved teacher or student on the test set.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "The checkpoint to evaluate.")
+    var model: String
+
+    @Option(help: "Batch size for evaluation.")
+    var batchSize = 32
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+    }
+
+    func run() throws {
+        let session = Session.start(runtime, announce: false)
+        session.run {
+            let loaded = try Checkpoint.load(from: model)
+            let test = try data.load(.test)
+            let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
+            session.log("\(model): \(loaded.architecture.rawValue) \(loaded.role.rawValue), \(loaded.model.parameterCount) parameters, "
+                + "test accuracy \(percent(result.accuracy)), loss \(fixed(result.loss)) on \(result.count) samples")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Distill
+import Foundation
+
+/// The whole recipe, as the Keras example runs it.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the teacher, distil the student, train a scratch student; print the comparison (default).")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "Also save the three models as safetensors files in this directory (rank 0).")
+    var saveDirectory: String?
+
+    func run() throws {
+        let session = Session.start(runtime)
+        session.run {
+            let (train, test) = try data.load()
+            session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
+            var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
+            recipe.observer = session.observer
+
+            session.log("\n== teacher: \(training.teacherEpochs) epochs")
+            let teacher = try recipe.trainTeacher()
+            session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
+
+            let clock = Date()
+            let logits = recipe.teacherLogits(teacher.model)
+            session.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
+
+            session.log("\n== student distilled from the teacher: \(training.studentEpochs) epochs, alpha \(training.alpha), T \(training.temperature)")
+            let distilled = try recipe.distillStudent(from: logits)
+            session.log("distilled student test accuracy \(percent(distilled.report.test.accuracy)), loss \(fixed(distilled.report.test.loss))")
+
+            session.log("\n== student from scratch: \(training.studentEpochs) epochs")
+            let scratch = try recipe.trainScratchStudent()
+            session.log("scratch student test accuracy \(percent(scratch.report.test.accuracy)), loss \(fixed(scratch.report.test.loss))")
+
+            if let directory = saveDirectory, session.isRoot {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let arch = training.preset
+                try Checkpoint.save(teacher.model, architecture: arch, role: .teacher, to: "\(directory)/teacher.safetensors")
+                try Checkpoint.save(distilled.model, architecture: arch, role: .student, to: "\(directory)/student-distilled.safetensors")
+                try Checkpoint.save(scratch.model, architecture: arch, role: .student, to: "\(directory)/student-scratch.safetensors")
+                session.log("saved teacher, distilled and scratch students in \(directory)")
+            }
+            session.log("\n" + resultsTable([teacher.report, distilled.report, scratch.report]))
+        }
+    }
+}
+
+func percent(_ value: Double) -> String { String(format: "%.2f%%", 100 * value) }
+func fixed(_ value: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }

@@ -1,0 +1,15 @@
+import Distill
+import Foundation
+
+/// The recipe's closing comparison, as a Markdown table so it pastes into a README.
+func resultsTable(_ reports: [ModelReport]) -> String {
+    var lines = [
+        "| model | parameters | test accuracy | test loss | training time |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for report in reports {
+        lines.append("| \(report.name) | \(report.parameters) | \(String(format: "%.2f%%", 100 * report.test.accuracy)) | "
+            + "\(String(format: "%.4f", report.test.loss)) | \(String(format: "%.1f s", report.trainingSeconds)) |")
+    }
+    return lines.joined(separator: "\n")
+}

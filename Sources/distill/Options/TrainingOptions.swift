@@ -1,0 +1,57 @@
+import ArgumentParser
+import Distill
+
+/// Hyperparameters of the recipe; defaults are the Keras example's.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Architecture preset: keras (the Keras example's CNNs) or hidden (adds a hidden Dense layer).")
+    var preset: Architecture = .keras
+
+    @Option(help: "Epochs of teacher training.")
+    var teacherEpochs = 5
+
+    @Option(help: "Epochs of student training (both the distilled and the from-scratch student).")
+    var studentEpochs = 3
+
+    @Option(help: "Global batch size, split across ranks.")
+    var batchSize = 32
+
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 0.001
+
+    @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].")
+    var alpha: Float = 0.1
+
+    @Option(help: "Softmax temperature of the distillation loss (> 0).")
+    var temperature: Float = 10
+
+    @Option(help: "Seed for weight initialisation and shuffling.")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        guard teacherEpochs > 0 else { throw ValidationError("--teacher-epochs must be positive, got \(teacherEpochs)") }
+        guard studentEpochs > 0 else { throw ValidationError("--student-epochs must be positive, got \(studentEpochs)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1], got \(alpha)") }
+        guard temperature > 0, temperature.isFinite else {
+            throw ValidationError("--temperature must be a positive number, got \(temperature)")
+        }
+    }
+
+    var settings: RecipeSettings {
+        var settings = RecipeSettings()
+        settings.architecture = preset
+        settings.teacherEpochs = teacherEpochs
+        settings.studentEpochs = studentEpochs
+        settings.batchSize = batchSize
+        settings.learningRate = learningRate
+        settings.alpha = alpha
+        settings.temperature = temperature
+        settings.seed = seed
+        return settings
+    }
+}
+
+extension Architecture: ExpressibleByArgument {}

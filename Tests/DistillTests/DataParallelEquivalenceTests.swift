@@ -1,0 +1,83 @@
+import Foundation
+import NN
+import TestSupport
+import XCTest
+
+/// The same seed and global batch give the same training with 1 rank and with 2 ranks under mpirun.
+///
+/// 577 samples in global batches of 64 make 9 full batches and a last batch of one sample, so
+/// rank 1's slice of it is empty: that rank must still take every collective.
+final class DataParallelEquivalenceTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("equivalence-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func testTeacherTrainingAndDistillationMatchAcrossRankCounts() throws {
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
+        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+
+        func run(_ ranks: Int, _ arguments: [String]) throws {
+            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
+            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
+            XCTAssertFalse(result.timedOut, result.output)
+            XCTAssertEqual(result.status, 0, result.output)
+            // A job that silently ran as one process would make this test vacuous.
+            XCTAssertTrue(result.output.contains("layout: \(ranks) rank\(ranks == 1 ? "" : "s")"), result.output)
+        }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        for ranks in [1, 2] {
+            try run(ranks, ["train-teacher", "--teacher-epochs", "2", "--output", path("teacher-\(ranks).safetensors"),
+                            "--metrics-json", path("teacher-\(ranks).json")] + common)
+        }
+        try assertEquivalent("teacher")
+
+        // Both distil from the same teacher; the logits are computed per job (split and gathered at 2 ranks).
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("teacher-1.safetensors"), "--no-logits-cache",
+                            "--student-epochs", "2", "--output", path("student-\(ranks).safetensors"),
+                            "--metrics-json", path("student-\(ranks).json")] + common)
+        }
+        try assertEquivalent("student")
+    }
+
+    /// Per-epoch metrics within 1e-4 relative; weights within 2e-4 absolute.
+    ///
+    /// The two runs differ only in float summation order (two partial GEMM sums added by the
+    /// allreduce instead of one), about 1e-7 relative per gradient; Adam turns that into small
+    /// weight differences (measured here: 2e-5 for the teacher, 7e-8 for the student). One Adam
+    /// step moves a weight by up to lr = 1e-3, so 2e-4 is a fifth of a step: a wrong slice, a
+    /// missed sample or a double-counted rank changes whole steps and lands far outside it.
+    private func assertEquivalent(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let one = try metrics(directory.appendingPathComponent("\(name)-1.json"))
+        let two = try metrics(directory.appendingPathComponent("\(name)-2.json"))
+        XCTAssertEqual(one.count, two.count, file: file, line: line)
+        for (a, b) in zip(one, two) {
+            XCTAssertLessThanOrEqual(abs(a - b), 1e-4 * max(abs(a), 1e-3), "\(name) metrics \(one) vs \(two)", file: file, line: line)
+        }
+        let weightsOne = try SafeTensors.read(from: directory.appendingPathComponent("\(name)-1.safetensors").path).tensors
+        let weightsTwo = try SafeTensors.read(from: directory.appendingPathComponent("\(name)-2.safetensors").path).tensors
+        XCTAssertEqual(weightsOne.map(\.name), weightsTwo.map(\.name), file: file, line: line)
+        var largest: Float = 0
+        for (a, b) in zip(weightsOne, weightsTwo) {
+            for (x, y) in zip(a.values, b.values) { largest = max(largest, abs(x - y)) }
+        }
+        XCTAssertLessThanOrEqual(largest, 2e-4, "\(name) weights differ by up to \(largest)", file: file, line: line)
+        print("\(name): metrics \(one) vs \(two); largest weight difference \(largest)")
+    }
+
+    /// Every per-epoch metric, then the test loss and accuracy, as one flat list.
+    private func metrics(_ url: URL) throws -> [Double] {
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let epochs = try XCTUnwrap(object["epochs"] as? [[Double]])
+        let test = try XCTUnwrap(object["test"] as? [String: Double])
+        return epochs.flatMap { $0 } + [test["loss"]!, test["accuracy"]!]
+    }
+}

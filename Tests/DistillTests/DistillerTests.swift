@@ -1,0 +1,112 @@
+import Collective
+import Datasets
+import Distill
+import NN
+import XCTest
+
+final class DistillerTests: XCTestCase {
+    let single = SingleProcess()
+
+    private func model(_ role: Architecture.Role, seed: UInt64, _ architecture: Architecture = .keras) throws -> Sequential {
+        let model = try architecture.model(role)
+        var rng = SeededGenerator(seed: seed)
+        model.parameters.initializeGlorotUniform(using: &rng)
+        return model
+    }
+
+    private func batch(_ data: LabeledImages, _ range: Range<Int>, images: FloatBuffer, labels: UnsafeMutablePointer<Int32>) -> LocalBatch {
+        let ids = Array(range)[...]
+        data.gather(ids, images: images.pointer, labels: labels)
+        return LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids, globalCount: range.count)
+    }
+
+    func testDistillationStepChangesTheStudentAndNeverTheTeacher() throws {
+        let teacher = try model(.teacher, seed: 1), student = try model(.student, seed: 2)
+        let teacherBefore = teacher.parameters.values.array, studentBefore = student.parameters.values.array
+        let distiller = Distiller(student: student, teacher: teacher, communicator: single)
+        try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 10)
+        let images = FloatBuffer(count: 8 * 784)
+        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
+        defer { labels.deallocate() }
+        let report = distiller.trainStep(batch(Fixture.train, 0..<8, images: images, labels: labels))
+        XCTAssertEqual(teacher.parameters.values.array, teacherBefore, "the teacher must stay frozen")
+        XCTAssertEqual(teacher.parameters.gradients.array.filter { $0 != 0 }.count, 0, "no gradient may reach the teacher")
+        XCTAssertNotEqual(student.parameters.values.array, studentBefore, "the student must learn")
+        XCTAssertTrue(report.studentLoss.isFinite && report.distillationLoss > 0 && (0...1).contains(report.accuracy))
+    }
+
+    func testAlphaOneIsPlainStudentTraining() throws {
+        let data = Fixture.trainPrefix(200)
+        let distilled = try model(.student, seed: 3), plain = try model(.student, seed: 3)
+        let distiller = Distiller(student: distilled, teacher: try model(.teacher, seed: 4), communicator: single)
+        try distiller.compile(optimizer: Adam(), alpha: 1, temperature: 10)
+        let distilledHistory = try distiller.fit(data, epochs: 2, batchSize: 32, seed: 5)
+        let plainHistory = try Classifier(model: plain, optimizer: Adam(), communicator: single)
+            .fit(data, epochs: 2, batchSize: 32, seed: 5)
+        // alpha * g + 0 * kl == g exactly, so the two runs take bit-identical steps.
+        XCTAssertEqual(distilled.parameters.values.array, plain.parameters.values.array)
+        XCTAssertEqual(distilledHistory.last("student_loss"), plainHistory.last("loss"))
+        XCTAssertEqual(distilledHistory.last("accuracy"), plainHistory.last("accuracy"))
+    }
+
+    func testCachedLogitsTrainExactlyLikeRunningTheTeacher() throws {
+        let data = Fixture.trainPrefix(150)
+        let teacher = try model(.teacher, seed: 6, .hidden)
+        let cached = CachedTeacherLogits.compute(teacher: teacher, data: data, batchSize: 64, communicator: single)
+        XCTAssertEqual(cached.count, 150)
+        var students: [Sequential] = []
+        for source in [cached, RunningTeacher(teacher)] as [TeacherLogitsSource] {
+            let student = try model(.student, seed: 7, .hidden)
+            let distiller = Distiller(student: student, teacherLogits: source, communicator: single)
+            try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 10)
+            _ = try distiller.fit(data, epochs: 1, batchSize: 32, seed: 8)
+            students.append(student)
+        }
+        // The cache holds the same forward pass at another batch size, so logits can differ in the
+        // last bits (BLAS blocking); a wrong row lookup would differ by whole units.
+        let difference = zip(students[0].parameters.values.array, students[1].parameters.values.array).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(difference, 1e-4)
+    }
+
+    func testCompileRejectsBadAlphaAndTemperature() throws {
+        let distiller = Distiller(student: try model(.student, seed: 1), teacher: try model(.student, seed: 2), communicator: single)
+        XCTAssertThrowsError(try distiller.compile(optimizer: Adam(), alpha: 1.5, temperature: 10)) {
+            XCTAssertTrue("\($0)".contains("alpha"), "\($0)")
+        }
+        XCTAssertThrowsError(try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 0)) {
+            XCTAssertTrue("\($0)".contains("temperature"), "\($0)")
+        }
+    }
+
+    func testNaNLossStopsTrainingWithAClearMessage() throws {
+        let student = try model(.student, seed: 1)
+        student.parameters.values.pointer[0] = .nan
+        let classifier = Classifier(model: student, optimizer: Adam(), communicator: single)
+        XCTAssertThrowsError(try classifier.fit(Fixture.trainPrefix(64), epochs: 1, batchSize: 32, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("became nan at epoch 1, step 1"), "\($0)")
+        }
+    }
+
+    func testCheckpointRoundTripAndMismatch() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let student = try model(.student, seed: 9, .hidden)
+        let path = directory.appendingPathComponent("student.safetensors").path
+        try Checkpoint.save(student, architecture: .hidden, role: .student, to: path)
+        let loaded = try Checkpoint.load(from: path)
+        XCTAssertEqual(loaded.architecture, .hidden)
+        XCTAssertEqual(loaded.role, .student)
+        XCTAssertEqual(loaded.model.parameters.values.array, student.parameters.values.array)
+        XCTAssertThrowsError(try Checkpoint.load(from: path, expecting: .teacher)) {
+            XCTAssertTrue("\($0)".contains(path) && "\($0)".contains("expected a teacher"), "\($0)")
+        }
+        // A keras-preset student's tensors do not fit the hidden preset.
+        var tensors = try model(.student, seed: 1, .keras).parameters.namedTensors()
+        try SafeTensors.write(tensors, metadata: ["format": Checkpoint.format, "architecture": "hidden", "role": "student"], to: path)
+        XCTAssertThrowsError(try Checkpoint.load(from: path)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
+        tensors = student.parameters.namedTensors()
+        try SafeTensors.write(tensors, metadata: [:], to: path)
+        XCTAssertThrowsError(try Checkpoint.load(from: path)) { XCTAssertTrue("\($0)".contains("format"), "\($0)") }
+    }
+}
