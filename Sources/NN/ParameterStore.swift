@@ -54,7 +54,12 @@ public final class ParameterStore {
 
     /// Loads tensors by name; every entry must be present with its exact shape, and nothing else.
     public func load(_ tensors: [NamedTensor], source: String) throws {
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var byName: [String: NamedTensor] = [:]
+        for tensor in tensors {
+            guard byName.updateValue(tensor, forKey: tensor.name) == nil else {
+                throw ModelError("\(source): tensor '\(tensor.name)' appears more than once")
+            }
+        }
         for entry in entries {
             guard let tensor = byName[entry.name] else {
                 throw ModelError("\(source): tensor '\(entry.name)' is missing; expected \(entries.map(\.name))")

@@ -68,19 +68,23 @@ struct Bench: ParsableCommand {
     private func benchTable(_ results: [BenchResult], session: Session, bench: Benchmarks) -> String {
         let gemm = results.first { $0.workload == .gemm }
         var lines = [
-            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs sgemm |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs sgemm | allocations/step |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results {
             let ratio = gemm.map { r.gflopsPerRank > 0 && $0.gflopsPerRank > 0 ? percent(r.gflopsPerRank / $0.gflopsPerRank) : "" } ?? ""
             lines.append("| \(r.workload.rawValue) | \(r.workload == .gemm ? "" : fixed(r.samplesPerSecond, 0)) | "
                 + "\(fixed(r.computeMilliseconds, 2)) | \(fixed(r.allreduceMilliseconds, 3)) | "
-                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) |")
+                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) | "
+                + "\(r.allocationsPerStep.map { fixed($0, 2) } ?? (r.workload == .gemm || r.workload == .logits ? "" : "n/a")) |")
         }
         let shape = bench.gemmShape
         lines.append("")
         lines.append("sgemm shape m=\(shape.m) n=\(shape.n) k=\(shape.k) (the teacher's largest GEMM at \(bench.localBatch) samples per rank); "
             + "\(session.communicator.size) rank(s) x \(session.threads) thread(s)")
+        if AllocationCounter() == nil {
+            lines.append("allocations/step: n/a (run under scripts/check-allocations.sh to count them)")
+        }
         if let distill = results.first(where: { $0.workload == .distill }),
            let running = results.first(where: { $0.workload == .distillRunning }) {
             lines.append("distillation with cached teacher logits: \(fixed(distill.samplesPerSecond / running.samplesPerSecond, 1))x "
@@ -96,6 +100,7 @@ struct BenchResult {
     let computeMilliseconds: Double
     let allreduceMilliseconds: Double
     let gflopsPerRank: Double
+    var allocationsPerStep: Double? = nil
 }
 
 /// The measurements behind `distill bench`.
@@ -149,6 +154,8 @@ struct Benchmarks {
     }
 
     /// Warm-up steps, then `steps` timed steps of one epoch, through the same loop `fit` uses.
+    /// With the allocation counter preloaded, two more epochs (short and long, counted after the timed
+    /// one so one-time set-up is done) give the heap allocations per step from their difference.
     private func measureFit(_ workload: Bench.Workload, model: Sequential, distillFrom source: TeacherLogitsSource?) throws -> BenchResult {
         let data = syntheticData(batchSize * (steps + warmup))
         func fit(_ samples: LabeledImages) throws -> FitHistory {
@@ -160,16 +167,27 @@ struct Benchmarks {
             return try Classifier(model: model, optimizer: Adam(), communicator: communicator)
                 .fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
         }
-        _ = try fit(syntheticData(batchSize * warmup))
+        let short = syntheticData(batchSize * warmup)
+        _ = try fit(short)
         communicator.barrier()
         let times = try fit(data).times
+        let allocationsPerStep = try AllocationCounter().map { counter -> Double in
+            func allocations(_ samples: LabeledImages) throws -> Int {
+                let before = counter.count
+                _ = try fit(samples)
+                return counter.count - before
+            }
+            let shortEpoch = try allocations(short), longEpoch = try allocations(data)
+            return Double(longEpoch - shortEpoch) / Double(steps)
+        }
         let perStep = { (seconds: Double) in 1000 * seconds / Double(times.steps) }
         let seconds = max(times.compute + times.allreduce, 1e-9)
         let samplesPerSecond = Double(times.samples) / seconds
-        let flops = source == nil || workload != .distillRunning ? Double(model.trainingFLOPsPerSample) : 0
-        let gflops = workload == .teacher ? flops * samplesPerSecond / Double(communicator.size) / 1e9 : 0
+        // GFLOPS only where the step is the model's own training (not distillation's extra teacher pass).
+        let gflops = source == nil ? Double(model.trainingFLOPsPerSample) * samplesPerSecond / Double(communicator.size) / 1e9 : 0
         return BenchResult(workload: workload, samplesPerSecond: samplesPerSecond, computeMilliseconds: perStep(times.compute),
-                           allreduceMilliseconds: perStep(times.allreduce), gflopsPerRank: gflops)
+                           allreduceMilliseconds: perStep(times.allreduce), gflopsPerRank: gflops,
+                           allocationsPerStep: allocationsPerStep)
     }
 
     /// Every rank runs the same plain sgemm at once; GFLOPS averaged over ranks.

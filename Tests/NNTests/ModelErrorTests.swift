@@ -1,0 +1,60 @@
+import NN
+import XCTest
+
+/// Model definitions that cannot be built throw a ModelError with a useful message, not a crash.
+final class ModelErrorTests: XCTestCase {
+    private func assertModelError(_ message: [String], file: StaticString = #filePath, line: UInt = #line,
+                                  _ body: () throws -> Void) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            XCTAssertTrue(error is ModelError, "\(type(of: error))", file: file, line: line)
+            for word in message {
+                XCTAssertTrue("\(error)".contains(word), "'\(error)' does not mention \(word)", file: file, line: line)
+            }
+        }
+    }
+
+    func testValidConvolutionWindowLargerThanInput() {
+        assertModelError(["5x5", "3x3"]) {
+            _ = try Sequential(inputShape: [3, 3, 1], layers: [Conv2D(filters: 2, kernelSize: (5, 5))])
+        }
+        // Too tall only.
+        assertModelError(["valid"]) {
+            _ = try Sequential(inputShape: [2, 9, 1], layers: [Conv2D(filters: 2, kernelSize: (3, 1))])
+        }
+    }
+
+    func testValidPoolingWindowLargerThanInput() {
+        assertModelError(["3x3"]) {
+            _ = try Sequential(inputShape: [4, 4, 1], layers: [
+                Conv2D(filters: 2, kernelSize: (3, 3), strides: (2, 2), padding: .valid),   // -> 1x1
+                MaxPooling2D(poolSize: (3, 3)),
+            ])
+        }
+    }
+
+    func testSameWindowLargerThanInputIsFine() throws {
+        let model = try Sequential(inputShape: [2, 2, 1], layers: [Conv2D(filters: 1, kernelSize: (5, 5), padding: .same)])
+        XCTAssertEqual(model.outputShapes, [[2, 2, 1]])
+    }
+
+    func testDenseOnAnUnflattenedInput() {
+        assertModelError(["dense", "Flatten"]) {
+            _ = try Sequential(inputShape: [28, 28, 1], layers: [Conv2D(filters: 2, kernelSize: (3, 3)), Dense(units: 10)])
+        }
+    }
+
+    func testConvolutionOnAFlatInput() {
+        assertModelError(["[10]"]) {
+            _ = try Sequential(inputShape: [10], layers: [Conv2D(filters: 2, kernelSize: (3, 3))])
+        }
+    }
+
+    func testNonPositiveSizes() {
+        assertModelError(["filters"]) { _ = try Sequential(inputShape: [4, 4, 1], layers: [Conv2D(filters: 0, kernelSize: (3, 3))]) }
+        assertModelError(["units"]) { _ = try Sequential(inputShape: [4], layers: [Dense(units: 0)]) }
+        assertModelError(["strides"]) {
+            _ = try Sequential(inputShape: [4, 4, 1], layers: [Conv2D(filters: 1, kernelSize: (3, 3), strides: (0, 1))])
+        }
+        assertModelError(["at least one layer"]) { _ = try Sequential(inputShape: [4], layers: []) }
+    }
+}
