@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The `distill` executable end to end: bad flags and bad files end with one clear line and a
+/// non-zero exit; the subcommands save and reload models.
+final class CommandLineTests: XCTestCase {
+    private let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+
+    private func distill(_ arguments: [String]) throws -> ProcessRun {
+        let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
+        let run = try ProcessRun.run(binary, arguments, timeout: 300)
+        XCTAssertFalse(run.timedOut, run.output)
+        return run
+    }
+
+    private func assertFails(_ arguments: [String], saying expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let run = try distill(arguments)
+        XCTAssertNotEqual(run.status, 0, run.output, file: file, line: line)
+        XCTAssertTrue(run.output.contains(expected), "expected '\(expected)' in: \(run.output)", file: file, line: line)
+        XCTAssertFalse(run.output.contains("Fatal error"), "a trap, not an error message: \(run.output)", file: file, line: line)
+    }
+
+    func testInvalidFlagsAreRejectedByName() throws {
+        try assertFails(["--alpha", "1.5"], saying: "--alpha must be in [0, 1], got 1.5")
+        try assertFails(["--alpha=-0.1"], saying: "--alpha must be in [0, 1], got -0.1")
+        try assertFails(["--temperature", "0"], saying: "--temperature must be a positive number, got 0.0")
+        try assertFails(["--batch-size", "0"], saying: "--batch-size must be positive, got 0")
+        try assertFails(["--teacher-epochs=-1"], saying: "--teacher-epochs must be positive, got -1")
+        try assertFails(["--student-epochs", "0"], saying: "--student-epochs must be positive, got 0")
+        try assertFails(["--learning-rate", "0"], saying: "--learning-rate must be a positive number")
+        try assertFails(["--threads", "0"], saying: "--threads must be positive, got 0")
+        try assertFails(["--preset", "huge"], saying: "huge")
+        try assertFails(["bench", "--steps", "0"], saying: "--steps must be positive, got 0")
+    }
+
+    func testMissingDataNamesTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("no-data-\(UUID())").path
+        try assertFails(["--data-dir", directory], saying: "error: \(directory)/train-images-idx3-ubyte")
+    }
+
+    func testCorruptCheckpointNamesTheFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID()).safetensors").path
+        try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try assertFails(["evaluate", "--data-dir", fixture, "--model", path], saying: "error: \(path):")
+        try assertFails(["distill-student", "--data-dir", fixture, "--teacher", path], saying: "error: \(path):")
+    }
+
+    func testTrainSaveAndEvaluate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let teacher = directory.appendingPathComponent("teacher.safetensors").path
+        let student = directory.appendingPathComponent("student.safetensors").path
+        let common = ["--data-dir", fixture, "--train-limit", "256", "--test-limit", "100", "--preset", "hidden", "--plain"]
+
+        var run = try distill(["train-teacher", "--teacher-epochs", "1", "--output", teacher] + common)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("teacher - epoch 1/1"), run.output)
+        run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + common)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("teacher logits for 256 samples computed once"), run.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: teacher + ".logits.safetensors"))
+        // A second distillation from the same teacher and data reuses the saved logits.
+        run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + common)
+        XCTAssertTrue(run.output.contains("teacher logits: reused"), run.output)
+
+        run = try distill(["evaluate", "--model", student, "--data-dir", fixture, "--test-limit", "100"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("hidden student") && run.output.contains("on 100 samples"), run.output)
+        // A teacher of another preset is refused, naming the file.
+        try assertFails(["distill-student", "--teacher", teacher, "--data-dir", fixture, "--preset", "keras"],
+                        saying: "\(teacher): holds a 'hidden' teacher, but --preset is 'keras'")
+    }
+
+    func testHelpExplainsEveryFlag() throws {
+        let run = try distill(["help", "run"])
+        for flag in ["--dataset", "--data-dir", "--teacher-epochs", "--student-epochs", "--batch-size", "--learning-rate",
+                     "--alpha", "--temperature", "--seed", "--preset", "--threads", "--single-process", "--save-directory"] {
+            XCTAssertTrue(run.output.contains(flag), "help lacks \(flag): \(run.output)")
+        }
+    }
+}
