@@ -7,7 +7,7 @@ bin=${DISTILL_BIN:-.build/release/distill}
 [ -x "$bin" ] || swift build -c release --product distill
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cc -shared -fPIC -O2 -o "$work/liballoc-counter.so" scripts/alloc-counter.c
+"${CC:-cc}" -shared -fPIC -O2 -o "$work/liballoc-counter.so" scripts/alloc-counter.c
 LD_PRELOAD="$work/liballoc-counter.so" "$bin" bench --workloads teacher student distill distill-running --steps 8 | tee "$work/bench.txt"
 # Column 8 of the table is allocations/step; every training workload must show 0.00.
 awk -F'|' '/^\| (teacher|student|distill|distill-running) / {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swift-distill builds, tests and runs with (skipped when present).
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev gnuplot-nox dataset-fashion-mnist python3-numpy)
+packages=(pkg-config gcc libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev
+          curl ca-certificates python3 python3-pip python3-numpy gnuplot-nox dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -11,4 +12,4 @@ echo "install-deps: installing ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

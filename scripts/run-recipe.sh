@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/fetch-mnist.sh data/mnist
 swift build -c release --product distill
+[[ "${RANKS:-1}" =~ ^[1-9][0-9]*$ ]] || { echo "run-recipe: RANKS must be a positive integer, got '$RANKS'" >&2; exit 2; }
 if [ "${RANKS:-1}" -gt 1 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     exec mpirun --oversubscribe --bind-to none --mca btl_vader_single_copy_mechanism none \

@@ -105,7 +105,7 @@ set ylabel "speedup against 1 rank"
 set key top left
 set grid
 set xtics 1
-set xrange [1:${ranks[-1]}]
+set xrange [1:$(( ${ranks[-1]} > 2 ? ${ranks[-1]} : 2 ))]
 plot x title "ideal" with lines dashtype 2 lc rgb "gray", \
      "$out/scaling.dat" using 1:2 title "teacher step (strong)" with linespoints, \
      "$out/scaling.dat" using 1:3 title "distillation step, cached logits (strong)" with linespoints, \

@@ -16,7 +16,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 swift test "${flags[@]}" --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 # One plain closing line for the whole XCTest run.
-summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 || true)
 executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
 if [ -z "$summary" ] || [ "$executed" -eq 0 ]; then

@@ -9,28 +9,21 @@
 
 #include <mpi.h>
 
-// Communicators.
+// The communicator.
 static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
-static inline MPI_Comm cmpi_comm_self(void) { return MPI_COMM_SELF; }
 
 // Datatypes.
 static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
-static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
-static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
-static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }
 
-// Reduction operations.
+// The reduction.
 static inline MPI_Op cmpi_sum(void) { return MPI_SUM; }
-static inline MPI_Op cmpi_max(void) { return MPI_MAX; }
-static inline MPI_Op cmpi_min(void) { return MPI_MIN; }
 
 // The send-buffer marker for in-place collectives: `(void *) 1`.
 static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 
 // Error handling.
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
-static inline MPI_Errhandler cmpi_errors_are_fatal(void) { return MPI_ERRORS_ARE_FATAL; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 

@@ -14,6 +14,8 @@ public final class Distiller: LocalGradientStep {
     let metricNames = ["student_loss", "distillation_loss", "accuracy"]
     var model: Sequential { student }
 
+    private lazy var stepper = DataParallelStepper(communicator: communicator)
+    private var stepSums = [Double](repeating: 0, count: 3)
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
 
@@ -29,9 +31,9 @@ public final class Distiller: LocalGradientStep {
         self.communicator = communicator
     }
 
-    /// As Keras's `Distiller.compile`: the optimizer, the metric (sparse categorical accuracy, always
-    /// reported), the student loss (sparse categorical cross-entropy from logits), the distillation
-    /// loss (`KLDivergence`), alpha in [0, 1] and temperature > 0.
+    /// As Keras's `Distiller.compile`: the optimizer, the metrics (sparse categorical accuracy, the only
+    /// one there is, always reported), the student loss (sparse categorical cross-entropy from logits),
+    /// the distillation loss (`KLDivergence`), alpha in [0, 1] and temperature > 0.
     public func compile(
         optimizer: Adam, metrics: [Metric] = [.sparseCategoricalAccuracy],
         studentLoss: SparseCategoricalCrossentropy = .init(), distillationLoss: KLDivergence = .init(),
@@ -42,7 +44,8 @@ public final class Distiller: LocalGradientStep {
             throw TrainingError("temperature must be a positive number, got \(temperature)")
         }
         self.optimizer = optimizer
-        loss = DistillationLoss(alpha: alpha, temperature: temperature)
+        loss = DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss)
+        logitGradient = FloatBuffer(count: 0)   // the new loss needs its workspaces sized on the next step
     }
 
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
@@ -74,10 +77,9 @@ public final class Distiller: LocalGradientStep {
     /// own slice of the same batch): local forward and backward, one gradient allreduce, Adam.
     public func trainStep(_ batch: LocalBatch) -> StepReport {
         student.reserve(maxBatch: batch.count)
-        var sums = [0.0, 0.0, 0.0]
-        sums.withUnsafeMutableBufferPointer { DataParallelStepper(communicator: communicator).step(self, batch: batch, sums: $0) }
+        stepSums.withUnsafeMutableBufferPointer { stepper.step(self, batch: batch, sums: $0) }
         let count = Double(max(batch.globalCount, 1))
-        return StepReport(studentLoss: sums[0] / count, distillationLoss: sums[1] / count, accuracy: sums[2] / count)
+        return StepReport(studentLoss: stepSums[0] / count, distillationLoss: stepSums[1] / count, accuracy: stepSums[2] / count)
     }
 
     public func fit(

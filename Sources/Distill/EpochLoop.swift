@@ -25,7 +25,8 @@ func runEpochs(
     communicator: Communicator, observer: TrainingObserver?, phase: String
 ) throws -> FitHistory {
     let schedule = BatchSchedule(sampleCount: data.count, batchSize: batchSize)
-    let maxLocal = shardRange(total: batchSize, rank: 0, size: communicator.size).count
+    // Buffers hold the largest rank slice; a batch larger than the data set is just one batch.
+    let maxLocal = shardRange(total: min(batchSize, data.count), rank: 0, size: communicator.size).count
     step.model.reserve(maxBatch: maxLocal)
     let images = FloatBuffer(count: maxLocal * data.sampleSize)
     let labels = UnsafeMutablePointer<Int32>.allocate(capacity: max(maxLocal, 1))

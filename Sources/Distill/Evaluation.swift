@@ -13,21 +13,11 @@ public struct Evaluation: Sendable, Equatable {
     public static func run(_ model: Sequential, on data: LabeledImages, batchSize: Int, communicator: Communicator) -> Evaluation {
         let classes = model.outputSize
         let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
-        model.reserve(maxBatch: batchSize)
-        let images = FloatBuffer(count: batchSize * data.sampleSize)
-        var labels = [Int32](repeating: 0, count: batchSize)
-        let ids = Array(share)
         var sums = [0.0, 0.0]   // loss, correct
         let loss = SparseCategoricalCrossentropy()
-        labels.withUnsafeMutableBufferPointer { labels in
-            for start in stride(from: 0, to: ids.count, by: batchSize) {
-                let chunk = ids[start..<min(start + batchSize, ids.count)]
-                data.gather(chunk, images: images.pointer, labels: labels.baseAddress!)
-                let logits = model.forward(images.pointer, batch: chunk.count)
-                sums[0] += loss(logits: logits, labels: labels.baseAddress!, rows: chunk.count, classes: classes,
-                                gradient: nil, scale: 1)
-                sums[1] += Double(correctCount(logits: logits, labels: labels.baseAddress!, rows: chunk.count, classes: classes))
-            }
+        forwardInBatches(model, data: data, range: share, batchSize: batchSize) { logits, labels, _, count in
+            sums[0] += loss(logits: logits, labels: labels, rows: count, classes: classes, gradient: nil, scale: 1)
+            sums[1] += Double(correctCount(logits: logits, labels: labels, rows: count, classes: classes))
         }
         sums.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
         let count = max(data.count, 1)

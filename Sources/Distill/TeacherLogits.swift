@@ -54,17 +54,8 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
         let classes = teacher.outputSize
         let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
         let mine = FloatBuffer(count: share.count * classes)
-        teacher.reserve(maxBatch: batchSize)
-        let images = FloatBuffer(count: batchSize * data.sampleSize)
-        var labels = [Int32](repeating: 0, count: batchSize)
-        let ids = Array(share)
-        labels.withUnsafeMutableBufferPointer { labels in
-            for start in stride(from: 0, to: ids.count, by: batchSize) {
-                let chunk = ids[start..<min(start + batchSize, ids.count)]
-                data.gather(chunk, images: images.pointer, labels: labels.baseAddress!)
-                let logits = teacher.forward(images.pointer, batch: chunk.count)
-                (mine.pointer + start * classes).update(from: logits, count: chunk.count * classes)
-            }
+        forwardInBatches(teacher, data: data, range: share, batchSize: batchSize) { logits, _, offset, count in
+            (mine.pointer + offset * classes).update(from: logits, count: count * classes)
         }
         let counts = (0..<communicator.size).map {
             shardRange(total: data.count, rank: $0, size: communicator.size).count * classes

@@ -6,7 +6,7 @@ import NN
 public enum TeacherLogitsFile {
     public static func path(forTeacher checkpoint: String) -> String { checkpoint + ".logits.safetensors" }
 
-    /// FNV-1a over the teacher's parameter bits, the training labels, and the sample count.
+    /// FNV-1a over the teacher's parameter bits, the training images and labels, and the sample count.
     public static func fingerprint(teacher: Sequential, data: LabeledImages) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ value: UInt64) {
@@ -14,6 +14,7 @@ public enum TeacherLogitsFile {
             hash &*= 0x0000_0100_0000_01B3
         }
         for i in 0..<teacher.parameters.count { mix(UInt64(teacher.parameters.values.pointer[i].bitPattern)) }
+        for pixel in data.images { mix(UInt64(pixel.bitPattern)) }
         for label in data.labels { mix(UInt64(UInt32(bitPattern: label))) }
         mix(UInt64(data.count))
         return String(hash, radix: 16)
@@ -24,10 +25,11 @@ public enum TeacherLogitsFile {
         try SafeTensors.write([tensor], metadata: ["fingerprint": fingerprint], to: path)
     }
 
-    /// The saved logits when the file exists and its fingerprint matches; nil otherwise.
-    public static func load(from path: String, fingerprint: String) -> CachedTeacherLogits? {
+    /// The saved logits when the file exists, its fingerprint matches and it holds `[count, classes]`;
+    /// nil otherwise (a stale or damaged cache is recomputed, not an error).
+    public static func load(from path: String, fingerprint: String, count: Int, classes: Int) -> CachedTeacherLogits? {
         guard let (tensors, metadata) = try? SafeTensors.read(from: path), metadata["fingerprint"] == fingerprint,
-              let tensor = tensors.first, tensor.name == "logits", tensor.shape.count == 2, tensor.shape[1] > 0
+              tensors.count == 1, let tensor = tensors.first, tensor.name == "logits", tensor.shape == [count, classes]
         else { return nil }
         let table = FloatBuffer(count: tensor.values.count)
         tensor.values.withUnsafeBufferPointer { table.pointer.update(from: $0.baseAddress!, count: $0.count) }

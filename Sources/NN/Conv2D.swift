@@ -14,7 +14,8 @@ public final class Conv2D: Layer {
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>!
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>!
     private var columns = FloatBuffer(count: 0)           // [maxBatch * OH * OW, KH * KW * C]
-    private var columnGradient = FloatBuffer(count: 0)    // same shape, for the input gradient
+    private var columnGradient = FloatBuffer(count: 0)    // same shape, for the input gradient; sized on the
+                                                          // first backward, so inference-only models never hold it
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid) {
         self.filters = filters
@@ -47,10 +48,7 @@ public final class Conv2D: Layer {
 
     public func reserve(maxBatch: Int) {
         let size = maxBatch * geometry.outputPixels * geometry.patchSize
-        if columns.count < size {
-            columns = FloatBuffer(count: size)
-            columnGradient = FloatBuffer(count: size)
-        }
+        if columns.count < size { columns = FloatBuffer(count: size) }
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
@@ -72,6 +70,7 @@ public final class Conv2D: Layer {
              columns.pointer, lda: geometry.patchSize, outputGradient, ldb: filters, beta: 1, kernelGradient, ldc: filters)
         accumulateColumnSums(outputGradient, rows: rows, columns: filters, into: biasGradient)
         guard let inputGradient else { return }
+        if columnGradient.count < columns.count { columnGradient = FloatBuffer(count: columns.count) }
         // dColumns[rows, KH*KW*C] = dOut [rows, F] * kernel^T [F, KH*KW*C]
         gemm(transposeA: false, transposeB: true, m: rows, n: geometry.patchSize, k: filters,
              outputGradient, lda: filters, kernel, ldb: filters, beta: 0, columnGradient.pointer, ldc: geometry.patchSize)

@@ -5,8 +5,8 @@
 public final class DistillationLoss {
     public let alpha: Float
     public let temperature: Float
-    public let studentLoss = SparseCategoricalCrossentropy()
-    public let divergence = KLDivergence()
+    public let studentLoss: SparseCategoricalCrossentropy
+    public let divergence: KLDivergence
 
     // Workspaces, each [maxRows, classes].
     private var teacherSoft = FloatBuffer(count: 0), studentSoft = FloatBuffer(count: 0)
@@ -18,9 +18,12 @@ public final class DistillationLoss {
         public var total: Double
     }
 
-    public init(alpha: Float, temperature: Float) {
+    public init(alpha: Float, temperature: Float,
+                studentLoss: SparseCategoricalCrossentropy = .init(), divergence: KLDivergence = .init()) {
         self.alpha = alpha
         self.temperature = temperature
+        self.studentLoss = studentLoss
+        self.divergence = divergence
     }
 
     public func reserve(rows: Int, classes: Int) {

@@ -1,13 +1,13 @@
-/// A fixed-size, zero-initialised block of floats that is allocated once and reused.
+/// A fixed-size, zero-initialised block of numbers that is allocated once and reused.
 ///
 /// Workspaces, activations, parameters and gradients all live in these, so the hot loops
 /// work on raw pointers with no copy-on-write and no bounds checks.
-public final class FloatBuffer {
+public final class Buffer<Element: Numeric> {
     public let count: Int
-    public let pointer: UnsafeMutablePointer<Float>
+    public let pointer: UnsafeMutablePointer<Element>
 
     public init(count: Int) {
-        precondition(count >= 0, "FloatBuffer count must be non-negative")
+        precondition(count >= 0, "Buffer count must be non-negative")
         self.count = count
         pointer = .allocate(capacity: Swift.max(count, 1))
         pointer.initialize(repeating: 0, count: Swift.max(count, 1))
@@ -15,23 +15,13 @@ public final class FloatBuffer {
 
     deinit { pointer.deallocate() }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    public var buffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
     public func zero() { pointer.update(repeating: 0, count: count) }
 
-    public var array: [Float] { Array(buffer) }
+    public var array: [Element] { Array(buffer) }
 }
 
-/// The same for the Int32 indices max pooling remembers between forward and backward.
-public final class IndexBuffer {
-    public let count: Int
-    public let pointer: UnsafeMutablePointer<Int32>
-
-    public init(count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: Swift.max(count, 1))
-        pointer.initialize(repeating: 0, count: Swift.max(count, 1))
-    }
-
-    deinit { pointer.deallocate() }
-}
+public typealias FloatBuffer = Buffer<Float>
+/// The Int32 indices max pooling remembers between forward and backward.
+public typealias IndexBuffer = Buffer<Int32>

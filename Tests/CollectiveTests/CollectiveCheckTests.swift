@@ -51,7 +51,7 @@ final class CollectiveCheckTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// Runs collective-check under `mpirun -np ranks` with the flags scripts/test-mpi-collectives.sh uses.
+    /// Runs collective-check under `mpirun -np ranks` with the container-safe flags of `ProcessRun.mpirunFlags`.
     private func mpirun(ranks: Int, _ arguments: [String]) throws -> ProcessRun {
         guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
         let run = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [try collectiveCheck().path] + arguments)

@@ -31,7 +31,7 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--learning-rate", "0"], saying: "--learning-rate must be a positive number")
         try assertFails(["--threads", "0"], saying: "--threads must be positive, got 0")
         try assertFails(["--preset", "huge"], saying: "huge")
-        try assertFails(["bench", "--steps", "0"], saying: "--steps must be positive, got 0")
+        try assertFails(["bench", "--steps", "0"], saying: "--steps must be in 1...10000, got 0")
     }
 
     func testMissingDataNamesTheFile() throws {

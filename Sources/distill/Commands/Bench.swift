@@ -40,8 +40,8 @@ struct Bench: ParsableCommand {
     static let warmupSteps = 3
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
+        guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
     }
 
     func run() throws {
@@ -137,11 +137,12 @@ struct Benchmarks {
         case .gemm: return measureGEMM()
         case .teacher: return try measureFit(workload, model: teacher, distillFrom: nil)
         case .student: return try measureFit(workload, model: try fresh(.student), distillFrom: nil)
-        case .distill, .distillRunning:
+        case .distill:
             let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * (steps + warmup)),
                                                      batchSize: 256, communicator: communicator)
-            let source: TeacherLogitsSource = workload == .distill ? logits : RunningTeacher(teacher)
-            return try measureFit(workload, model: try fresh(.student), distillFrom: source)
+            return try measureFit(workload, model: try fresh(.student), distillFrom: logits)
+        case .distillRunning:
+            return try measureFit(workload, model: try fresh(.student), distillFrom: RunningTeacher(teacher))
         case .logits: return measureLogits()
         }
     }

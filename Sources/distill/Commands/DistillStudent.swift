@@ -32,11 +32,15 @@ struct DistillStudent: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            let (train, test) = try data.load()
+            try checkWritable(output, isRoot: session.isRoot)
+            try checkWritable(metricsJSON, isRoot: session.isRoot)
+            let (train, test) = try data.load(on: session.communicator)
             let loaded = try Checkpoint.load(from: teacher, expecting: .teacher)
             guard loaded.architecture == training.preset else {
                 throw CommandError("\(teacher): holds a '\(loaded.architecture.rawValue)' teacher, but --preset is '\(training.preset.rawValue)'")
             }
+            // Every rank distils from rank 0's copy of the teacher.
+            session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
             recipe.observer = session.observer
             let source: TeacherLogitsSource = runTeacher ? RunningTeacher(loaded.model) : teacherLogits(loaded.model, recipe, session)
@@ -49,11 +53,18 @@ struct DistillStudent: ParsableCommand {
         }
     }
 
-    /// Logits from the cache file when it matches this teacher and data; computed (and saved by rank 0) otherwise.
+    /// Logits from the cache file when it matches this teacher and data on every rank; computed
+    /// (and saved by rank 0) otherwise. The ranks agree on the choice with one allreduce, so none
+    /// skips the allgatherv the others take.
     private func teacherLogits(_ model: Sequential, _ recipe: Recipe, _ session: Session) -> CachedTeacherLogits {
         let path = TeacherLogitsFile.path(forTeacher: teacher)
-        let fingerprint = TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train)
-        if logitsCache, let cached = TeacherLogitsFile.load(from: path, fingerprint: fingerprint), cached.count == recipe.train.count {
+        let fingerprint = logitsCache ? TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train) : ""
+        let cached = logitsCache
+            ? TeacherLogitsFile.load(from: path, fingerprint: fingerprint, count: recipe.train.count, classes: model.outputSize)
+            : nil
+        var hits = [cached == nil ? 0.0 : 1.0]
+        hits.withUnsafeMutableBufferPointer { session.communicator.allreduceSum($0) }
+        if let cached, hits[0] == Double(session.communicator.size) {
             session.log("teacher logits: reused \(path)")
             return cached
         }

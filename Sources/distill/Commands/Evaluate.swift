@@ -23,6 +23,8 @@ struct Evaluate: ParsableCommand {
         session.run {
             let loaded = try Checkpoint.load(from: model)
             let test = try data.load(.test)
+            try checkSameDataOnEveryRank([test], communicator: session.communicator)
+            session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
             let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
             session.log("\(model): \(loaded.architecture.rawValue) \(loaded.role.rawValue), \(loaded.model.parameterCount) parameters, "
                 + "test accuracy \(percent(result.accuracy)), loss \(fixed(result.loss)) on \(result.count) samples")

@@ -17,12 +17,16 @@ struct Run: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            let (train, test) = try data.load()
+            if let directory = saveDirectory, session.isRoot {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try checkWritable("\(directory)/teacher.safetensors", isRoot: true)
+            }
+            let (train, test) = try data.load(on: session.communicator)
             session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
             recipe.observer = session.observer
 
-            session.log("\n== teacher: \(training.teacherEpochs) epochs")
+            session.log("\n== teacher: \(epochs(training.teacherEpochs))")
             let teacher = try recipe.trainTeacher()
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
 
@@ -30,16 +34,15 @@ struct Run: ParsableCommand {
             let logits = recipe.teacherLogits(teacher.model)
             session.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
 
-            session.log("\n== student distilled from the teacher: \(training.studentEpochs) epochs, alpha \(training.alpha), T \(training.temperature)")
+            session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
             let distilled = try recipe.distillStudent(from: logits)
             session.log("distilled student test accuracy \(percent(distilled.report.test.accuracy)), loss \(fixed(distilled.report.test.loss))")
 
-            session.log("\n== student from scratch: \(training.studentEpochs) epochs")
+            session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
             let scratch = try recipe.trainScratchStudent()
             session.log("scratch student test accuracy \(percent(scratch.report.test.accuracy)), loss \(fixed(scratch.report.test.loss))")
 
             if let directory = saveDirectory, session.isRoot {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 let arch = training.preset
                 try Checkpoint.save(teacher.model, architecture: arch, role: .teacher, to: "\(directory)/teacher.safetensors")
                 try Checkpoint.save(distilled.model, architecture: arch, role: .student, to: "\(directory)/student-distilled.safetensors")
@@ -51,5 +54,6 @@ struct Run: ParsableCommand {
     }
 }
 
+func epochs(_ count: Int) -> String { count == 1 ? "1 epoch" : "\(count) epochs" }
 func percent(_ value: Double) -> String { String(format: "%.2f%%", 100 * value) }
 func fixed(_ value: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }

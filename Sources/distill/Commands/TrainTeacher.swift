@@ -20,7 +20,9 @@ struct TrainTeacher: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            let (train, test) = try data.load()
+            try checkWritable(output, isRoot: session.isRoot)
+            try checkWritable(metricsJSON, isRoot: session.isRoot)
+            let (train, test) = try data.load(on: session.communicator)
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
             recipe.observer = session.observer
             let teacher = try recipe.trainTeacher()

@@ -33,7 +33,8 @@ final class ProgressPrinter: TrainingObserver {
         let digits = String(steps).count
         let counter = String(repeating: " ", count: digits - String(step).count) + "\(step)/\(steps)"
         let elapsed = now.timeIntervalSince(epochStart)
-        print("\r\(counter) [\(line)] - \(Self.duration(elapsed))\(Self.format(metrics))\u{1B}[K", terminator: "")
+        let perStep = String(format: "%.0fms/step", 1000 * elapsed / Double(max(step, 1)))
+        print("\r\(counter) [\(line)] - \(Self.duration(elapsed)) \(perStep)\(Self.format(metrics))\u{1B}[K", terminator: "")
         fflush(stdout)
     }
 

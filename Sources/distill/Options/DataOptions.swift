@@ -1,5 +1,7 @@
 import ArgumentParser
+import Collective
 import Datasets
+import Distill
 
 /// Which images to learn from.
 struct DataOptions: ParsableArguments {
@@ -24,8 +26,11 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    func load() throws -> (train: LabeledImages, test: LabeledImages) {
-        (try load(.train), try load(.test))
+    /// Both splits, checked to be the same on every rank.
+    func load(on communicator: Communicator) throws -> (train: LabeledImages, test: LabeledImages) {
+        let (train, test) = (try load(.train), try load(.test))
+        try checkSameDataOnEveryRank([train, test], communicator: communicator)
+        return (train, test)
     }
 
     func load(_ split: Split) throws -> LabeledImages {

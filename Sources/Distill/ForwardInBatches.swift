@@ -1,0 +1,23 @@
+import Datasets
+import NN
+
+/// Runs `model` forward over the samples `range` of `data`, `batchSize` at a time, and hands each
+/// batch to `body` with its logits `[count, classes]`, labels `[count]` and offset within `range`.
+func forwardInBatches(
+    _ model: Sequential, data: LabeledImages, range: Range<Int>, batchSize: Int,
+    _ body: (_ logits: UnsafePointer<Float>, _ labels: UnsafePointer<Int32>, _ offset: Int, _ count: Int) -> Void
+) {
+    let batchSize = min(batchSize, max(range.count, 1))
+    model.reserve(maxBatch: batchSize)
+    let images = FloatBuffer(count: batchSize * data.sampleSize)
+    var labels = [Int32](repeating: 0, count: batchSize)
+    let ids = Array(range)
+    labels.withUnsafeMutableBufferPointer { labels in
+        for start in stride(from: 0, to: ids.count, by: batchSize) {
+            let chunk = ids[start..<min(start + batchSize, ids.count)]
+            data.gather(chunk, images: images.pointer, labels: labels.baseAddress!)
+            let logits = model.forward(images.pointer, batch: chunk.count)
+            body(logits, labels.baseAddress!, start, chunk.count)
+        }
+    }
+}
