@@ -15,10 +15,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        .target(name: "NN", dependencies: ["COpenBLAS"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["CZlib"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["COpenBLAS"]),
+        .target(name: "Datasets", dependencies: ["CZlib"]),
         .target(name: "Collective", dependencies: ["CMPI"]),
-        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"], swiftSettings: fast),
+        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"]),
         .executableTarget(name: "distill", dependencies: [
             "Distill", "NN", "Datasets", "Collective",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -35,5 +35,3 @@ let package = Package(
     ]
 )
 
-/// Hot loops use unsafe pointers; in release builds drop the remaining overflow checks.
-var fast: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }

@@ -38,9 +38,11 @@ struct Session {
     }
 
     /// Progress for one training phase: a bar on a terminal, plain lines otherwise; nil off rank 0.
+    /// Under mpirun always plain lines: Open MPI hands each rank a pseudo-terminal whether or not
+    /// mpirun's own output is one, so a rank cannot tell, and a redrawn bar would flood a log file.
     func observer(_ phase: String) -> TrainingObserver? {
         guard isRoot else { return nil }
-        return ProgressPrinter(phase: phase, bar: !plain && isatty(STDOUT_FILENO) != 0)
+        return ProgressPrinter(phase: phase, bar: !plain && communicator is SingleProcess && isatty(STDOUT_FILENO) != 0)
     }
 
     /// Runs the command's work; any error ends the whole job with one line on standard error and a

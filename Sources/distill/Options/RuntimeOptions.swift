@@ -8,7 +8,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "OpenBLAS threads per rank. Default: cores / ranks on this node, at least 1.")
     var threads: Int?
 
-    @Flag(help: "Plain epoch lines instead of a progress bar, even on a terminal.")
+    @Flag(help: "Plain epoch lines instead of a progress bar, even on a terminal (always plain under mpirun).")
     var plain = false
 
     func validate() throws {
