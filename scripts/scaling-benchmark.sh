@@ -106,6 +106,8 @@ set key top left
 set grid
 set xtics 1
 set xrange [1:$(( ${ranks[-1]} > 2 ? ${ranks[-1]} : 2 ))]
+$( [ "${ranks[-1]}" -gt "$cores" ] && echo "set arrow from $cores, graph 0 to $cores, graph 1 nohead dashtype 3 lc rgb 'red'
+set label 'oversubscribed ->' at $cores, graph 0.05 offset 1,0 tc rgb 'red'" )
 plot x title "ideal" with lines dashtype 2 lc rgb "gray", \
      "$out/scaling.dat" using 1:2 title "teacher step (strong)" with linespoints, \
      "$out/scaling.dat" using 1:3 title "distillation step, cached logits (strong)" with linespoints, \
