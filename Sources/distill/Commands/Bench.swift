@@ -138,7 +138,7 @@ struct Benchmarks {
         case .teacher: return try measureFit(workload, model: teacher, distillFrom: nil)
         case .student: return try measureFit(workload, model: try fresh(.student), distillFrom: nil)
         case .distill:
-            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * (steps + warmup)),
+            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * max(steps, warmup)),
                                                      batchSize: 256, communicator: communicator)
             return try measureFit(workload, model: try fresh(.student), distillFrom: logits)
         case .distillRunning:
@@ -155,10 +155,10 @@ struct Benchmarks {
     }
 
     /// Warm-up steps, then `steps` timed steps of one epoch, through the same loop `fit` uses.
-    /// With the allocation counter preloaded, two more epochs (short and long, counted after the timed
-    /// one so one-time set-up is done) give the heap allocations per step from their difference.
+    /// With the allocation counter preloaded, two more epochs of 1 and `steps` steps (counted after the
+    /// timed one, so one-time set-up is done) give the heap allocations per step from their difference.
     private func measureFit(_ workload: Bench.Workload, model: Sequential, distillFrom source: TeacherLogitsSource?) throws -> BenchResult {
-        let data = syntheticData(batchSize * (steps + warmup))
+        let data = syntheticData(batchSize * steps)
         func fit(_ samples: LabeledImages) throws -> FitHistory {
             if let source {
                 let distiller = Distiller(student: model, teacherLogits: source, communicator: communicator)
@@ -168,8 +168,7 @@ struct Benchmarks {
             return try Classifier(model: model, optimizer: Adam(), communicator: communicator)
                 .fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
         }
-        let short = syntheticData(batchSize * warmup)
-        _ = try fit(short)
+        _ = try fit(syntheticData(batchSize * warmup))
         communicator.barrier()
         let times = try fit(data).times
         let allocationsPerStep = try AllocationCounter().map { counter -> Double in
@@ -178,8 +177,8 @@ struct Benchmarks {
                 _ = try fit(samples)
                 return counter.count - before
             }
-            let shortEpoch = try allocations(short), longEpoch = try allocations(data)
-            return Double(longEpoch - shortEpoch) / Double(steps)
+            let shortEpoch = try allocations(syntheticData(batchSize)), longEpoch = try allocations(data)
+            return steps > 1 ? Double(longEpoch - shortEpoch) / Double(steps - 1) : .nan   // one step: no difference to take
         }
         let perStep = { (seconds: Double) in 1000 * seconds / Double(times.steps) }
         let seconds = max(times.compute + times.allreduce, 1e-9)
