@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Cross-checks swift-distill against Keras 3 (JAX backend) on this machine.
+
+  keras-crosscheck.py evaluate DATA_DIR MODELS_DIR
+      Loads teacher.safetensors, student-distilled.safetensors and student-scratch.safetensors
+      (from `distill --save-directory MODELS_DIR`) into the Keras example's models and prints their
+      test accuracy and loss: equal figures mean equal forward semantics (padding, pooling, layouts).
+
+  keras-crosscheck.py replay DATA_DIR COUNT CHECKPOINT
+      Rebuilds swift-distill's initial teacher weights and batch order for seed 42 (SplitMix64,
+      Glorot-uniform draws, Fisher-Yates with Lemire's bounded draws, exactly as the Swift code),
+      trains one epoch of COUNT samples in Keras, and compares with CHECKPOINT from
+      `distill train-teacher --train-limit COUNT --teacher-epochs 1 --threads 1 --output CHECKPOINT`.
+
+Needs `pip install keras jax` (a virtualenv is fine); not part of the test command.
+"""
+import json, os, struct, sys
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import numpy as np
+import keras
+from keras import layers
+
+MASK = (1 << 64) - 1
+NAMES = ["conv2d.kernel", "conv2d.bias", "conv2d_1.kernel", "conv2d_1.bias", "dense.kernel", "dense.bias"]
+
+
+def load_safetensors(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header, body = json.loads(data[8:8 + n]), data[8 + n:]
+    return {k: np.frombuffer(body[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4").reshape(v["shape"])
+            for k, v in header.items() if k != "__metadata__"}
+
+
+def load_idx(path):
+    data = open(path, "rb").read()
+    dims = data[3]
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return np.frombuffer(data[4 + 4 * dims:], dtype=np.uint8).reshape(shape)
+
+
+def mnist(directory, split, count=None):
+    prefix = "train" if split == "train" else "t10k"
+    x = load_idx(f"{directory}/{prefix}-images-idx3-ubyte")[:count].astype("float32").reshape(-1, 28, 28, 1) / 255.0
+    y = load_idx(f"{directory}/{prefix}-labels-idx1-ubyte")[:count].astype("int64")
+    return x, y
+
+
+def example_model(f1, f2):
+    """The Keras example's CNN. LeakyReLU is written as TensorFlow defines its gradient
+    (alpha at exactly 0); jax.nn.leaky_relu's gradient at 0 is 1, which matters at initialisation,
+    when zero biases meet zero background pixels."""
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(f1, (3, 3), strides=(2, 2), padding="same"),
+        layers.Lambda(lambda t: keras.ops.where(t > 0, t, 0.2 * t)),
+        layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="same"),
+        layers.Conv2D(f2, (3, 3), strides=(2, 2), padding="same"),
+        layers.Flatten(),
+        layers.Dense(10)])
+
+
+def set_weights(model, weights):
+    for layer, prefix in [(model.layers[0], "conv2d"), (model.layers[3], "conv2d_1"), (model.layers[5], "dense")]:
+        layer.set_weights([weights[f"{prefix}.kernel"], weights[f"{prefix}.bias"]])
+    return model
+
+
+def get_weights(model):
+    out = {}
+    for layer, prefix in [(model.layers[0], "conv2d"), (model.layers[3], "conv2d_1"), (model.layers[5], "dense")]:
+        out[f"{prefix}.kernel"], out[f"{prefix}.bias"] = layer.get_weights()
+    return out
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def next_float(self, low, high):  # Float32, in the Swift evaluation order
+        u = np.float32(self.next() >> 40)
+        return np.float32(low + np.float32(np.float32(np.float32(high - low) * u) / np.float32(1 << 24)))
+
+    def bounded(self, bound):  # Lemire's multiply-and-reject
+        product = self.next() * bound
+        if product & MASK < bound:
+            threshold = ((1 << 64) - bound) % bound
+            while product & MASK < threshold:
+                product = self.next() * bound
+        return product >> 64
+
+
+def purpose_seed(seed, purpose):
+    return SplitMix64(seed ^ ((purpose * 0xD1B54A32D192ED03) & MASK)).next()
+
+
+def initial_teacher(seed):
+    rng = SplitMix64(purpose_seed(seed, 1))  # RecipeSettings.Purpose.teacherWeights
+    shapes = [(3, 3, 1, 256), (256,), (3, 3, 256, 512), (512,), (25088, 10), (10,)]
+    weights = {}
+    for name, shape in zip(NAMES, shapes):
+        if len(shape) < 2:
+            weights[name] = np.zeros(shape, np.float32)
+            continue
+        receptive = int(np.prod(shape[:-2]))
+        limit = np.float32(np.sqrt(6.0 / (receptive * shape[-2] + receptive * shape[-1])))
+        values = np.empty(int(np.prod(shape)), np.float32)
+        for i in range(values.size):
+            values[i] = rng.next_float(-limit, limit)
+        weights[name] = values.reshape(shape)
+    return weights
+
+
+def first_epoch_order(seed, count):
+    rng = SplitMix64(purpose_seed(seed, 11))  # RecipeSettings.Purpose.teacherShuffle
+    order = list(range(count))
+    for i in range(count - 1, 0, -1):
+        j = rng.bounded(i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def evaluate(directory, models):
+    x, y = mnist(directory, "test")
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for name, filters in [("teacher", (256, 512)), ("student-distilled", (16, 32)), ("student-scratch", (16, 32))]:
+        model = set_weights(example_model(*filters), load_safetensors(f"{models}/{name}.safetensors"))
+        logits = model.predict(x, batch_size=500, verbose=0)
+        print(f"{name}: Keras test accuracy {(logits.argmax(1) == y).mean():.2%}, loss {float(loss(y, logits)):.4f}")
+
+
+def replay(directory, count, checkpoint):
+    initial = initial_teacher(42)
+    order = first_epoch_order(42, count)
+    x, y = mnist(directory, "train", count)
+    model = set_weights(example_model(256, 512), initial)
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x[order], y[order], batch_size=32, shuffle=False, epochs=1, verbose=0)
+    print(f"Keras epoch loss {history.history['loss'][0]:.6f}")
+    ours, theirs = load_safetensors(checkpoint), get_weights(model)
+    for name in NAMES:
+        difference = np.abs(theirs[name] - ours[name])
+        moved = np.abs(initial[name] - ours[name])
+        print(f"{name}: |Keras - swift-distill| max {difference.max():.2g}, mean {difference.mean():.2g}; "
+              f"moved from init max {moved.max():.2g}, mean {moved.mean():.2g}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "evaluate":
+        evaluate(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "replay":
+        replay(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        sys.exit(__doc__)
