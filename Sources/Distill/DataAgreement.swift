@@ -15,7 +15,7 @@ public func checkSameDataOnEveryRank(_ datasets: [LabeledImages], communicator: 
         values += [Double(data.count), Double(data.labels.reduce(0) { $0 + Int($1) }), Double(pixels)]
     }
     var sums = values + values.map { $0 * $0 }
-    sums.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+    communicator.allreduceSum(&sums)
     let size = Double(communicator.size), n = values.count
     for i in 0..<n where size * sums[n + i] != sums[i] * sums[i] {
         throw TrainingError("the ranks loaded different data (sample counts, labels or images differ); "

@@ -19,7 +19,7 @@ public struct Evaluation: Sendable, Equatable {
             sums[0] += loss(logits: logits, labels: labels, rows: count, classes: classes, gradient: nil, scale: 1)
             sums[1] += Double(correctCount(logits: logits, labels: labels, rows: count, classes: classes))
         }
-        sums.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+        communicator.allreduceSum(&sums)
         let count = max(data.count, 1)
         return Evaluation(loss: sums[0] / Double(count), accuracy: sums[1] / Double(count), count: data.count)
     }

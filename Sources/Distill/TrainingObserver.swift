@@ -12,8 +12,4 @@ public protocol TrainingObserver: AnyObject {
 public struct MetricSnapshot {
     public let names: [String]
     public let values: UnsafeBufferPointer<Double>
-
-    public subscript(name: String) -> Double? {
-        names.firstIndex(of: name).map { values[$0] }
-    }
 }

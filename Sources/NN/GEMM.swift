@@ -18,7 +18,6 @@ func gemm(
 /// OpenBLAS's thread pool size for this process.
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(Swift.max(1, count))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
 }
 
 /// A plain `cblas_sgemm` of the given shape, for benchmarks that compare a model against BLAS itself.

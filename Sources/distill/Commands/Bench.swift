@@ -204,7 +204,7 @@ struct Benchmarks {
         for _ in 0..<repeats { benchmarkGEMM(m: m, n: n, k: k, a: a, b: b, c: c) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var gflops = [2.0 * Double(m * n * k) * Double(repeats) / seconds / 1e9]
-        gflops.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+        communicator.allreduceSum(&gflops)
         return BenchResult(workload: .gemm, samplesPerSecond: 0, computeMilliseconds: 1000 * seconds / Double(repeats),
                            allreduceMilliseconds: 0, gflopsPerRank: gflops[0] / Double(communicator.size))
     }

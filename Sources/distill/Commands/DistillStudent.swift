@@ -63,7 +63,7 @@ struct DistillStudent: ParsableCommand {
             ? TeacherLogitsFile.load(from: path, fingerprint: fingerprint, count: recipe.train.count, classes: model.outputSize)
             : nil
         var hits = [cached == nil ? 0.0 : 1.0]
-        hits.withUnsafeMutableBufferPointer { session.communicator.allreduceSum($0) }
+        session.communicator.allreduceSum(&hits)
         if let cached, hits[0] == Double(session.communicator.size) {
             session.log("teacher logits: reused \(path)")
             return cached

@@ -25,10 +25,17 @@ struct Run: ParsableCommand {
             session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
             recipe.observer = session.observer
+            // Each model is saved as soon as it is trained, so a later failure loses nothing before it.
+            func save(_ model: TrainedModel, _ role: Architecture.Role, as name: String) throws {
+                guard let directory = saveDirectory, session.isRoot else { return }
+                try Checkpoint.save(model.model, architecture: training.preset, role: role, to: "\(directory)/\(name).safetensors")
+                session.log("saved \(directory)/\(name).safetensors")
+            }
 
             session.log("\n== teacher: \(epochs(training.teacherEpochs))")
             let teacher = try recipe.trainTeacher()
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
+            try save(teacher, .teacher, as: "teacher")
 
             let clock = Date()
             let logits = recipe.teacherLogits(teacher.model)
@@ -37,18 +44,12 @@ struct Run: ParsableCommand {
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
             let distilled = try recipe.distillStudent(from: logits)
             session.log("distilled student test accuracy \(percent(distilled.report.test.accuracy)), loss \(fixed(distilled.report.test.loss))")
+            try save(distilled, .student, as: "student-distilled")
 
             session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
             let scratch = try recipe.trainScratchStudent()
             session.log("scratch student test accuracy \(percent(scratch.report.test.accuracy)), loss \(fixed(scratch.report.test.loss))")
-
-            if let directory = saveDirectory, session.isRoot {
-                let arch = training.preset
-                try Checkpoint.save(teacher.model, architecture: arch, role: .teacher, to: "\(directory)/teacher.safetensors")
-                try Checkpoint.save(distilled.model, architecture: arch, role: .student, to: "\(directory)/student-distilled.safetensors")
-                try Checkpoint.save(scratch.model, architecture: arch, role: .student, to: "\(directory)/student-scratch.safetensors")
-                session.log("saved teacher, distilled and scratch students in \(directory)")
-            }
+            try save(scratch, .student, as: "student-scratch")
             session.log("\n" + resultsTable([teacher.report, distilled.report, scratch.report]))
         }
     }
