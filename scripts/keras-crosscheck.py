@@ -12,6 +12,18 @@
       trains one epoch of COUNT samples in Keras, and compares with CHECKPOINT from
       `distill train-teacher --train-limit COUNT --teacher-epochs 1 --threads 1 --output CHECKPOINT`.
 
+  keras-crosscheck.py recipe DATA_DIR SEED
+      Runs the Keras example's recipe itself (its own layers, initialisation and shuffling, seeded
+      with keras.utils.set_random_seed(SEED)): teacher 5 epochs, distilled student 3 epochs (alpha
+      0.1, T 10, frozen teacher), scratch student 3 epochs; prints the three test accuracies, to
+      measure the spread of Keras's own results on this machine.
+
+  keras-crosscheck.py distill DATA_DIR TEACHER SEED...
+      Distils Keras example students (Keras's own initialisation and shuffling, one run per SEED)
+      from a swift-distill teacher checkpoint, with the teacher's logits computed once (the example's
+      Distiller runs the frozen teacher on every batch: the same loss and gradients), and prints each
+      student's test accuracy: the Keras side of a paired comparison with `distill distill-student`.
+
 Needs `pip install keras jax` (a virtualenv is fine); not part of the test command.
 """
 import json, os, struct, sys
@@ -152,7 +164,80 @@ def replay(directory, count, checkpoint):
               f"moved from init max {moved.max():.2g}, mean {moved.mean():.2g}")
 
 
+def keras_example_model(f1, f2):
+    """The example's CNN with its own LeakyReLU layer (under JAX: gradient 1 at exactly 0)."""
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(f1, (3, 3), strides=(2, 2), padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="same"),
+        layers.Conv2D(f2, (3, 3), strides=(2, 2), padding="same"),
+        layers.Flatten(),
+        layers.Dense(10)])
+
+
+def test_accuracy(model, x_test, y_test):
+    return (model.predict(x_test, batch_size=500, verbose=0).argmax(1) == y_test).mean()
+
+
+def fit_distilled(student, x, y, teacher_logits, alpha=0.1, temperature=10.0):
+    """The example's Distiller loss, alpha * CE(y, s) + (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T)),
+    with the frozen teacher's logits computed once and passed next to the labels ([N, 1 + 10]); only
+    the student trains, as in the example. (A Keras 3 port that overrides compute_loss without
+    `teacher.trainable = False` also trains the teacher, through the KL term.)"""
+    student_loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    distillation_loss_fn = keras.losses.KLDivergence()
+
+    def loss(y_true, y_pred):
+        labels, teacher_pred = y_true[:, 0], y_true[:, 1:]
+        distill = distillation_loss_fn(keras.ops.softmax(teacher_pred / temperature, axis=1),
+                                       keras.ops.softmax(y_pred / temperature, axis=1)) * temperature ** 2
+        return alpha * student_loss_fn(labels, y_pred) + (1 - alpha) * distill
+
+    packed = np.concatenate([y[:, None].astype("float32"), teacher_logits], axis=1)
+    student.compile(optimizer=keras.optimizers.Adam(), loss=loss)
+    return student.fit(x, packed, batch_size=32, epochs=3, verbose=0)
+
+
+def recipe(directory, seed):
+    keras.utils.set_random_seed(seed)
+    x, y = mnist(directory, "train")
+    x_test, y_test = mnist(directory, "test")
+    teacher, student = keras_example_model(256, 512), keras_example_model(16, 32)
+    scratch = keras.models.clone_model(student)
+    teacher.compile(optimizer=keras.optimizers.Adam(),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    teacher.fit(x, y, epochs=5, verbose=2)
+    print(f"Keras recipe seed {seed}: teacher {test_accuracy(teacher, x_test, y_test):.2%}", flush=True)
+    fit_distilled(student, x, y, teacher.predict(x, batch_size=500, verbose=0))
+    scratch.compile(optimizer=keras.optimizers.Adam(),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    scratch.fit(x, y, epochs=3, verbose=0)
+    print(f"Keras recipe seed {seed}: distilled student {test_accuracy(student, x_test, y_test):.2%}, "
+          f"scratch student {test_accuracy(scratch, x_test, y_test):.2%}")
+
+
+def distill_from(directory, teacher_path, seeds):
+    x, y = mnist(directory, "train")
+    x_test, y_test = mnist(directory, "test")
+    teacher = set_weights(example_model(256, 512), load_safetensors(teacher_path))
+    teacher_logits = teacher.predict(x, batch_size=500, verbose=0)
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        student = keras_example_model(16, 32)
+        history = fit_distilled(student, x, y, teacher_logits)
+        print(f"Keras student seed {seed}: epoch losses {[round(v, 4) for v in history.history['loss']]}, "
+              f"test accuracy {test_accuracy(student, x_test, y_test):.2%}", flush=True)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "distill":
+        distill_from(sys.argv[2], sys.argv[3], [int(s) for s in sys.argv[4:]])
+        sys.exit()
+    if len(sys.argv) == 4 and sys.argv[1] == "recipe":
+        recipe(sys.argv[2], int(sys.argv[3]))
+        sys.exit()
     if len(sys.argv) == 4 and sys.argv[1] == "evaluate":
         evaluate(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "replay":
