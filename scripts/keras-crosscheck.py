@@ -232,15 +232,13 @@ def distill_from(directory, teacher_path, seeds):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 5 and sys.argv[1] == "distill":
-        distill_from(sys.argv[2], sys.argv[3], [int(s) for s in sys.argv[4:]])
-        sys.exit()
-    if len(sys.argv) == 4 and sys.argv[1] == "recipe":
-        recipe(sys.argv[2], int(sys.argv[3]))
-        sys.exit()
     if len(sys.argv) == 4 and sys.argv[1] == "evaluate":
         evaluate(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "replay":
         replay(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 4 and sys.argv[1] == "recipe":
+        recipe(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) >= 5 and sys.argv[1] == "distill":
+        distill_from(sys.argv[2], sys.argv[3], [int(s) for s in sys.argv[4:]])
     else:
         sys.exit(__doc__)
