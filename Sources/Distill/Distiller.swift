@@ -45,7 +45,6 @@ public final class Distiller: LocalGradientStep {
         }
         self.optimizer = optimizer
         loss = DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss)
-        logitGradient = FloatBuffer(count: 0)   // the new loss needs its workspaces sized on the next step
     }
 
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
@@ -54,9 +53,10 @@ public final class Distiller: LocalGradientStep {
         if logitGradient.count < rows * classes {
             teacherLogits = FloatBuffer(count: rows * classes)
             logitGradient = FloatBuffer(count: rows * classes)
-            teacher.reserve(maxBatch: rows)
-            loss.reserve(rows: rows, classes: classes)
         }
+        // Both only allocate when they grow (a new loss from a second `compile` starts empty).
+        teacher.reserve(maxBatch: rows)
+        loss.reserve(rows: rows, classes: classes)
         teacher.logits(for: batch, into: teacherLogits.pointer)
         let logits = student.forward(batch.images, batch: batch.count)
         let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,

@@ -58,10 +58,10 @@ struct DistillStudent: ParsableCommand {
     /// skips the allgatherv the others take.
     private func teacherLogits(_ model: Sequential, _ recipe: Recipe, _ session: Session) -> CachedTeacherLogits {
         let path = TeacherLogitsFile.path(forTeacher: teacher)
-        let fingerprint = logitsCache ? TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train) : ""
-        let cached = logitsCache
-            ? TeacherLogitsFile.load(from: path, fingerprint: fingerprint, count: recipe.train.count, classes: model.outputSize)
-            : nil
+        let fingerprint = logitsCache ? TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train) : nil
+        let cached = fingerprint.flatMap {
+            TeacherLogitsFile.load(from: path, fingerprint: $0, count: recipe.train.count, classes: model.outputSize)
+        }
         var hits = [cached == nil ? 0.0 : 1.0]
         session.communicator.allreduceSum(&hits)
         if let cached, hits[0] == Double(session.communicator.size) {
@@ -71,7 +71,7 @@ struct DistillStudent: ParsableCommand {
         let clock = Date()
         let logits = recipe.teacherLogits(model)
         session.log("teacher logits for \(logits.count) samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
-        if logitsCache, session.isRoot {
+        if let fingerprint, session.isRoot {
             do {
                 try TeacherLogitsFile.save(logits, fingerprint: fingerprint, to: path)
             } catch {
