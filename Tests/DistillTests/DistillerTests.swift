@@ -49,6 +49,20 @@ final class DistillerTests: XCTestCase {
         XCTAssertEqual(distilledHistory.last("accuracy"), plainHistory.last("accuracy"))
     }
 
+    /// A second `compile` brings a new loss with empty workspaces; training on must size them
+    /// (a missed reserve traps).
+    func testCompileAfterFitTrainsWithTheNewLoss() throws {
+        let data = Fixture.trainPrefix(96)
+        let teacher = try model(.teacher, seed: 6, .hidden), student = try model(.student, seed: 7, .hidden)
+        let distiller = Distiller(student: student, teacher: teacher, communicator: single)
+        try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 10)
+        _ = try distiller.fit(data, epochs: 1, batchSize: 32, seed: 8)
+        try distiller.compile(optimizer: Adam(), alpha: 1, temperature: 10)
+        let history = try distiller.fit(data, epochs: 1, batchSize: 32, seed: 9)
+        let studentLoss = try XCTUnwrap(history.last("student_loss"))
+        XCTAssertTrue(studentLoss.isFinite && studentLoss > 0, "student loss \(studentLoss)")
+    }
+
     func testCachedLogitsTrainExactlyLikeRunningTheTeacher() throws {
         let data = Fixture.trainPrefix(150)
         let teacher = try model(.teacher, seed: 6, .hidden)
