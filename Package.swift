@@ -13,9 +13,11 @@ let package = Package(
         // C libraries from Debian, reached through module maps.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN ships no pkg-config file: the module map names the library.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        .target(name: "NN", dependencies: ["COpenBLAS"]),
+        .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
         .target(name: "Collective", dependencies: ["CMPI"]),
         .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swift-distill builds, tests and runs with (skipped when present).
 set -euo pipefail
-packages=(pkg-config gcc libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev
+packages=(pkg-config gcc libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin zlib1g-dev
           curl ca-certificates python3 python3-pip python3-numpy gnuplot-nox dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do

@@ -22,6 +22,12 @@ public struct BatchSchedule: Equatable, Sendable {
         return start ..< min(start + batchSize, sampleCount)
     }
 
+    /// The sizes of `rank`'s slices over an epoch: that of a full batch and of the last one.
+    public func localBatchSizes(rank: Int, size: Int) -> Set<Int> {
+        guard batchCount > 0 else { return [] }
+        return [rankRange(batch: 0, rank: rank, size: size).count, rankRange(batch: batchCount - 1, rank: rank, size: size).count]
+    }
+
     /// The contiguous slice of `globalRange(batch:)` that `rank` of `size` takes (see `shardRange`);
     /// empty when the batch has fewer samples than ranks.
     public func rankRange(batch: Int, rank: Int, size: Int) -> Range<Int> {

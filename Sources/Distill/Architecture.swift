@@ -14,17 +14,18 @@ public enum Architecture: String, CaseIterable, Sendable {
     public static let inputShape = [28, 28, 1]
     public static let classes = 10
 
-    public func model(_ role: Role) throws -> Sequential {
+    /// The model for `role`, its matrix products on `gemm`.
+    public func model(_ role: Role, gemm: GEMMBackend) throws -> Sequential {
         let (f1, f2, units) = role == .teacher ? (256, 512, 256) : (16, 32, 32)
         var layers: [Layer] = [
-            Conv2D(filters: f1, kernelSize: (3, 3), strides: (2, 2), padding: .same),
+            Conv2D(filters: f1, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: gemm),
             LeakyReLU(alpha: 0.2),
             MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same),
-            Conv2D(filters: f2, kernelSize: (3, 3), strides: (2, 2), padding: .same),
+            Conv2D(filters: f2, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: gemm),
             Flatten(),
         ]
-        if self == .hidden { layers += [Dense(units: units), LeakyReLU(alpha: 0.2)] }
-        layers.append(Dense(units: Architecture.classes))
+        if self == .hidden { layers += [Dense(units: units, gemm: gemm), LeakyReLU(alpha: 0.2)] }
+        layers.append(Dense(units: Architecture.classes, gemm: gemm))
         return try Sequential(inputShape: Architecture.inputShape, layers: layers)
     }
 }

@@ -13,7 +13,7 @@ public enum Checkpoint {
 
     /// Rebuilds the model the file describes and loads its weights; throws a message naming the
     /// file when it is not a swift-distill checkpoint, or its tensors do not fit the architecture.
-    public static func load(from path: String, expecting expectedRole: Architecture.Role? = nil)
+    public static func load(from path: String, expecting expectedRole: Architecture.Role? = nil, gemm: GEMMBackend)
         throws -> (model: Sequential, architecture: Architecture, role: Architecture.Role)
     {
         let (tensors, metadata) = try SafeTensors.read(from: path)
@@ -29,7 +29,7 @@ public enum Checkpoint {
         if let expectedRole, expectedRole != role {
             throw CheckpointError(path: path, "holds a \(role.rawValue), expected a \(expectedRole.rawValue)")
         }
-        let model = try architecture.model(role)
+        let model = try architecture.model(role, gemm: gemm)
         try model.parameters.load(tensors, source: path)
         return (model, architecture, role)
     }

@@ -19,6 +19,11 @@ public final class Classifier: LocalGradientStep {
         self.communicator = communicator
     }
 
+    func prepare(batchSizes: Set<Int>) {
+        model.prepare(batchSizes: batchSizes)
+        if logitGradient.count < model.maxBatch * model.outputSize { logitGradient = FloatBuffer(count: model.maxBatch * model.outputSize) }
+    }
+
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = model.outputSize
         if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }

@@ -47,6 +47,11 @@ public final class Distiller: LocalGradientStep {
         loss = DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss)
     }
 
+    func prepare(batchSizes: Set<Int>) {
+        student.prepare(batchSizes: batchSizes)
+        teacher.prepare(batchSizes: batchSizes)
+    }
+
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = student.outputSize
         let rows = student.maxBatch

@@ -27,7 +27,7 @@ func runEpochs(
     let schedule = BatchSchedule(sampleCount: data.count, batchSize: batchSize)
     // Buffers hold the largest rank slice; a batch larger than the data set is just one batch.
     let maxLocal = shardRange(total: min(batchSize, data.count), rank: 0, size: communicator.size).count
-    step.model.reserve(maxBatch: maxLocal)
+    step.prepare(batchSizes: schedule.localBatchSizes(rank: communicator.rank, size: communicator.size).union([maxLocal]))
     let images = FloatBuffer(count: maxLocal * data.sampleSize)
     let labels = UnsafeMutablePointer<Int32>.allocate(capacity: max(maxLocal, 1))
     defer { labels.deallocate() }

@@ -8,7 +8,7 @@ func forwardInBatches(
     _ body: (_ logits: UnsafePointer<Float>, _ labels: UnsafePointer<Int32>, _ offset: Int, _ count: Int) -> Void
 ) {
     let batchSize = min(batchSize, max(range.count, 1))
-    model.reserve(maxBatch: batchSize)
+    model.prepare(batchSizes: [batchSize, range.count % batchSize])
     let images = FloatBuffer(count: batchSize * data.sampleSize)
     var labels = [Int32](repeating: 0, count: batchSize)
     let ids = Array(range)

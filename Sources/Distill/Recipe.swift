@@ -26,10 +26,13 @@ public struct Recipe {
     public let communicator: Communicator
     public let train: LabeledImages
     public let test: LabeledImages
+    /// Carries out every model's matrix products.
+    public let gemm: GEMMBackend
     /// Gives each phase its progress observer (nil on ranks that stay quiet).
     public var observer: (String) -> TrainingObserver? = { _ in nil }
 
-    public init(settings: RecipeSettings, communicator: Communicator, train: LabeledImages, test: LabeledImages) {
+    public init(settings: RecipeSettings, communicator: Communicator, gemm: GEMMBackend, train: LabeledImages, test: LabeledImages) {
+        self.gemm = gemm
         self.settings = settings
         self.communicator = communicator
         self.train = train
@@ -38,7 +41,7 @@ public struct Recipe {
 
     /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.
     public func freshModel(_ role: Architecture.Role, purpose: RecipeSettings.Purpose) throws -> Sequential {
-        let model = try settings.architecture.model(role)
+        let model = try settings.architecture.model(role, gemm: gemm)
         var rng = SeededGenerator(seed: settings.seed(for: purpose))
         model.parameters.initializeGlorotUniform(using: &rng)
         communicator.broadcast(model.parameters.values.buffer, root: 0)

@@ -7,6 +7,8 @@ import NN
 public protocol TeacherLogitsSource: AnyObject {
     var classes: Int { get }
     func reserve(maxBatch: Int)
+    /// Plans whatever batches of exactly these sizes need (a running teacher's products).
+    func prepare(batchSizes: Set<Int>)
     /// Writes `logits[batch.count, classes]` for the batch's samples.
     func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>)
 }
@@ -19,6 +21,7 @@ public final class RunningTeacher: TeacherLogitsSource {
     public init(_ teacher: Sequential) { self.teacher = teacher }
 
     public func reserve(maxBatch: Int) { teacher.reserve(maxBatch: maxBatch) }
+    public func prepare(batchSizes: Set<Int>) { teacher.prepare(batchSizes: batchSizes) }
 
     public func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>) {
         let output = teacher.forward(batch.images, batch: batch.count)
@@ -39,6 +42,7 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
     }
 
     public func reserve(maxBatch: Int) {}
+    public func prepare(batchSizes: Set<Int>) {}
 
     public func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>) {
         for (row, id) in batch.sampleIDs.enumerated() {

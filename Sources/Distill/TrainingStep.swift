@@ -10,6 +10,8 @@ protocol LocalGradientStep: AnyObject {
     var metricNames: [String] { get }
     var model: Sequential { get }
     var optimizer: Adam { get }
+    /// Sizes every workspace and plans every product for local batches of these sizes.
+    func prepare(batchSizes: Set<Int>)
     /// Adds `d(mean loss over the global batch)/d(parameters)` from this rank's samples into the
     /// model's gradients and writes this rank's metric sums (loss sums, correct counts) into `sums`.
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>)

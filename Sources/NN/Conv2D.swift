@@ -8,6 +8,7 @@ public final class Conv2D: Layer {
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)
     public let padding: Padding
+    public let gemm: GEMMBackend
     public var kind: String { "conv2d" }
 
     private var geometry: WindowGeometry!
@@ -17,7 +18,9 @@ public final class Conv2D: Layer {
     private var columnGradient = FloatBuffer(count: 0)    // same shape, for the input gradient; sized on the
                                                           // first backward, so inference-only models never hold it
 
-    public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid) {
+    public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+                gemm: GEMMBackend) {
+        self.gemm = gemm
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
@@ -36,9 +39,25 @@ public final class Conv2D: Layer {
 
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize * filters }
 
-    /// The forward GEMM's `(m, n, k)` for a batch: `[batch * OH * OW, KH * KW * C] x [KH * KW * C, filters]`.
-    public func forwardGEMMShape(batch: Int) -> (m: Int, n: Int, k: Int) {
-        (batch * geometry.outputPixels, filters, geometry.patchSize)
+    /// output[rows, F] += columns [rows, KH*KW*C] * kernel [KH*KW*C, F], rows = batch * OH * OW.
+    public func forwardGEMM(batch: Int) -> GEMMShape {
+        let patch = geometry.patchSize
+        return GEMMShape(m: batch * geometry.outputPixels, n: filters, k: patch, lda: patch, ldb: filters, ldc: filters,
+                         accumulate: true)
+    }
+
+    /// dKernel[KH*KW*C, F] += columns^T [KH*KW*C, rows] * dOut [rows, F].
+    public func kernelGradientGEMM(batch: Int) -> GEMMShape {
+        let patch = geometry.patchSize
+        return GEMMShape(transposeA: true, m: patch, n: filters, k: batch * geometry.outputPixels,
+                         lda: patch, ldb: filters, ldc: filters, accumulate: true)
+    }
+
+    /// dColumns[rows, KH*KW*C] = dOut [rows, F] * kernel^T [F, KH*KW*C].
+    public func inputGradientGEMM(batch: Int) -> GEMMShape {
+        let patch = geometry.patchSize
+        return GEMMShape(transposeB: true, m: batch * geometry.outputPixels, n: patch, k: filters,
+                         lda: filters, ldb: filters, ldc: patch)
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
@@ -51,29 +70,28 @@ public final class Conv2D: Layer {
         if columns.count < size { columns = FloatBuffer(count: size) }
     }
 
+    public func prepare(batch: Int) {
+        for shape in [forwardGEMM(batch: batch), kernelGradientGEMM(batch: batch), inputGradientGEMM(batch: batch)] {
+            gemm.prepare(shape)
+        }
+    }
+
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let rows = batch * geometry.outputPixels
         im2col(input, columns.pointer, geometry, batch: batch)
-        broadcastRows(bias, into: output, rows: rows, columns: filters)
-        gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: geometry.patchSize,
-             columns.pointer, lda: geometry.patchSize, kernel, ldb: filters, beta: 1, output, ldc: filters)
+        broadcastRows(bias, into: output, rows: batch * geometry.outputPixels, columns: filters)
+        gemm.multiply(forwardGEMM(batch: batch), columns.pointer, kernel, output)
     }
 
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
-        let rows = batch * geometry.outputPixels
         // columns still hold im2col(input) from the forward pass.
-        // dKernel[KH*KW*C, F] += columns^T [KH*KW*C, rows] * dOut [rows, F]
-        gemm(transposeA: true, transposeB: false, m: geometry.patchSize, n: filters, k: rows,
-             columns.pointer, lda: geometry.patchSize, outputGradient, ldb: filters, beta: 1, kernelGradient, ldc: filters)
-        accumulateColumnSums(outputGradient, rows: rows, columns: filters, into: biasGradient)
+        gemm.multiply(kernelGradientGEMM(batch: batch), columns.pointer, outputGradient, kernelGradient)
+        accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient)
         guard let inputGradient else { return }
         if columnGradient.count < columns.count { columnGradient = FloatBuffer(count: columns.count) }
-        // dColumns[rows, KH*KW*C] = dOut [rows, F] * kernel^T [F, KH*KW*C]
-        gemm(transposeA: false, transposeB: true, m: rows, n: geometry.patchSize, k: filters,
-             outputGradient, lda: filters, kernel, ldb: filters, beta: 0, columnGradient.pointer, ldc: geometry.patchSize)
+        gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, columnGradient.pointer)
         col2im(columnGradient.pointer, inputGradient, geometry, batch: batch)
     }
 }

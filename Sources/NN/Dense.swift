@@ -2,13 +2,17 @@
 /// Input `[N, in]` -> output `[N, units]`.
 public final class Dense: Layer {
     public let units: Int
+    public let gemm: GEMMBackend
     public var kind: String { "dense" }
 
     private var inputCount = 0
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>!
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>!
 
-    public init(units: Int) { self.units = units }
+    public init(units: Int, gemm: GEMMBackend) {
+        self.units = units
+        self.gemm = gemm
+    }
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard inputShape.count == 1 else { throw ModelError("dense needs a flat [features] input, got \(inputShape); add Flatten") }
@@ -26,23 +30,39 @@ public final class Dense: Layer {
         (kernelGradient, biasGradient) = (gradients[0], gradients[1])
     }
 
+    /// output[N, units] += input [N, in] * kernel [in, units].
+    func forwardGEMM(batch: Int) -> GEMMShape {
+        GEMMShape(m: batch, n: units, k: inputCount, lda: inputCount, ldb: units, ldc: units, accumulate: true)
+    }
+
+    /// dKernel[in, units] += input^T [in, N] * dOut [N, units].
+    func kernelGradientGEMM(batch: Int) -> GEMMShape {
+        GEMMShape(transposeA: true, m: inputCount, n: units, k: batch, lda: inputCount, ldb: units, ldc: units, accumulate: true)
+    }
+
+    /// dInput[N, in] = dOut [N, units] * kernel^T [units, in].
+    func inputGradientGEMM(batch: Int) -> GEMMShape {
+        GEMMShape(transposeB: true, m: batch, n: inputCount, k: units, lda: units, ldb: units, ldc: inputCount)
+    }
+
+    public func prepare(batch: Int) {
+        for shape in [forwardGEMM(batch: batch), kernelGradientGEMM(batch: batch), inputGradientGEMM(batch: batch)] {
+            gemm.prepare(shape)
+        }
+    }
+
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
         broadcastRows(bias, into: output, rows: batch, columns: units)
-        gemm(transposeA: false, transposeB: false, m: batch, n: units, k: inputCount,
-             input, lda: inputCount, kernel, ldb: units, beta: 1, output, ldc: units)
+        gemm.multiply(forwardGEMM(batch: batch), input, kernel, output)
     }
 
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
-        // dKernel[in, units] += input^T [in, N] * dOut [N, units]
-        gemm(transposeA: true, transposeB: false, m: inputCount, n: units, k: batch,
-             input, lda: inputCount, outputGradient, ldb: units, beta: 1, kernelGradient, ldc: units)
+        gemm.multiply(kernelGradientGEMM(batch: batch), input, outputGradient, kernelGradient)
         accumulateColumnSums(outputGradient, rows: batch, columns: units, into: biasGradient)
         guard let inputGradient else { return }
-        // dInput[N, in] = dOut [N, units] * kernel^T [units, in]
-        gemm(transposeA: false, transposeB: true, m: batch, n: inputCount, k: units,
-             outputGradient, lda: units, kernel, ldb: units, beta: 0, inputGradient, ldc: inputCount)
+        gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient)
     }
 }

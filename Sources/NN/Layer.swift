@@ -19,6 +19,10 @@ public protocol Layer: AnyObject {
     /// Sizes the layer's workspaces for batches of up to `maxBatch` samples (called once per batch shape).
     func reserve(maxBatch: Int)
 
+    /// Plans what a batch of exactly `batch` samples needs from the GEMM backend, so that no
+    /// step makes a plan (called for each batch size a loop will use, before its first step).
+    func prepare(batch: Int)
+
     /// Floating-point operations of this layer's matrix products for one sample's forward pass
     /// (`2 * m * n * k` per GEMM); the backward pass costs the same once more per gradient it forms.
     var forwardFLOPsPerSample: Int { get }
@@ -37,6 +41,7 @@ public extension Layer {
     var parameterShapes: [(name: String, shape: [Int])] { [] }
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
     func reserve(maxBatch: Int) {}
+    func prepare(batch: Int) {}
     var forwardFLOPsPerSample: Int { 0 }
 }
 

@@ -57,6 +57,15 @@ public final class Sequential {
         for layer in layers { layer.reserve(maxBatch: batch) }
     }
 
+    /// Sizes workspaces for the largest of `batchSizes` and plans every layer's products for each
+    /// size (a loop's full batches and its last, smaller one), so no step makes a plan.
+    public func prepare(batchSizes: Set<Int>) {
+        reserve(maxBatch: batchSizes.max() ?? 0)
+        for batch in batchSizes.sorted() where batch > 0 {
+            for layer in layers { layer.prepare(batch: batch) }
+        }
+    }
+
     /// Runs `input[batch, inputShape]` through every layer; returns the logits `[batch, outputSize]`,
     /// valid until the next forward.
     @discardableResult

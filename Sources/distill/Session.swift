@@ -3,15 +3,17 @@ import Distill
 import Foundation
 import NN
 
-/// This process's place in the job: its communicator, its BLAS threads, and what it may print.
+/// This process's place in the job: its communicator, its GEMM backend and threads, and what it may print.
 /// Only rank 0 prints progress and results and writes files.
 struct Session {
     let communicator: Communicator
+    let gemm: GEMMBackend
     let threads: Int
     let plain: Bool
 
     /// MPI when launched by mpirun (unless `--single-process`), a lone process otherwise;
-    /// OpenBLAS threads = cores / ranks on this node unless `--threads` says otherwise.
+    /// backend threads = cores / ranks on this node unless `--threads` says otherwise. Every rank must
+    /// choose the same backend (checked); a failure ends the job with one line.
     static func start(_ options: RuntimeOptions, announce: Bool = true) -> Session {
         let communicator: Communicator =
             Launch.isUnderMPIRun && !options.singleProcess ? MPICommunicator() : SingleProcess()
@@ -19,11 +21,21 @@ struct Session {
         let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? communicator.size
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = options.threads ?? max(1, cores / max(ranksHere, 1))
-        BLASThreads.set(threads)
-        let session = Session(communicator: communicator, threads: threads, plain: options.plain)
+        let gemm: GEMMBackend
+        do {
+            try checkSameChoiceOnEveryRank(options.gemm, communicator: communicator)
+            gemm = try options.gemm.make()
+        } catch {
+            communicator.abort(message: "\(error)")
+        }
+        // The other library gets one thread: nothing runs on it, and it must not oversubscribe the cores.
+        for kind in GEMMBackendKind.allCases where kind != options.gemm { kind.setThreads(1) }
+        gemm.setThreads(threads)
+        let session = Session(communicator: communicator, gemm: gemm, threads: threads, plain: options.plain)
         if announce {
             let mode = communicator is SingleProcess ? "single process" : "MPI"
-            session.log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(mode)) x \(threads) OpenBLAS thread\(threads == 1 ? "" : "s"), \(ranksHere) rank\(ranksHere == 1 ? "" : "s") on this \(cores)-core node")
+            session.log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(mode)) x \(threads) thread\(threads == 1 ? "" : "s"), "
+                + "\(ranksHere) rank\(ranksHere == 1 ? "" : "s") on this \(cores)-core node; gemm \(gemm.name): \(gemm.implementation)")
         }
         return session
     }
@@ -54,5 +66,17 @@ struct Session {
             communicator.abort(message: "\(error)")
         }
         (communicator as? MPICommunicator)?.finalize()
+    }
+}
+
+/// Every rank must multiply with the same library (their steps would otherwise differ in rounding):
+/// one allreduce of the choice and its square, equal on all ranks exactly when `size * sum(x^2) == sum(x)^2`.
+private func checkSameChoiceOnEveryRank(_ kind: GEMMBackendKind, communicator: Communicator) throws {
+    guard communicator.size > 1 else { return }
+    let x = Double(GEMMBackendKind.allCases.firstIndex(of: kind)! + 1)
+    var sums = [x, x * x]
+    communicator.allreduceSum(&sums)
+    guard Double(communicator.size) * sums[1] == sums[0] * sums[0] else {
+        throw CommandError("the ranks chose different --gemm backends; give every rank the same flags")
     }
 }

@@ -29,7 +29,9 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--teacher-epochs=-1"], saying: "--teacher-epochs must be positive, got -1")
         try assertFails(["--student-epochs", "0"], saying: "--student-epochs must be positive, got 0")
         try assertFails(["--learning-rate", "0"], saying: "--learning-rate must be a positive number")
-        try assertFails(["--threads", "0"], saying: "--threads must be positive, got 0")
+        try assertFails(["--threads", "0"], saying: "--threads must be in 1...4096, got 0")
+        try assertFails(["--threads", "2147483648"], saying: "--threads must be in 1...4096, got 2147483648")
+        try assertFails(["--gemm", "mkl"], saying: "mkl")
         try assertFails(["--preset", "huge"], saying: "huge")
         try assertFails(["bench", "--steps", "0"], saying: "--steps must be in 1...10000, got 0")
     }
@@ -77,7 +79,7 @@ final class CommandLineTests: XCTestCase {
     func testHelpExplainsEveryFlag() throws {
         let run = try distill(["help", "run"])
         for flag in ["--dataset", "--data-dir", "--teacher-epochs", "--student-epochs", "--batch-size", "--learning-rate",
-                     "--alpha", "--temperature", "--seed", "--preset", "--threads", "--single-process", "--save-directory"] {
+                     "--alpha", "--temperature", "--seed", "--preset", "--threads", "--gemm", "--single-process", "--save-directory"] {
             XCTAssertTrue(run.output.contains(flag), "help lacks \(flag): \(run.output)")
         }
     }

@@ -8,7 +8,7 @@ final class DistillerTests: XCTestCase {
     let single = SingleProcess()
 
     private func model(_ role: Architecture.Role, seed: UInt64, _ architecture: Architecture = .keras) throws -> Sequential {
-        let model = try architecture.model(role)
+        let model = try architecture.model(role, gemm: Fixture.gemm)
         var rng = SeededGenerator(seed: seed)
         model.parameters.initializeGlorotUniform(using: &rng)
         return model
@@ -108,19 +108,19 @@ final class DistillerTests: XCTestCase {
         let student = try model(.student, seed: 9, .hidden)
         let path = directory.appendingPathComponent("student.safetensors").path
         try Checkpoint.save(student, architecture: .hidden, role: .student, to: path)
-        let loaded = try Checkpoint.load(from: path)
+        let loaded = try Checkpoint.load(from: path, gemm: Fixture.gemm)
         XCTAssertEqual(loaded.architecture, .hidden)
         XCTAssertEqual(loaded.role, .student)
         XCTAssertEqual(loaded.model.parameters.values.array, student.parameters.values.array)
-        XCTAssertThrowsError(try Checkpoint.load(from: path, expecting: .teacher)) {
+        XCTAssertThrowsError(try Checkpoint.load(from: path, expecting: .teacher, gemm: Fixture.gemm)) {
             XCTAssertTrue("\($0)".contains(path) && "\($0)".contains("expected a teacher"), "\($0)")
         }
         // A keras-preset student's tensors do not fit the hidden preset.
         var tensors = try model(.student, seed: 1, .keras).parameters.namedTensors()
         try SafeTensors.write(tensors, metadata: ["format": Checkpoint.format, "architecture": "hidden", "role": "student"], to: path)
-        XCTAssertThrowsError(try Checkpoint.load(from: path)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
+        XCTAssertThrowsError(try Checkpoint.load(from: path, gemm: Fixture.gemm)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
         tensors = student.parameters.namedTensors()
         try SafeTensors.write(tensors, metadata: [:], to: path)
-        XCTAssertThrowsError(try Checkpoint.load(from: path)) { XCTAssertTrue("\($0)".contains("format"), "\($0)") }
+        XCTAssertThrowsError(try Checkpoint.load(from: path, gemm: Fixture.gemm)) { XCTAssertTrue("\($0)".contains("format"), "\($0)") }
     }
 }

@@ -8,7 +8,7 @@ final class EndToEndTests: XCTestCase {
         var settings = RecipeSettings()
         settings.teacherEpochs = 2
         settings.studentEpochs = 2
-        let recipe = Recipe(settings: settings, communicator: SingleProcess(), train: Fixture.train, test: Fixture.test)
+        let recipe = Recipe(settings: settings, communicator: SingleProcess(), gemm: Fixture.gemm, train: Fixture.train, test: Fixture.test)
         let teacher = try recipe.trainTeacher()
         let distilled = try recipe.distillStudent(from: recipe.teacherLogits(teacher.model))
         let scratch = try recipe.trainScratchStudent()

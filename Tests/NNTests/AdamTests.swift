@@ -25,9 +25,9 @@ final class AdamTests: XCTestCase {
         }
     }
 
-    /// A 1-layer Sequential with Dense(2) on 2 inputs: kernel [2, 2] + bias [2] = 6 parameters.
+    /// A 1-layer Sequential with Dense(2, gemm: testGEMM) on 2 inputs: kernel [2, 2] + bias [2] = 6 parameters.
     private func tinyStore() throws -> ParameterStore {
-        let model = try Sequential(inputShape: [2], layers: [Dense(units: 2)])
+        let model = try Sequential(inputShape: [2], layers: [Dense(units: 2, gemm: testGEMM)])
         XCTAssertEqual(model.parameters.count, 6)
         model.parameters.values.fill([0.5, -1.5, 0.25, 2, 0, -0.75])
         return model.parameters

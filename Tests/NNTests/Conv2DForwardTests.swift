@@ -53,7 +53,7 @@ final class Conv2DForwardTests: XCTestCase {
 
     func testHandValuesValid() throws {
         // 3x3 input 1...9, 2x2 kernel of ones: window sums 1+2+4+5, 2+3+5+6, 4+5+7+8, 5+6+8+9.
-        let h = try forward(Conv2D(filters: 1, kernelSize: (2, 2)), shape: [3, 3, 1], batch: 1,
+        let h = try forward(Conv2D(filters: 1, kernelSize: (2, 2), gemm: testGEMM), shape: [3, 3, 1], batch: 1,
                             input: (1...9).map(Float.init), kernel: [1, 1, 1, 1], bias: [0])
         XCTAssertEqual(h.outputShape, [2, 2, 1])
         XCTAssertEqual(h.output.array, [12, 16, 24, 28])
@@ -62,7 +62,7 @@ final class Conv2DForwardTests: XCTestCase {
     func testHandValuesSameStride2PadsBottomRight() throws {
         // 4x4 input 1...16, 3x3 ones, stride 2, SAME: out 2x2, padTotal 1 -> nothing on top/left, one
         // row/column of zeros at the bottom/right. Windows start at rows/columns 0 and 2.
-        let h = try forward(Conv2D(filters: 1, kernelSize: (3, 3), strides: (2, 2), padding: .same), shape: [4, 4, 1],
+        let h = try forward(Conv2D(filters: 1, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: testGEMM), shape: [4, 4, 1],
                             batch: 1, input: (1...16).map(Float.init), kernel: [Float](repeating: 1, count: 9), bias: [0.5])
         XCTAssertEqual(h.outputShape, [2, 2, 1])
         // 1+2+3+5+6+7+9+10+11 = 54; 3+4+7+8+11+12 = 45; 9+10+11+13+14+15 = 72; 11+12+15+16 = 54.
@@ -72,7 +72,7 @@ final class Conv2DForwardTests: XCTestCase {
     func testHandValuesKernelOrientation() throws {
         // A kernel that picks only its bottom-right tap (HWIO [1, 1, 0, 0]) shifts the image:
         // VALID 2x2 over 3x3 gives input[y+1, x+1] = 5, 6, 8, 9; a flipped kernel would give 1, 2, 4, 5.
-        let h = try forward(Conv2D(filters: 1, kernelSize: (2, 2)), shape: [3, 3, 1], batch: 1,
+        let h = try forward(Conv2D(filters: 1, kernelSize: (2, 2), gemm: testGEMM), shape: [3, 3, 1], batch: 1,
                             input: (1...9).map(Float.init), kernel: [0, 0, 0, 1], bias: [0])
         XCTAssertEqual(h.output.array, [5, 6, 8, 9])
     }
@@ -86,13 +86,15 @@ final class Conv2DForwardTests: XCTestCase {
         let count = kernelSize.0 * kernelSize.1 * shape[2] * filters
         let kernel = (0..<count).map { Float(($0 * 7) % 11 - 5) / 4 }
         let bias: [Float] = [0.5, -1, 0.25]
-        let layer = Conv2D(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding)
-        let h = try forward(layer, shape: shape, batch: batch, input: input, kernel: kernel, bias: bias)
         let expected = Self.naive(input: input, batch: batch, shape: shape, kernel: kernel, bias: bias,
                                   kernelSize: kernelSize, strides: strides, padding: padding)
-        XCTAssertEqual(h.outputShape, expected.shape, file: file, line: line)
-        assertClose(h.output.array, expected.output, relative: 1e-5, absolute: 1e-5,
-                    "conv \(kernelSize) \(strides) \(padding)", file: file, line: line)
+        for gemm in testBackends {
+            let layer = Conv2D(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, gemm: gemm)
+            let h = try forward(layer, shape: shape, batch: batch, input: input, kernel: kernel, bias: bias)
+            XCTAssertEqual(h.outputShape, expected.shape, file: file, line: line)
+            assertClose(h.output.array, expected.output, relative: 1e-5, absolute: 1e-5,
+                        "conv \(kernelSize) \(strides) \(padding) on \(gemm.name)", file: file, line: line)
+        }
     }
 
     func testSameStride1() throws { try checkAgainstNaive(kernelSize: (3, 3), strides: (1, 1), padding: .same) }

@@ -5,11 +5,13 @@ import XCTest
 final class Conv2DGradientTests: XCTestCase {
     private func check(kernel: (Int, Int), strides: (Int, Int), padding: Padding, channels: Int, filters: Int,
                        seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
-        let layer = Conv2D(filters: filters, kernelSize: kernel, strides: strides, padding: padding)
-        let h = try LayerHarness(layer, inputShape: [5, 7, channels], batch: 2, seed: seed)
-        XCTAssertEqual(h.parameterNames, ["kernel", "bias"], file: file, line: line)
-        XCTAssertEqual(h.parameters[0].count, kernel.0 * kernel.1 * channels * filters, file: file, line: line)
-        GradientChecker().checkLayer(h, "conv \(kernel) \(strides) \(padding)", file: file, line: line)
+        for gemm in testBackends {
+            let layer = Conv2D(filters: filters, kernelSize: kernel, strides: strides, padding: padding, gemm: gemm)
+            let h = try LayerHarness(layer, inputShape: [5, 7, channels], batch: 2, seed: seed)
+            XCTAssertEqual(h.parameterNames, ["kernel", "bias"], file: file, line: line)
+            XCTAssertEqual(h.parameters[0].count, kernel.0 * kernel.1 * channels * filters, file: file, line: line)
+            GradientChecker().checkLayer(h, "conv \(kernel) \(strides) \(padding) on \(gemm.name)", file: file, line: line)
+        }
     }
 
     func testSame3x3Stride1() throws {

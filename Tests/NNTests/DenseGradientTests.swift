@@ -4,21 +4,25 @@ import XCTest
 /// Finite-difference checks of Dense's input, kernel and bias gradients.
 final class DenseGradientTests: XCTestCase {
     func testGradients() throws {
-        let h = try LayerHarness(Dense(units: 4), inputShape: [5], batch: 3, seed: 20)
-        XCTAssertEqual(h.outputShape, [4])
-        XCTAssertEqual(h.parameterNames, ["kernel", "bias"])
-        XCTAssertEqual(h.parameters.map(\.count), [20, 4])
-        GradientChecker().checkLayer(h, "dense")
+        for gemm in testBackends {
+            let h = try LayerHarness(Dense(units: 4, gemm: gemm), inputShape: [5], batch: 3, seed: 20)
+            XCTAssertEqual(h.outputShape, [4])
+            XCTAssertEqual(h.parameterNames, ["kernel", "bias"])
+            XCTAssertEqual(h.parameters.map(\.count), [20, 4])
+            GradientChecker().checkLayer(h, "dense on \(gemm.name)")
+        }
     }
 
     func testSingleSampleSingleUnit() throws {
-        let h = try LayerHarness(Dense(units: 1), inputShape: [7], batch: 1, seed: 21)
-        GradientChecker().checkLayer(h, "dense 7->1")
+        for gemm in testBackends {
+            let h = try LayerHarness(Dense(units: 1, gemm: gemm), inputShape: [7], batch: 1, seed: 21)
+            GradientChecker().checkLayer(h, "dense 7->1 on \(gemm.name)")
+        }
     }
 
     func testForwardIsInputTimesKernelPlusBias() throws {
         // [1, 2] x [[1, 2, 3], [4, 5, 6]] + [0.5, -1, 2] = [9.5, 11, 17]
-        let h = try LayerHarness(Dense(units: 3), inputShape: [2], batch: 1, input: [1, 2], seed: 22)
+        let h = try LayerHarness(Dense(units: 3, gemm: testGEMM), inputShape: [2], batch: 1, input: [1, 2], seed: 22)
         h.parameters[0].fill([1, 2, 3, 4, 5, 6])
         h.parameters[1].fill([0.5, -1, 2])
         _ = h.loss()

@@ -6,7 +6,7 @@ final class GlorotUniformTests: XCTestCase {
     /// conv kernel [2, 3, 16, 32] (fans 96 / 192), dense kernel [288, 200] (57,600 values).
     private func model(seed: UInt64, prefillBiases: Bool = false) throws -> Sequential {
         let model = try Sequential(inputShape: [4, 5, 16], layers: [
-            Conv2D(filters: 32, kernelSize: (2, 3)), Flatten(), Dense(units: 200),
+            Conv2D(filters: 32, kernelSize: (2, 3), gemm: testGEMM), Flatten(), Dense(units: 200, gemm: testGEMM),
         ])
         if prefillBiases { model.parameters.values.pointer.update(repeating: 9, count: model.parameters.count) }
         var rng = SeededGenerator(seed: seed)

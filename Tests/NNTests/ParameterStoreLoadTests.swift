@@ -5,7 +5,7 @@ import XCTest
 final class ParameterStoreLoadTests: XCTestCase {
     /// conv2d.kernel [3, 3, 1, 2], conv2d.bias [2], dense.kernel [8, 3], dense.bias [3].
     private func model() throws -> Sequential {
-        try Sequential(inputShape: [4, 4, 1], layers: [Conv2D(filters: 2, kernelSize: (3, 3)), Flatten(), Dense(units: 3)])
+        try Sequential(inputShape: [4, 4, 1], layers: [Conv2D(filters: 2, kernelSize: (3, 3), gemm: testGEMM), Flatten(), Dense(units: 3, gemm: testGEMM)])
     }
 
     private func tensors() throws -> [NamedTensor] {

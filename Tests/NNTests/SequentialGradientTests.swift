@@ -8,12 +8,12 @@ final class SequentialGradientTests: XCTestCase {
     func testParameterGradientsThroughCrossEntropy() throws {
         let batch = 2, classes = 4
         let model = try Sequential(inputShape: [5, 4, 2], layers: [
-            Conv2D(filters: 3, kernelSize: (3, 3), strides: (1, 1), padding: .same),
+            Conv2D(filters: 3, kernelSize: (3, 3), strides: (1, 1), padding: .same, gemm: testGEMM),
             LeakyReLU(alpha: 0.2),
             MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same),
-            Conv2D(filters: 4, kernelSize: (3, 2), strides: (2, 2), padding: .valid),
+            Conv2D(filters: 4, kernelSize: (3, 2), strides: (2, 2), padding: .valid, gemm: testGEMM),
             Flatten(),
-            Dense(units: classes),
+            Dense(units: classes, gemm: testGEMM),
         ])
         XCTAssertEqual(model.outputShapes, [[5, 4, 3], [5, 4, 3], [5, 4, 3], [2, 2, 4], [16], [4]])
         var rng = SeededGenerator(seed: 62)
@@ -100,7 +100,7 @@ final class SequentialGradientTests: XCTestCase {
         // Two backward passes without zeroing give twice the gradient: the store's gradients are
         // sums, which the data-parallel step relies on.
         let model = try Sequential(inputShape: [4, 4, 1], layers: [
-            Conv2D(filters: 2, kernelSize: (3, 3), padding: .same), Flatten(), Dense(units: 3),
+            Conv2D(filters: 2, kernelSize: (3, 3), padding: .same, gemm: testGEMM), Flatten(), Dense(units: 3, gemm: testGEMM),
         ])
         var rng = SeededGenerator(seed: 61)
         model.parameters.initializeGlorotUniform(using: &rng)
@@ -121,8 +121,8 @@ final class SequentialGradientTests: XCTestCase {
     func testSmallerBatchAfterReserveUsesOnlyItsRows() throws {
         // A final partial batch: forward of 1 sample after reserving 3 gives that sample's logits.
         let model = try Sequential(inputShape: [4, 4, 1], layers: [
-            Conv2D(filters: 2, kernelSize: (3, 3), strides: (2, 2), padding: .same),
-            MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same), Flatten(), Dense(units: 3),
+            Conv2D(filters: 2, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: testGEMM),
+            MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same), Flatten(), Dense(units: 3, gemm: testGEMM),
         ])
         var rng = SeededGenerator(seed: 62)
         model.parameters.initializeGlorotUniform(using: &rng)

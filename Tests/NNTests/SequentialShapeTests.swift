@@ -5,12 +5,12 @@ import XCTest
 final class SequentialShapeTests: XCTestCase {
     static func kerasExample(filters: (Int, Int)) throws -> Sequential {
         try Sequential(inputShape: [28, 28, 1], layers: [
-            Conv2D(filters: filters.0, kernelSize: (3, 3), strides: (2, 2), padding: .same),
+            Conv2D(filters: filters.0, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: testGEMM),
             LeakyReLU(alpha: 0.2),
             MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same),
-            Conv2D(filters: filters.1, kernelSize: (3, 3), strides: (2, 2), padding: .same),
+            Conv2D(filters: filters.1, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: testGEMM),
             Flatten(),
-            Dense(units: 10),
+            Dense(units: 10, gemm: testGEMM),
         ])
     }
 
@@ -49,7 +49,7 @@ final class SequentialShapeTests: XCTestCase {
     }
 
     func testNamesCountPerKind() throws {
-        let model = try Sequential(inputShape: [8], layers: [Dense(units: 4), ReLU(), Dense(units: 3), LeakyReLU(), Dense(units: 2)])
+        let model = try Sequential(inputShape: [8], layers: [Dense(units: 4, gemm: testGEMM), ReLU(), Dense(units: 3, gemm: testGEMM), LeakyReLU(), Dense(units: 2, gemm: testGEMM)])
         XCTAssertEqual(model.parameters.entries.map(\.name),
                        ["dense.kernel", "dense.bias", "dense_1.kernel", "dense_1.bias", "dense_2.kernel", "dense_2.bias"])
     }

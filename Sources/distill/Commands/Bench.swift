@@ -50,7 +50,7 @@ struct Bench: ParsableCommand {
         let session = Session.start(options, announce: !csv)
         session.run {
             let bench = try Benchmarks(preset: preset, batchSize: batchSize, steps: steps,
-                                       warmup: Bench.warmupSteps, communicator: session.communicator)
+                                       warmup: Bench.warmupSteps, communicator: session.communicator, gemm: session.gemm)
             var results: [BenchResult] = []
             for workload in workloads {
                 let result = try bench.measure(workload)
@@ -110,18 +110,21 @@ struct Benchmarks {
     let steps: Int
     let warmup: Int
     let communicator: Communicator
+    let gemm: GEMMBackend
     let teacher: Sequential
     let localBatch: Int
     let gemmShape: (m: Int, n: Int, k: Int)
 
-    init(preset: Architecture, batchSize: Int, steps: Int, warmup: Int, communicator: Communicator) throws {
+    init(preset: Architecture, batchSize: Int, steps: Int, warmup: Int, communicator: Communicator, gemm: GEMMBackend) throws {
         (self.preset, self.batchSize, self.steps, self.warmup, self.communicator) = (preset, batchSize, steps, warmup, communicator)
-        teacher = try preset.model(.teacher)
+        self.gemm = gemm
+        teacher = try preset.model(.teacher, gemm: gemm)
         var rng = SeededGenerator(seed: 1)
         teacher.parameters.initializeGlorotUniform(using: &rng)
         localBatch = max(shardRange(total: batchSize, rank: 0, size: communicator.size).count, 1)
         let largest = teacher.layers.compactMap { $0 as? Conv2D }.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }!
-        gemmShape = largest.forwardGEMMShape(batch: localBatch)
+        let shape = largest.forwardGEMM(batch: localBatch)
+        gemmShape = (shape.m, shape.n, shape.k)
     }
 
     /// Random images and labels: `count` samples.
@@ -148,7 +151,7 @@ struct Benchmarks {
     }
 
     private func fresh(_ role: Architecture.Role) throws -> Sequential {
-        let model = try preset.model(role)
+        let model = try preset.model(role, gemm: gemm)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initializeGlorotUniform(using: &rng)
         return model
@@ -193,15 +196,17 @@ struct Benchmarks {
     /// Every rank runs the same plain sgemm at once; GFLOPS averaged over ranks.
     private func measureGEMM() -> BenchResult {
         let (m, n, k) = gemmShape
+        let shape = GEMMShape.plain(m: m, n: n, k: k)
+        gemm.prepare(shape)
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         var rng = SeededGenerator(seed: 5)
         for i in 0..<a.count { a.pointer[i] = rng.nextFloat(in: -1, 1) }
         for i in 0..<b.count { b.pointer[i] = rng.nextFloat(in: -1, 1) }
-        for _ in 0..<warmup { benchmarkGEMM(m: m, n: n, k: k, a: a, b: b, c: c) }
+        for _ in 0..<warmup { gemm.multiply(shape, a.pointer, b.pointer, c.pointer) }
         communicator.barrier()
         let repeats = steps * 3
         let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<repeats { benchmarkGEMM(m: m, n: n, k: k, a: a, b: b, c: c) }
+        for _ in 0..<repeats { gemm.multiply(shape, a.pointer, b.pointer, c.pointer) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var gflops = [2.0 * Double(m * n * k) * Double(repeats) / seconds / 1e9]
         communicator.allreduceSum(&gflops)

@@ -35,13 +35,13 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
             let (train, test) = try data.load(on: session.communicator)
-            let loaded = try Checkpoint.load(from: teacher, expecting: .teacher)
+            let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
             guard loaded.architecture == training.preset else {
                 throw CommandError("\(teacher): holds a '\(loaded.architecture.rawValue)' teacher, but --preset is '\(training.preset.rawValue)'")
             }
             // Every rank distils from rank 0's copy of the teacher.
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
+            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             let source: TeacherLogitsSource = runTeacher ? RunningTeacher(loaded.model) : teacherLogits(loaded.model, recipe, session)
             let student = try recipe.distillStudent(from: source)

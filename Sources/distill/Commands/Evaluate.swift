@@ -21,7 +21,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime, announce: false)
         session.run {
-            let loaded = try Checkpoint.load(from: model)
+            let loaded = try Checkpoint.load(from: model, gemm: session.gemm)
             let test = try data.load(.test)
             try checkSameDataOnEveryRank([test], communicator: session.communicator)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)

@@ -23,7 +23,7 @@ struct Run: ParsableCommand {
             }
             let (train, test) = try data.load(on: session.communicator)
             session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
+            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             // Each model is saved as soon as it is trained, so a later failure loses nothing before it.
             func save(_ model: TrainedModel, _ role: Architecture.Role, as name: String) throws {

@@ -23,7 +23,7 @@ struct TrainTeacher: ParsableCommand {
             try checkWritable(output, isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
             let (train, test) = try data.load(on: session.communicator)
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, train: train, test: test)
+            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             let teacher = try recipe.trainTeacher()
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")

@@ -1,17 +1,23 @@
 import ArgumentParser
+import NN
 
-/// How the process runs: alone or as one rank of an MPI job, and with how many BLAS threads.
+extension GEMMBackendKind: ExpressibleByArgument {}
+
+/// How the process runs: alone or as one rank of an MPI job, on which GEMM library, with how many threads.
 struct RuntimeOptions: ParsableArguments {
     @Flag(help: "Run as a single process without MPI, even under mpirun (for debugging).")
     var singleProcess = false
 
-    @Option(help: "OpenBLAS threads per rank. Default: cores / ranks on this node, at least 1.")
+    @Option(help: "Threads per rank for the GEMM library (OpenMP threads for onednn). Default: cores / ranks on this node, at least 1.")
     var threads: Int?
+
+    @Option(help: "GEMM library for every matrix product: onednn (dispatches on the CPU's features) or openblas.")
+    var gemm: GEMMBackendKind = .onednn
 
     @Flag(help: "Plain epoch lines instead of a progress bar, even on a terminal (always plain under mpirun).")
     var plain = false
 
     func validate() throws {
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be in 1...4096, got \(threads)") }
     }
 }
