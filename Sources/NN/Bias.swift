@@ -7,8 +7,5 @@ func broadcastRows(_ bias: UnsafePointer<Float>, into output: UnsafeMutablePoint
 /// `biasGradient[j] += sum_r gradient[r, j]`.
 @inline(__always)
 func accumulateColumnSums(_ gradient: UnsafePointer<Float>, rows: Int, columns: Int, into biasGradient: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows {
-        let row = gradient + r * columns
-        for j in 0..<columns { biasGradient[j] += row[j] }
-    }
+    for r in 0..<rows { accumulate(gradient + r * columns, into: biasGradient, count: columns) }
 }

@@ -76,7 +76,7 @@ func col2im(_ columns: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePoint
                         guard iw >= 0, iw < g.width else { continue }
                         let src = row + (kh * g.kernelWidth + kw) * c
                         let dst = image + (ih * g.width + iw) * c
-                        for i in 0..<c { dst[i] += src[i] }
+                        accumulate(src, into: dst, count: c)
                     }
                 }
                 row += g.patchSize

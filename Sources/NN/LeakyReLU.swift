@@ -12,9 +12,16 @@ public final class LeakyReLU: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        for i in 0..<batch * size {
-            let x = input[i]
-            output[i] = x > 0 ? x : alpha * x
+        let count = batch * size, slope = Float16x(repeating: alpha)
+        var i = 0
+        while i + 16 <= count {
+            let x = load16(input + i)
+            store16((x * slope).replacing(with: x, where: x .> 0), output + i)
+            i += 16
+        }
+        for j in i..<count {
+            let x = input[j]
+            output[j] = x > 0 ? x : alpha * x
         }
     }
 
@@ -23,8 +30,15 @@ public final class LeakyReLU: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard let inputGradient else { return }
-        for i in 0..<batch * size {
-            inputGradient[i] = input[i] > 0 ? outputGradient[i] : alpha * outputGradient[i]
+        let count = batch * size, slope = Float16x(repeating: alpha)
+        var i = 0
+        while i + 16 <= count {
+            let g = load16(outputGradient + i)
+            store16((g * slope).replacing(with: g, where: load16(input + i) .> 0), inputGradient + i)
+            i += 16
+        }
+        for j in i..<count {
+            inputGradient[j] = input[j] > 0 ? outputGradient[j] : alpha * outputGradient[j]
         }
     }
 }
