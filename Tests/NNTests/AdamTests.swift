@@ -85,6 +85,24 @@ final class AdamTests: XCTestCase {
         assertClose(moves, [-1e-3, 1e-3, -1e-3, -1e-3, 1e-3, -1e-3], relative: 1e-3, absolute: 0, "first-step moves")
     }
 
+    func testVectorLanesAndTailMatchTheReference() throws {
+        // Dense(5) on 6 inputs: 35 parameters, two 16-wide vectors and a 3-wide scalar tail.
+        let model = try Sequential(inputShape: [6], layers: [Dense(units: 5, gemm: testGEMM)])
+        let store = model.parameters
+        var rng = SeededGenerator(seed: 5)
+        store.values.fill(rng.floats(store.count))
+        var expected = store.values.array.map(Double.init)
+        var reference = ReferenceAdam(count: store.count)
+        let adam = Adam()
+        for _ in 0..<3 {
+            let gradient = rng.floats(store.count, in: -2, 2)
+            store.gradients.fill(gradient)
+            adam.update(store)
+            reference.step(&expected, gradient.map(Double.init))
+        }
+        assertClose(store.values.array.map(Double.init), expected, relative: 0, absolute: 1e-6, "35 parameters after 3 steps")
+    }
+
     func testDefaultsAreKeras() {
         let adam = Adam()
         XCTAssertEqual(adam.learningRate, 0.001)

@@ -58,6 +58,20 @@ final class MaxPooling2DForwardTests: XCTestCase {
     func testValid2x2Stride2() throws { try check(pool: (2, 2), strides: (2, 2), padding: .valid) }
     func testValid3x3Stride1() throws { try check(pool: (3, 3), strides: (1, 1), padding: .valid) }
     func testSame3x3OnTinyInput() throws { try check(pool: (3, 3), strides: (1, 1), padding: .same, shape: [2, 2, 1]) }
+    // 19 channels: sixteen through the vector path, three through the scalar tail.
+    func testSame2x2Stride1With19Channels() throws { try check(pool: (2, 2), strides: (1, 1), padding: .same, shape: [4, 5, 19]) }
+    func testValid3x2MixedStridesWith19Channels() throws { try check(pool: (3, 2), strides: (2, 1), padding: .valid, shape: [5, 7, 19]) }
+
+    func testTiesSendTheGradientToTheFirstCellInEveryLane() throws {
+        // 17 channels, all cells equal: the vector lanes and the scalar tail both pick the top-left cell.
+        let channels = 17
+        let h = try LayerHarness(MaxPooling2D(poolSize: (2, 2), strides: (1, 1)), inputShape: [3, 3, channels], batch: 1,
+                                 input: [Float](repeating: -1, count: 9 * channels), seed: 0)
+        h.upstream.fill((0..<4 * channels).map { Float($0 / channels + 1) })   // window k sends k + 1
+        let gradient = h.analyticGradients().input
+        let expectedPerCell: [Float] = [1, 2, 0, 3, 4, 0, 0, 0, 0]
+        XCTAssertEqual(gradient, expectedPerCell.flatMap { [Float](repeating: $0, count: channels) })
+    }
 
     func testTiesSendTheGradientToTheFirstCell() throws {
         // All cells equal: every 2x2 window's winner is its top-left cell in row-major order.
