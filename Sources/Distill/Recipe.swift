@@ -59,7 +59,7 @@ public struct Recipe {
     }
 
     public func teacherLogits(_ teacher: Sequential) -> CachedTeacherLogits {
-        CachedTeacherLogits.compute(teacher: teacher, data: train, batchSize: 256, communicator: communicator)
+        CachedTeacherLogits.compute(teacher: teacher, data: train, communicator: communicator)
     }
 
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {

@@ -39,6 +39,8 @@ public final class Conv2D: Layer {
 
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize * filters }
 
+    public var workspacePerSample: Int { geometry.outputPixels * geometry.patchSize }
+
     /// output[rows, F] += columns [rows, KH*KW*C] * kernel [KH*KW*C, F], rows = batch * OH * OW.
     public func forwardGEMM(batch: Int) -> GEMMShape {
         let patch = geometry.patchSize
@@ -70,10 +72,13 @@ public final class Conv2D: Layer {
         if columns.count < size { columns = FloatBuffer(count: size) }
     }
 
+    public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] {
+        [("forward", forwardGEMM(batch: batch)), ("kernel gradient", kernelGradientGEMM(batch: batch)),
+         ("input gradient", inputGradientGEMM(batch: batch))]
+    }
+
     public func prepare(batch: Int) {
-        for shape in [forwardGEMM(batch: batch), kernelGradientGEMM(batch: batch), inputGradientGEMM(batch: batch)] {
-            gemm.prepare(shape)
-        }
+        for (_, shape) in gemmShapes(batch: batch) { gemm.prepare(shape) }
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {

@@ -45,10 +45,13 @@ public final class Dense: Layer {
         GEMMShape(transposeB: true, m: batch, n: inputCount, k: units, lda: units, ldb: units, ldc: inputCount)
     }
 
+    public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] {
+        [("forward", forwardGEMM(batch: batch)), ("kernel gradient", kernelGradientGEMM(batch: batch)),
+         ("input gradient", inputGradientGEMM(batch: batch))]
+    }
+
     public func prepare(batch: Int) {
-        for shape in [forwardGEMM(batch: batch), kernelGradientGEMM(batch: batch), inputGradientGEMM(batch: batch)] {
-            gemm.prepare(shape)
-        }
+        for (_, shape) in gemmShapes(batch: batch) { gemm.prepare(shape) }
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {

@@ -1,3 +1,10 @@
+import Dispatch
+
+/// Receives per-layer timings from a `Sequential` (a profiler; nil in training).
+public protocol LayerClock: AnyObject {
+    func record(layer: Int, backward: Bool, nanoseconds: UInt64)
+}
+
 /// A stack of layers with its parameters in one `ParameterStore` and one activation buffer
 /// per layer output, sized once for the largest batch (`reserve`), so steps never allocate.
 public final class Sequential {
@@ -9,6 +16,10 @@ public final class Sequential {
     private var activations: [FloatBuffer] = []          // [maxBatch, outputShapes[i]]
     private var activationGradients: [FloatBuffer] = []  // same shapes
     public private(set) var maxBatch = 0
+    /// Keras-style layer names: conv2d, conv2d_1, ..., dense, dense_1.
+    public let layerNames: [String]
+    /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
+    public var layerClock: LayerClock?
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -27,6 +38,7 @@ public final class Sequential {
         var shape = inputShape
         var shapes: [[Int]] = []
         var names: [(name: String, shape: [Int])] = []
+        var layerNames: [String] = []
         var kinds: [String: Int] = [:]
         var ranges: [[Int]] = []
         for layer in layers {
@@ -36,16 +48,30 @@ public final class Sequential {
             let ordinal = kinds[layer.kind, default: 0]
             kinds[layer.kind] = ordinal + 1
             let layerName = ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)"
+            layerNames.append(layerName)
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape) }
         }
         outputShapes = shapes
+        self.layerNames = layerNames
         parameters = ParameterStore(shapes: names)
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
         }
+    }
+
+    /// Bytes a forward pass touches per sample: every layer's output and workspace.
+    public var forwardBytesPerSample: Int {
+        4 * (outputShapes.reduce(0) { $0 + elementCount($1) } + layers.reduce(0) { $0 + $1.workspacePerSample })
+    }
+
+    /// The largest batch (at most `limit`) whose forward pass touches at most `cacheBytes`, at least 1.
+    /// Inference over many samples (the teacher-logit pass) runs in such chunks: a batch whose
+    /// im2col buffer outgrows the last-level cache runs at half speed, worse with two ranks.
+    public func forwardBatch(cacheBytes: Int, limit: Int = 256) -> Int {
+        Swift.max(1, Swift.min(limit, cacheBytes / Swift.max(forwardBytesPerSample, 1)))
     }
 
     /// Sizes activations and layer workspaces for batches of up to `batch` samples.
@@ -72,8 +98,10 @@ public final class Sequential {
     public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafeMutablePointer<Float> {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
         var current = input
-        for (layer, output) in zip(layers, activations) {
+        for (index, (layer, output)) in zip(layers, activations).enumerated() {
+            let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             layer.forward(input: current, output: output.pointer, batch: batch)
+            layerClock?.record(layer: index, backward: false, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             current = UnsafePointer(output.pointer)
         }
         return activations[activations.count - 1].pointer
@@ -86,8 +114,10 @@ public final class Sequential {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let layerInput = i == 0 ? input : UnsafePointer(activations[i - 1].pointer)
             let inputGradient = i == 0 ? nil : activationGradients[i - 1].pointer
+            let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             layers[i].backward(outputGradient: gradient, inputGradient: inputGradient,
                                input: layerInput, output: activations[i].pointer, batch: batch)
+            layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             if let inputGradient { gradient = UnsafePointer(inputGradient) }
         }
     }

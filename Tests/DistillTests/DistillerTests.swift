@@ -66,7 +66,7 @@ final class DistillerTests: XCTestCase {
     func testCachedLogitsTrainExactlyLikeRunningTheTeacher() throws {
         let data = Fixture.trainPrefix(150)
         let teacher = try model(.teacher, seed: 6, .hidden)
-        let cached = CachedTeacherLogits.compute(teacher: teacher, data: data, batchSize: 64, communicator: single)
+        let cached = CachedTeacherLogits.compute(teacher: teacher, data: data, communicator: single)
         XCTAssertEqual(cached.count, 150)
         var students: [Sequential] = []
         for source in [cached, RunningTeacher(teacher)] as [TeacherLogitsSource] {

@@ -34,6 +34,12 @@ struct Bench: ParsableCommand {
             help: "Workloads: \(Workload.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
     var workloads: [Workload] = Workload.allCases
 
+    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and Adam as shares of the step, and each GEMM shape's rate against the same shape alone.")
+    var profile = false
+
+    @Flag(help: "With --profile: profile on both GEMM backends (onednn and openblas) in this run.")
+    var bothBackends = false
+
     @Flag(help: "Print CSV lines (workload,ranks,threads,batch,samples_per_s,compute_ms_per_step,allreduce_ms_per_step,gflops_per_rank) instead of a table.")
     var csv = false
 
@@ -62,6 +68,22 @@ struct Bench: ParsableCommand {
                 }
             }
             if !csv { session.log(benchTable(results, session: session, bench: bench)) }
+            if profile { try runProfiles(session: session, localBatch: bench.localBatch) }
+        }
+    }
+
+    private func runProfiles(session: Session, localBatch: Int) throws {
+        let kinds = bothBackends ? GEMMBackendKind.allCases : [runtime.gemm]
+        for kind in kinds {
+            let backend = kind == runtime.gemm ? session.gemm : try kind.make()
+            backend.setThreads(session.threads)
+            for (role, distill) in [(Architecture.Role.teacher, false), (.student, true)] {
+                let profile = try StepProfile(preset: preset, role: role, distill: distill, batch: localBatch, globalBatch: batchSize,
+                                              steps: steps, warmup: Bench.warmupSteps, backend: backend,
+                                              communicator: session.communicator)
+                session.log("\n" + profile.table())
+            }
+            if kind != runtime.gemm { kind.setThreads(1) }
         }
     }
 
@@ -76,7 +98,7 @@ struct Bench: ParsableCommand {
             lines.append("| \(r.workload.rawValue) | \(r.workload == .gemm ? "" : fixed(r.samplesPerSecond, 0)) | "
                 + "\(fixed(r.computeMilliseconds, 2)) | \(fixed(r.allreduceMilliseconds, 3)) | "
                 + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) | "
-                + "\(r.allocationsPerStep.map { fixed($0, 2) } ?? (r.workload == .gemm || r.workload == .logits ? "" : "n/a")) |")
+                + "\(r.allocations.map(\.description) ?? (r.workload == .gemm || r.workload == .logits ? "" : "n/a")) |")
         }
         let shape = bench.gemmShape
         lines.append("")
@@ -100,7 +122,14 @@ struct BenchResult {
     let computeMilliseconds: Double
     let allreduceMilliseconds: Double
     let gflopsPerRank: Double
-    var allocationsPerStep: Double? = nil
+    var allocations: AllocationsPerStep? = nil
+}
+
+/// Heap allocations per step over a shorter and a longer stretch of epochs: equal when the count
+/// per step is constant (it does not grow over an epoch); shown as one figure then, as both otherwise.
+struct AllocationsPerStep: CustomStringConvertible {
+    let shorter: Double, longer: Double
+    var description: String { shorter == longer ? fixed(longer, 2) : "\(fixed(shorter, 2)) then \(fixed(longer, 2))" }
 }
 
 /// The measurements behind `distill bench`.
@@ -141,8 +170,9 @@ struct Benchmarks {
         case .teacher: return try measureFit(workload, model: teacher, distillFrom: nil)
         case .student: return try measureFit(workload, model: try fresh(.student), distillFrom: nil)
         case .distill:
-            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * max(steps, warmup)),
-                                                     batchSize: 256, communicator: communicator)
+            // Logits for every sample any measured epoch holds (the longest: 2 * steps batches and a partial one).
+            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * (2 * steps + 1)),
+                                                     communicator: communicator)
             return try measureFit(workload, model: try fresh(.student), distillFrom: logits)
         case .distillRunning:
             return try measureFit(workload, model: try fresh(.student), distillFrom: RunningTeacher(teacher))
@@ -158,8 +188,11 @@ struct Benchmarks {
     }
 
     /// Warm-up steps, then `steps` timed steps of one epoch, through the same loop `fit` uses.
-    /// With the allocation counter preloaded, two more epochs of 1 and `steps` steps (counted after the
-    /// timed one, so one-time set-up is done) give the heap allocations per step from their difference.
+    /// With the allocation counter preloaded, three more epochs of 1, `steps` and `2 * steps` full
+    /// batches (counted after the timed one, so one-time set-up is done) give the heap allocations per
+    /// step from their differences. Each ends in a smaller batch (the sample count is not a multiple of
+    /// the batch), so a plan made for the last batch in mid-epoch would show; the two differences must
+    /// agree for the count per step to be constant.
     private func measureFit(_ workload: Bench.Workload, model: Sequential, distillFrom source: TeacherLogitsSource?) throws -> BenchResult {
         let data = syntheticData(batchSize * steps)
         func fit(_ samples: LabeledImages) throws -> FitHistory {
@@ -171,17 +204,20 @@ struct Benchmarks {
             return try Classifier(model: model, optimizer: Adam(), communicator: communicator)
                 .fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
         }
-        _ = try fit(syntheticData(batchSize * warmup))
+        let partialBatch = max(batchSize / 2, 1)
+        _ = try fit(syntheticData(batchSize * warmup + partialBatch))   // plans both batch sizes before anything is counted
         communicator.barrier()
         let times = try fit(data).times
-        let allocationsPerStep = try AllocationCounter().map { counter -> Double in
-            func allocations(_ samples: LabeledImages) throws -> Int {
+        let allocations = try AllocationCounter().map { counter -> AllocationsPerStep in
+            func allocations(fullBatches: Int) throws -> Int {
+                let samples = syntheticData(batchSize * fullBatches + partialBatch)
                 let before = counter.count
                 _ = try fit(samples)
                 return counter.count - before
             }
-            let shortEpoch = try allocations(syntheticData(batchSize)), longEpoch = try allocations(data)
-            return steps > 1 ? Double(longEpoch - shortEpoch) / Double(steps - 1) : .nan   // one step: no difference to take
+            let counts = try [1, steps, 2 * steps].map { try allocations(fullBatches: $0) }
+            return AllocationsPerStep(shorter: steps > 1 ? Double(counts[1] - counts[0]) / Double(steps - 1) : 0,
+                                      longer: Double(counts[2] - counts[1]) / Double(steps))
         }
         let perStep = { (seconds: Double) in 1000 * seconds / Double(times.steps) }
         let seconds = max(times.compute + times.allreduce, 1e-9)
@@ -190,7 +226,7 @@ struct Benchmarks {
         let gflops = source == nil ? Double(model.trainingFLOPsPerSample) * samplesPerSecond / Double(communicator.size) / 1e9 : 0
         return BenchResult(workload: workload, samplesPerSecond: samplesPerSecond, computeMilliseconds: perStep(times.compute),
                            allreduceMilliseconds: perStep(times.allreduce), gflopsPerRank: gflops,
-                           allocationsPerStep: allocationsPerStep)
+                           allocations: allocations)
     }
 
     /// Every rank runs the same plain sgemm at once; GFLOPS averaged over ranks.
@@ -217,10 +253,10 @@ struct Benchmarks {
     /// The teacher-logit pass over `batchSize * steps` samples, split across ranks and gathered.
     private func measureLogits() -> BenchResult {
         let data = syntheticData(batchSize * steps)
-        _ = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(256), batchSize: 256, communicator: communicator)
+        _ = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(256), communicator: communicator)
         communicator.barrier()
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = CachedTeacherLogits.compute(teacher: teacher, data: data, batchSize: 256, communicator: communicator)
+        _ = CachedTeacherLogits.compute(teacher: teacher, data: data, communicator: communicator)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return BenchResult(workload: .logits, samplesPerSecond: Double(data.count) / seconds,
                            computeMilliseconds: 1000 * seconds, allreduceMilliseconds: 0, gflopsPerRank: 0)

@@ -1,0 +1,170 @@
+import Collective
+import Dispatch
+import Distill
+import NN
+
+/// Where one training step's time goes: each layer's forward and backward (and the GEMM time
+/// inside it), the loss, the allreduce and the optimizer; and each GEMM shape's rate in the step
+/// against the same shape multiplied alone on the same backend.
+final class StepProfile: LayerClock {
+    struct Part {
+        var name: String
+        var nanoseconds: UInt64 = 0
+        var gemmNanoseconds: UInt64 = 0
+    }
+    struct GEMMRow {
+        var name: String, shape: GEMMShape, implementation: String
+        var callsPerStep: Double, millisecondsPerStep: Double, gflopsInStep: Double, gflopsAlone: Double
+    }
+
+    let title: String
+    private(set) var parts: [Part] = []
+    private(set) var gemmRows: [GEMMRow] = []
+    private(set) var steps = 0
+    private let timed: TimedGEMM
+    private var layerParts: [[Int]] = []    // [layer][forward, backward] -> index into parts
+    private var gemmMark: UInt64 = 0
+
+    /// Profiles `steps` steps (after `warmup`) of `role`'s training on `batch` samples per rank,
+    /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
+    init(preset: Architecture, role: Architecture.Role, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
+         backend: GEMMBackend, communicator: Communicator) throws {
+        timed = TimedGEMM(backend)
+        let model = try preset.model(role, gemm: timed)
+        var rng = SeededGenerator(seed: 2)
+        model.parameters.initializeGlorotUniform(using: &rng)
+        title = "\(role.rawValue) \(distill ? "distillation" : "training") step, \(batch) samples per rank, gemm \(backend.name)"
+        parts.append(Part(name: "zero gradients"))
+        if distill { parts.append(Part(name: "teacher logits (cached)")) }
+        for name in model.layerNames { parts.append(Part(name: "\(name) forward")) }
+        parts.append(Part(name: distill ? "distillation loss + accuracy" : "loss + accuracy"))
+        for name in model.layerNames.reversed() { parts.append(Part(name: "\(name) backward")) }
+        parts += [Part(name: "allreduce"), Part(name: "adam")]
+        let first = parts.firstIndex { $0.name.hasSuffix(" forward") }!
+        layerParts = model.layerNames.indices.map { [first + $0, first + model.layerNames.count + 1 + (model.layerNames.count - 1 - $0)] }
+        model.layerClock = self
+
+        // One step, as the classifier and the distiller take it; each part timed.
+        let classes = model.outputSize
+        model.prepare(batchSizes: [batch])
+        // Random images, labels and teacher logits (time does not depend on their values).
+        let images = FloatBuffer(count: batch * model.inputSize), labels = IndexBuffer(count: batch)
+        for i in 0..<images.count { images.pointer[i] = rng.nextFloat(in: 0, 1) }
+        for i in 0..<batch { labels.pointer[i] = Int32(rng.next() % UInt64(classes)) }
+        let table = FloatBuffer(count: batch * classes), teacherLogits = FloatBuffer(count: batch * classes)
+        for i in 0..<table.count { table.pointer[i] = rng.nextFloat(in: -5, 5) }
+        let gradient = FloatBuffer(count: batch * classes)
+        let labelPointer = UnsafePointer(labels.pointer)
+        let crossEntropy = SparseCategoricalCrossentropy(), distillation = DistillationLoss(alpha: 0.1, temperature: 10)
+        distillation.reserve(rows: batch, classes: classes)
+        let adam = Adam()
+        var sums = [0.0, 0.0, 0.0]
+        let scale = 1 / Float(globalBatch)
+        for step in 0..<(warmup + steps) {
+            if step == warmup { reset() }
+            time("zero gradients") { model.parameters.zeroGradients() }
+            if distill { time("teacher logits (cached)") { teacherLogits.pointer.update(from: table.pointer, count: table.count) } }
+            gemmMark = timed.total
+            let logits = model.forward(images.pointer, batch: batch)
+            time(distill ? "distillation loss + accuracy" : "loss + accuracy") {
+                if distill {
+                    let s = distillation(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: labelPointer,
+                                         rows: batch, classes: classes, gradient: gradient.pointer, scale: scale)
+                    sums[0] = s.student
+                    sums[1] = s.distillation
+                } else {
+                    sums[0] = crossEntropy(logits: logits, labels: labelPointer, rows: batch, classes: classes,
+                                           gradient: gradient.pointer, scale: scale)
+                }
+                sums[2] = Double(correctCount(logits: logits, labels: labelPointer, rows: batch, classes: classes))
+            }
+            gemmMark = timed.total
+            model.backward(images.pointer, outputGradient: gradient.pointer, batch: batch)
+            time("allreduce") {
+                communicator.allreduceSum(model.parameters.gradients.buffer)
+                communicator.allreduceSum(&sums)
+            }
+            time("adam") { adam.update(model.parameters) }
+        }
+        self.steps = steps
+        model.layerClock = nil
+
+        // Each shape of the step alone, on the backend itself, against its in-step rate.
+        for (index, layer) in model.layers.enumerated() {
+            for (name, shape) in layer.gemmShapes(batch: batch) {
+                guard let calls = timed.calls[shape], let ns = timed.nanoseconds[shape] else { continue }
+                let inStep = Double(ns) / Double(calls)
+                gemmRows.append(GEMMRow(
+                    name: "\(model.layerNames[index]) \(name)", shape: shape, implementation: backend.implementation(of: shape),
+                    callsPerStep: Double(calls) / Double(steps), millisecondsPerStep: Double(ns) / 1e6 / Double(steps),
+                    gflopsInStep: Double(shape.flops) / inStep, gflopsAlone: Self.gflopsAlone(shape, backend)))
+            }
+        }
+    }
+
+    func record(layer: Int, backward: Bool, nanoseconds: UInt64) {
+        let index = layerParts[layer][backward ? 1 : 0]
+        parts[index].nanoseconds += nanoseconds
+        parts[index].gemmNanoseconds += timed.total - gemmMark
+        gemmMark = timed.total
+    }
+
+    private func time(_ name: String, _ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        let index = parts.firstIndex { $0.name == name }!
+        parts[index].nanoseconds += DispatchTime.now().uptimeNanoseconds - start
+    }
+
+    private func reset() {
+        for i in parts.indices { (parts[i].nanoseconds, parts[i].gemmNanoseconds) = (0, 0) }
+        timed.reset()
+    }
+
+    /// GFLOPS of `shape` multiplied back to back on random operands for at least 0.2 s.
+    static func gflopsAlone(_ shape: GEMMShape, _ backend: GEMMBackend) -> Double {
+        let rowsA = shape.transposeA ? shape.k : shape.m, rowsB = shape.transposeB ? shape.n : shape.k
+        let a = FloatBuffer(count: rowsA * shape.lda), b = FloatBuffer(count: rowsB * shape.ldb)
+        let c = FloatBuffer(count: shape.m * shape.ldc)
+        var rng = SeededGenerator(seed: 5)
+        for i in 0..<a.count { a.pointer[i] = rng.nextFloat(in: -1, 1) }
+        for i in 0..<b.count { b.pointer[i] = rng.nextFloat(in: -1, 1) }
+        backend.prepare(shape)
+        backend.multiply(shape, a.pointer, b.pointer, c.pointer)
+        var repeats = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed: UInt64 = 0
+        repeat {
+            backend.multiply(shape, a.pointer, b.pointer, c.pointer)
+            repeats += 1
+            elapsed = DispatchTime.now().uptimeNanoseconds - start
+        } while elapsed < 200_000_000
+        return Double(shape.flops) * Double(repeats) / Double(elapsed)
+    }
+
+    var stepMilliseconds: Double { Double(parts.reduce(0) { $0 + $1.nanoseconds }) / 1e6 / Double(max(steps, 1)) }
+    var gemmShare: Double {
+        Double(parts.reduce(0) { $0 + $1.gemmNanoseconds }) / Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1))
+    }
+
+    /// Markdown: the parts of the step, then the GEMM shapes.
+    func table() -> String {
+        let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1))
+        let perStep = { (ns: UInt64) in fixed(Double(ns) / 1e6 / Double(max(self.steps, 1)), 3) }
+        var lines = ["\(title): \(fixed(stepMilliseconds, 2)) ms/step over \(steps) steps; "
+                     + "GEMM \(percent(gemmShare)), everything else \(percent(1 - gemmShare))", "",
+                     "| part | ms/step | of which GEMM | share of step |", "|---|---:|---:|---:|"]
+        for part in parts {
+            lines.append("| \(part.name) | \(perStep(part.nanoseconds)) | \(part.gemmNanoseconds > 0 ? perStep(part.gemmNanoseconds) : "") "
+                + "| \(percent(Double(part.nanoseconds) / total)) |")
+        }
+        lines += ["", "| GEMM | m x n x k | implementation | calls/step | ms/step | GFLOPS in step | GFLOPS alone | in step vs alone |",
+                  "|---|---|---|---:|---:|---:|---:|---:|"]
+        for row in gemmRows {
+            lines.append("| \(row.name) | \(row.shape) | \(row.implementation) | \(fixed(row.callsPerStep, 0)) | "
+                + "\(fixed(row.millisecondsPerStep, 3)) | \(fixed(row.gflopsInStep, 1)) | \(fixed(row.gflopsAlone, 1)) | "
+                + "\(percent(row.gflopsInStep / row.gflopsAlone)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
