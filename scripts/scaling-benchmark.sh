@@ -2,10 +2,10 @@
 # Scaling of swift-distill under mpirun on this machine, all figures from one run:
 #   strong scaling  fixed global batch (--batch, default 32) split over np = 1..cores ranks
 #   weak scaling    fixed per-rank batch (--batch per rank, global = batch x np)
-#   ceiling         np concurrent plain cblas_sgemm of the teacher's GEMM shape against one alone
-#   threads         1 rank x N OpenBLAS threads against N ranks x 1 thread
+#   ceiling         np concurrent plain GEMMs of the teacher's largest shape against one alone
+#   threads         1 rank x N GEMM threads against N ranks x 1 thread
 # for the teacher training step, the student distillation step (cached teacher logits) and
-# the teacher-logit pass. Each rank runs one OpenBLAS thread. Writes bench-out/scaling.csv,
+# the teacher-logit pass. Each rank runs one thread of the GEMM backend (GEMM=onednn|openblas, default onednn). Writes bench-out/scaling.csv,
 # bench-out/scaling.png (speedup against ideal, gnuplot) and prints a Markdown table.
 #
 # Usage: scripts/scaling-benchmark.sh [--steps N] [--batch B] [--oversubscribe] [--out DIR]
@@ -42,7 +42,7 @@ bench() {
     local np="$1" threads="$2" global="$3"; shift 3
     timeout 1800 mpirun --allow-run-as-root --oversubscribe --bind-to none \
         --mca btl_vader_single_copy_mechanism none -np "$np" \
-        "$bin" bench --csv --threads "$threads" --batch-size "$global" --steps "$steps" --workloads "$@" |
+        "$bin" bench --csv --gemm "${GEMM:-onednn}" --threads "$threads" --batch-size "$global" --steps "$steps" --workloads "$@" |
         grep -E '^[a-z-]+,[0-9]+,'
 }
 
@@ -88,7 +88,7 @@ teacher = next((r for r in rows if r["mode"] == "strong" and r["workload"] == "t
 ceiling = next((r for r in rows if r["mode"] == "ceiling" and int(r["ranks"]) == cores), None)
 if teacher and ceiling:
     print(f'\nteacher training, strong scaling at np={cores}: {float(teacher["efficiency"]):.1%} parallel efficiency; '
-          f'hardware ceiling ({cores} concurrent sgemm against one alone): {float(ceiling["efficiency"]):.1%}')
+          f'hardware ceiling ({cores} concurrent plain GEMMs against one alone): {float(ceiling["efficiency"]):.1%}')
 for np_ in sorted({r["ranks"] for r in rows if r["mode"] == "strong"}, key=int):
     rate_of = {r["workload"]: float(r["samples_per_s"]) for r in rows if r["mode"] == "strong" and r["ranks"] == np_}
     if "distill" in rate_of and "distill-running" in rate_of:
@@ -99,7 +99,7 @@ PY
 gnuplot <<GP
 set terminal pngcairo size 800,560
 set output "$out/scaling.png"
-set title "swift-distill scaling on $(hostname) ($cores cores, 1 OpenBLAS thread per rank)"
+set title "swift-distill scaling on $(hostname) ($cores cores, 1 ${GEMM:-onednn} thread per rank)"
 set xlabel "MPI ranks"
 set ylabel "speedup against 1 rank"
 set key top left
@@ -113,6 +113,6 @@ plot x title "ideal" with lines dashtype 2 lc rgb "gray", \
      "$out/scaling.dat" using 1:3 title "distillation step, cached logits (strong)" with linespoints, \
      "$out/scaling.dat" using 1:4 title "teacher-logit pass (strong)" with linespoints, \
      "$out/scaling.dat" using 1:5 title "teacher step (weak)" with linespoints, \
-     "$out/scaling.dat" using 1:6 title "sgemm ceiling" with linespoints
+     "$out/scaling.dat" using 1:6 title "plain GEMM ceiling" with linespoints
 GP
 echo "scaling-benchmark: wrote $csv and $out/scaling.png" >&2

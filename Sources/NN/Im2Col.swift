@@ -27,6 +27,16 @@ struct WindowGeometry {
     var patchSize: Int { kernelHeight * kernelWidth * channels }
     var outputPixels: Int { outputHeight * outputWidth }
     var inputSize: Int { height * width * channels }
+
+    /// The input rows of output row `oh`'s window, clipped to the image (padding is not in it).
+    func rows(of oh: Int) -> Range<Int> {
+        Swift.max(oh * strideHeight - padTop, 0) ..< Swift.min(oh * strideHeight - padTop + kernelHeight, height)
+    }
+
+    /// The input columns of output column `ow`'s window, clipped to the image.
+    func columns(of ow: Int) -> Range<Int> {
+        Swift.max(ow * strideWidth - padLeft, 0) ..< Swift.min(ow * strideWidth - padLeft + kernelWidth, width)
+    }
 }
 
 /// `columns[batch * OH * OW, KH * KW * C]` from `input[batch, H, W, C]`; padding reads as zero.
@@ -47,7 +57,7 @@ func im2col(_ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float
                     for kw in 0..<g.kernelWidth {
                         let iw = ow * g.strideWidth - g.padLeft + kw
                         if iw >= 0, iw < g.width {
-                            (dst + kw * c).update(from: image + (ih * g.width + iw) * c, count: c)
+                            copyFloats(image + (ih * g.width + iw) * c, to: dst + kw * c, count: c)
                         } else {
                             (dst + kw * c).update(repeating: 0, count: c)
                         }

@@ -34,20 +34,18 @@ public final class MaxPooling2D: Layer {
         for n in 0..<batch {
             let image = input + n * g.inputSize
             for oh in 0..<g.outputHeight {
-                let h0 = Swift.max(oh * g.strideHeight - g.padTop, 0)
-                let h1 = Swift.min(oh * g.strideHeight - g.padTop + g.kernelHeight, g.height)
+                let rows = g.rows(of: oh)
                 for ow in 0..<g.outputWidth {
-                    let w0 = Swift.max(ow * g.strideWidth - g.padLeft, 0)
-                    let w1 = Swift.min(ow * g.strideWidth - g.padLeft + g.kernelWidth, g.width)
+                    let columns = g.columns(of: ow)
                     // Every window holds at least one real cell, so the first one seeds the maximum.
-                    let first = (h0 * g.width + w0) * c
+                    let first = (rows.lowerBound * g.width + columns.lowerBound) * c
                     // Sixteen channels at a time: the same strict > in the same window order.
                     var c0 = 0
                     while c0 + 16 <= c {
                         var best = load16(image + first + c0)
                         var index = SIMD16<Int32>(repeating: Int32(first + c0)) &+ laneOffsets
-                        for h in h0..<h1 {
-                            for w in w0..<w1 {
+                        for h in rows {
+                            for w in columns {
                                 let offset = (h * g.width + w) * c + c0
                                 let value = load16(image + offset)
                                 let better = value .> best
@@ -63,8 +61,8 @@ public final class MaxPooling2D: Layer {
                         out[ch] = image[first + ch]
                         winner[ch] = Int32(first + ch)
                     }
-                    for h in h0..<h1 {
-                        for w in w0..<w1 {
+                    for h in rows {
+                        for w in columns {
                             let offset = (h * g.width + w) * c
                             for ch in c0..<c where image[offset + ch] > out[ch] {
                                 out[ch] = image[offset + ch]
@@ -84,13 +82,36 @@ public final class MaxPooling2D: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard let inputGradient else { return }
-        let g = geometry!
-        let perSample = g.outputPixels * g.channels
+        let g = geometry!, c = g.channels
+        let laneOffsets = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         inputGradient.update(repeating: 0, count: batch * g.inputSize)
+        var gradient = outputGradient, winner = UnsafePointer(winners.pointer)
         for n in 0..<batch {
             let image = inputGradient + n * g.inputSize
-            let base = n * perSample
-            for i in 0..<perSample { image[Int(winners.pointer[base + i])] += outputGradient[base + i] }
+            for oh in 0..<g.outputHeight {
+                let rows = g.rows(of: oh)
+                for ow in 0..<g.outputWidth {
+                    let columns = g.columns(of: ow)
+                    // Sixteen channels at a time: each cell of the window takes the gradient in the
+                    // lanes it won (and +0 elsewhere), in the same order as the scalar scatter.
+                    var c0 = 0
+                    while c0 + 16 <= c {
+                        let won = UnsafeRawPointer(winner + c0).loadUnaligned(as: SIMD16<Int32>.self)
+                        let value = load16(gradient + c0)
+                        for h in rows {
+                            for w in columns {
+                                let offset = (h * g.width + w) * c + c0
+                                let mine = won .== SIMD16<Int32>(repeating: Int32(offset)) &+ laneOffsets
+                                store16(load16(image + offset) + Float16x(repeating: 0).replacing(with: value, where: mine), image + offset)
+                            }
+                        }
+                        c0 += 16
+                    }
+                    for ch in c0..<c { image[Int(winner[ch])] += gradient[ch] }
+                    gradient += c
+                    winner += c
+                }
+            }
         }
     }
 }

@@ -5,12 +5,12 @@ import Distill
 import Foundation
 import NN
 
-/// Throughput of the training steps, with the same run's plain sgemm as the yardstick.
+/// Throughput of the training steps, with the same run's plain GEMM (same backend) as the yardstick.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training throughput and GFLOPS against a plain cblas_sgemm of the teacher's largest GEMM.",
+        abstract: "Measure training throughput and GFLOPS against a plain GEMM (same backend) of the teacher's largest shape.",
         discussion: """
-            Runs on synthetic images (throughput does not depend on pixel values). Defaults to one OpenBLAS \
+            Runs on synthetic images (throughput does not depend on pixel values). Defaults to one GEMM \
             thread per rank. Under mpirun the batch is global and split across ranks, and the figures are the \
             job's; compute and allreduce time per step are reported separately.
             """)
@@ -90,7 +90,7 @@ struct Bench: ParsableCommand {
     private func benchTable(_ results: [BenchResult], session: Session, bench: Benchmarks) -> String {
         let gemm = results.first { $0.workload == .gemm }
         var lines = [
-            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs sgemm | allocations/step |",
+            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs plain GEMM | allocations/step |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results {
@@ -102,7 +102,7 @@ struct Bench: ParsableCommand {
         }
         let shape = bench.gemmShape
         lines.append("")
-        lines.append("sgemm shape m=\(shape.m) n=\(shape.n) k=\(shape.k) (the teacher's largest GEMM at \(bench.localBatch) samples per rank); "
+        lines.append("\(bench.gemm.name) plain GEMM shape m=\(shape.m) n=\(shape.n) k=\(shape.k) (the teacher's largest GEMM at \(bench.localBatch) samples per rank); "
             + "\(session.communicator.size) rank(s) x \(session.threads) thread(s)")
         if AllocationCounter() == nil {
             lines.append("allocations/step: n/a (run under scripts/check-allocations.sh to count them)")
@@ -229,7 +229,7 @@ struct Benchmarks {
                            allocations: allocations)
     }
 
-    /// Every rank runs the same plain sgemm at once; GFLOPS averaged over ranks.
+    /// Every rank runs the same plain GEMM at once; GFLOPS averaged over ranks.
     private func measureGEMM() -> BenchResult {
         let (m, n, k) = gemmShape
         let shape = GEMMShape.plain(m: m, n: n, k: k)
