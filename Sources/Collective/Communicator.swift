@@ -10,6 +10,10 @@ public protocol Communicator: AnyObject {
     var rank: Int { get }
     /// The number of processes in the job.
     var size: Int { get }
+    /// The number of the job's processes on this node (they share its cores).
+    var localSize: Int { get }
+    /// "MPI" or "single process", for the start-up line.
+    var transport: String { get }
 
     /// Replaces `buffer` on every rank with the elementwise sum of all ranks' buffers.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
@@ -31,6 +35,9 @@ public protocol Communicator: AnyObject {
     /// Prints `error: <message>` to standard error (naming the rank when `size > 1`) and
     /// ends the whole job with a non-zero exit status.
     func abort(message: String) -> Never
+
+    /// Ends this process's part in the job once its work is done (MPI_Finalize); collectives after it abort.
+    func finalize()
 }
 
 public extension Communicator {

@@ -1,11 +1,57 @@
 import Foundation
 
-/// How this process was started.
+/// How this process was started, and the communicator that follows from it.
 public enum Launch {
-    /// Whether a process manager started this process as a rank of a parallel job:
-    /// `OMPI_COMM_WORLD_SIZE` (Open MPI's `mpirun`) or `PMI_SIZE` (MPICH, Slurm) is set.
-    public static var isUnderMPIRun: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"].contains { !(environment[$0] ?? "").isEmpty }
+    /// A process manager's variables that say this process is one task of a parallel job:
+    /// Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun), PMI-1/PMI-2 (MPICH, srun --mpi=pmi2).
+    static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"]
+
+    /// Whether a process manager started this process as a task of a parallel job.
+    public static func isParallelLaunch(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        launcherVariables.contains { !(environment[$0] ?? "").isEmpty }
     }
+
+    /// The number of tasks the environment says the job has, and the variable that says so.
+    static func expectedTasks(_ environment: [String: String]) -> (count: Int, variable: String)? {
+        for name in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS"] {
+            if let value = environment[name].flatMap(Int.init) { return (value, name) }
+        }
+        return nil
+    }
+
+    /// Why this launch cannot go on, given the size MPI reported (nil when MPI did not start); nil when it can.
+    /// Several tasks that each run alone would train N separate models and all write the same files.
+    public static func problem(environment: [String: String], mpiSize: Int?) -> String? {
+        guard let (expected, variable) = expectedTasks(environment), expected > 1 else { return nil }
+        let isSlurmTask = environment["SLURM_STEP_ID"] != nil && environment["SLURM_PROCID"] != nil
+        switch mpiSize {
+        case nil where isSlurmTask:
+            return "\(variable)=\(expected) says this is one of \(expected) tasks, but no MPI launch environment (PMIx or PMI) is set: "
+                + "start the job with srun --mpi=pmix or mpirun, or pass --single-process to run each task alone on purpose"
+        case let size? where size != expected:
+            return "\(variable)=\(expected) says the job has \(expected) tasks, but MPI started this one in a job of \(size): "
+                + "the launcher and Open MPI do not understand each other (with Slurm, use srun --mpi=pmix or mpirun inside the allocation)"
+        default:
+            return nil
+        }
+    }
+
+    /// MPI when a process manager started this process (unless `singleProcess`), one process otherwise.
+    /// Throws when the environment and MPI disagree on the number of tasks.
+    public static func communicator(singleProcess: Bool, collectiveTimeout: Double?) throws -> Communicator {
+        let environment = ProcessInfo.processInfo.environment
+        if singleProcess { return SingleProcess() }
+        guard isParallelLaunch(environment) else {
+            if let problem = problem(environment: environment, mpiSize: nil) { throw LaunchError(description: problem) }
+            return SingleProcess()
+        }
+        let mpi = MPICommunicator(collectiveTimeout: collectiveTimeout)
+        if let problem = problem(environment: environment, mpiSize: mpi.size) { mpi.abort(message: problem) }
+        return mpi
+    }
+}
+
+/// A launch that cannot go on, with a one-line reason.
+public struct LaunchError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -7,12 +7,19 @@ import Foundation
 /// communicator to `MPI_ERRORS_RETURN`, so that every failing MPI call comes back here
 /// and ends the job through `abort(message:)`, naming the call and MPI's error string.
 /// Call `finalize()` once the job's work is done, on every rank.
+///
+/// With a `collectiveTimeout`, a watchdog ends the job when one collective has waited that long
+/// (a rank stopped, swapped out or cut off), instead of leaving every other rank waiting forever.
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
+    public let localSize: Int
+    public var transport: String { "MPI" }
     private var isFinalized = false
+    private var watchdog: CollectiveWatchdog?
 
-    public init() {
+    /// `collectiveTimeout` in seconds; nil waits forever.
+    public init(collectiveTimeout: Double? = nil) {
         var initialized: Int32 = 0
         if MPI_Initialized(&initialized) != cmpi_success() {
             Self.exitBeforeMPI("MPI_Initialized failed")
@@ -28,6 +35,14 @@ public final class MPICommunicator: Communicator {
         Self.check(MPI_Comm_size(cmpi_comm_world(), &size32), "MPI_Comm_size")
         rank = Int(rank32)
         size = Int(size32)
+        // The ranks that share this node's memory (and cores).
+        var local = cmpi_comm_world()
+        Self.check(MPI_Comm_split_type(cmpi_comm_world(), cmpi_comm_type_shared(), 0, cmpi_info_null(), &local), "MPI_Comm_split_type")
+        var local32: Int32 = 0
+        Self.check(MPI_Comm_size(local, &local32), "MPI_Comm_size")
+        localSize = Int(local32)
+        Self.check(MPI_Comm_free(&local), "MPI_Comm_free")
+        if let collectiveTimeout { watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: rank, size: size) }
     }
 
     /// Ends this process's part in MPI. Later calls do nothing; collectives after it abort.
@@ -58,7 +73,9 @@ public final class MPICommunicator: Communicator {
         } catch {
             abort(message: error.message)
         }
+        watchdog?.enter(.broadcast)
         check(MPI_Bcast(buffer.baseAddress, count, cmpi_float(), Int32(root), cmpi_comm_world()), "MPI_Bcast")
+        watchdog?.leave()
     }
 
     public func allgatherv(send: UnsafeBufferPointer<Float>, receive: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
@@ -69,6 +86,8 @@ public final class MPICommunicator: Communicator {
         } catch {
             abort(message: error.message)
         }
+        watchdog?.enter(.allgatherv)
+        defer { watchdog?.leave() }
         let code = layout.counts.withUnsafeBufferPointer { counts in
             layout.displacements.withUnsafeBufferPointer { displacements in
                 MPI_Allgatherv(
@@ -82,7 +101,9 @@ public final class MPICommunicator: Communicator {
 
     public func barrier() {
         checkUsable("MPI_Barrier")
+        watchdog?.enter(.barrier)
         check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier")
+        watchdog?.leave()
     }
 
     public func abort(message: String) -> Never {
@@ -96,7 +117,9 @@ public final class MPICommunicator: Communicator {
         checkUsable("MPI_Allreduce")
         let count32: Int32
         do { count32 = try CollectiveError.mpiCount(count, in: "MPI_Allreduce") } catch { abort(message: error.message) }
+        watchdog?.enter(.allreduce)
         check(MPI_Allreduce(cmpi_in_place(), buffer, count32, type, cmpi_sum(), cmpi_comm_world()), "MPI_Allreduce")
+        watchdog?.leave()
     }
 
     /// Aborts unless `code` is `MPI_SUCCESS`, naming `call` and MPI's error string.

@@ -6,6 +6,8 @@ import Foundation
 public final class SingleProcess: Communicator {
     public let rank = 0
     public let size = 1
+    public let localSize = 1
+    public var transport: String { "single process" }
 
     public init() {}
 
@@ -28,6 +30,8 @@ public final class SingleProcess: Communicator {
     }
 
     public func barrier() {}
+
+    public func finalize() {}
 
     public func abort(message: String) -> Never {
         StandardError.reportFatal(message, rank: rank, size: size)

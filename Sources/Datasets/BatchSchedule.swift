@@ -12,14 +12,14 @@ public struct BatchSchedule: Equatable, Sendable {
         self.batchSize = batchSize
     }
 
-    /// `ceil(sampleCount / batchSize)`
-    public var batchCount: Int { (sampleCount + batchSize - 1) / batchSize }
+    /// `ceil(sampleCount / batchSize)`, without overflow for any batch size.
+    public var batchCount: Int { sampleCount / batchSize + (sampleCount % batchSize == 0 ? 0 : 1) }
 
     /// The positions of global batch `batch` (`0..<batchCount`): `batchSize` of them, fewer in the last.
     public func globalRange(batch: Int) -> Range<Int> {
         precondition((0..<batchCount).contains(batch), "batch \(batch) out of 0..<\(batchCount)")
         let start = batch * batchSize
-        return start ..< min(start + batchSize, sampleCount)
+        return start ..< start + min(batchSize, sampleCount - start)
     }
 
     /// The sizes of `rank`'s slices over an epoch: that of a full batch and of the last one.

@@ -44,11 +44,30 @@ public enum MNISTLoader {
         }
     }
 
-    /// `directory/name` if it exists, else `directory/name.gz`.
+    /// `directory/name` if it exists, else `directory/name.gz`; it must be a regular file (a FIFO
+    /// would block the reader forever, a directory cannot be read).
     private static func locate(_ directory: String, _ name: String) throws -> (path: String, gzip: Bool) {
         let plain = (directory as NSString).appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: plain) { return (plain, false) }
-        if FileManager.default.fileExists(atPath: plain + ".gz") { return (plain + ".gz", true) }
+        for (path, gzip) in [(plain, false), (plain + ".gz", true)] {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw DatasetError(path: path, reason: "is not a regular file (\(fileKind(info.st_mode))); expected an IDX file")
+            }
+            return (path, gzip)
+        }
         throw DatasetError(path: plain, reason: "not found (looked for \(name) and \(name).gz in \(directory))")
+    }
+}
+
+/// What a non-regular file is, for error messages.
+public func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "not a regular file"
     }
 }

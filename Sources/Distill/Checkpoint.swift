@@ -5,16 +5,18 @@ import NN
 public enum Checkpoint {
     public static let format = "swift-distill/1"
 
-    public static func save(_ model: Sequential, architecture: Architecture, role: Architecture.Role, to path: String) throws {
-        try SafeTensors.write(model.parameters.namedTensors(), metadata: [
+    /// `extra` metadata (the settings that made the model, its training seconds) is kept alongside.
+    public static func save(_ model: Sequential, architecture: Architecture, role: Architecture.Role, to path: String,
+                            extra: [String: String] = [:]) throws {
+        try SafeTensors.write(model.parameters.namedTensors(), metadata: extra.merging([
             "format": format, "architecture": architecture.rawValue, "role": role.rawValue,
-        ], to: path)
+        ]) { _, fixed in fixed }, to: path)
     }
 
     /// Rebuilds the model the file describes and loads its weights; throws a message naming the
     /// file when it is not a swift-distill checkpoint, or its tensors do not fit the architecture.
     public static func load(from path: String, expecting expectedRole: Architecture.Role? = nil, gemm: GEMMBackend)
-        throws -> (model: Sequential, architecture: Architecture, role: Architecture.Role)
+        throws -> (model: Sequential, architecture: Architecture, role: Architecture.Role, metadata: [String: String])
     {
         let (tensors, metadata) = try SafeTensors.read(from: path)
         guard metadata["format"] == format else {
@@ -31,6 +33,12 @@ public enum Checkpoint {
         }
         let model = try architecture.model(role, gemm: gemm)
         try model.parameters.load(tensors, source: path)
-        return (model, architecture, role)
+        for entry in model.parameters.entries {
+            let values = UnsafeBufferPointer(start: model.parameters.values.pointer + entry.offset, count: entry.count)
+            if let bad = firstNonFinite(values) {
+                throw CheckpointError(path: path, "tensor '\(entry.name)' holds \(bad.value) at index \(bad.index); the weights are not usable")
+            }
+        }
+        return (model, architecture, role, metadata)
     }
 }

@@ -1,24 +1,34 @@
 import Collective
 import Datasets
+import NN
 
-/// Every rank must hold the same data, or batch schedules and gather counts would differ and the
-/// job would hang. One allreduce of per-rank checksums and their squares tells every rank alike:
-/// `size * sum(x^2) == sum(x)^2` holds exactly when all ranks' `x` are equal.
-public func checkSameDataOnEveryRank(_ datasets: [LabeledImages], communicator: Communicator) throws {
+/// Every rank must train on the same data with the same settings, or batch schedules and gather
+/// counts would differ (a hang) or the job would quietly average different runs (a wrong answer).
+/// Full hashes of each dataset (every pixel and label), compared across ranks in one collective.
+public func checkSameDataOnEveryRank(_ datasets: [(name: String, data: LabeledImages)], also items: [(name: String, hash: UInt64)] = [],
+                                     communicator: Communicator) throws {
     guard communicator.size > 1 else { return }
-    var values: [Double] = []
-    for data in datasets {
-        var pixels: UInt64 = 0
-        data.images.withUnsafeBufferPointer { images in
-            for i in stride(from: 0, to: images.count, by: 97) { pixels = (pixels &* 31 &+ UInt64(images[i] * 255)) & 0xFFFFF }
-        }
-        values += [Double(data.count), Double(data.labels.reduce(0) { $0 + Int($1) }), Double(pixels)]
+    let hashes = datasets.map { name, data -> (name: String, hash: UInt64) in
+        var hash = ContentHash()
+        hash.mix(UInt64(data.height))
+        hash.mix(UInt64(data.width))
+        hash.mix(data.images)
+        hash.mix(data.labels)
+        return (name, hash.value)
     }
-    var sums = values + values.map { $0 * $0 }
-    communicator.allreduceSum(&sums)
-    let size = Double(communicator.size), n = values.count
-    for i in 0..<n where size * sums[n + i] != sums[i] * sums[i] {
-        throw TrainingError("the ranks loaded different data (sample counts, labels or images differ); "
-            + "give every node the same files at the same path")
-    }
+    try communicator.checkAgreement(hashes + items)
+}
+
+/// A hash of a textual description, e.g. of the settings that affect training.
+public func settingsHash(_ description: String) -> UInt64 {
+    var hash = ContentHash()
+    hash.mix(description)
+    return hash.value
+}
+
+/// A hash of a model's parameter bits (what a model file loaded to).
+public func parameterHash(_ model: Sequential) -> UInt64 {
+    var hash = ContentHash()
+    hash.mix(UnsafeBufferPointer(model.parameters.values.buffer))
+    return hash.value
 }

@@ -13,6 +13,12 @@ public struct RecipeSettings: Sendable {
 
     public init() {}
 
+    /// Every setting that affects training, for checking that all ranks were given the same.
+    public var summary: String {
+        "preset \(architecture.rawValue), teacher epochs \(teacherEpochs), student epochs \(studentEpochs), "
+            + "batch \(batchSize), learning rate \(learningRate), alpha \(alpha), temperature \(temperature), seed \(seed)"
+    }
+
     /// Independent, reproducible seeds for each use (initialising each model, shuffling each phase).
     public func seed(for purpose: Purpose) -> UInt64 {
         var generator = SeededGenerator(seed: seed ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))

@@ -2,37 +2,63 @@ import Datasets
 import NN
 
 /// Teacher logits saved next to the teacher's checkpoint, reused only when they were computed by
-/// the same weights for the same training set (a fingerprint of both is kept in the metadata).
+/// the same weights for the same training set (a fingerprint of both is kept in the metadata) and
+/// their contents are intact (a checksum of the table is kept too).
 public enum TeacherLogitsFile {
     public static func path(forTeacher checkpoint: String) -> String { checkpoint + ".logits.safetensors" }
 
-    /// FNV-1a over the teacher's parameter bits, the training images and labels, and the sample count.
+    /// A hash of the teacher's parameter bits, the training images and labels, and the sample count.
     public static func fingerprint(teacher: Sequential, data: LabeledImages) -> String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ value: UInt64) {
-            hash ^= value
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        for i in 0..<teacher.parameters.count { mix(UInt64(teacher.parameters.values.pointer[i].bitPattern)) }
-        for pixel in data.images { mix(UInt64(pixel.bitPattern)) }
-        for label in data.labels { mix(UInt64(UInt32(bitPattern: label))) }
-        mix(UInt64(data.count))
-        return String(hash, radix: 16)
+        var hash = ContentHash()
+        hash.mix(UnsafeBufferPointer(teacher.parameters.values.buffer))
+        hash.mix(data.images)
+        hash.mix(data.labels)
+        return hash.hex
+    }
+
+    static func checksum(_ values: UnsafeBufferPointer<Float>) -> String {
+        var hash = ContentHash()
+        hash.mix(values)
+        return hash.hex
     }
 
     public static func save(_ logits: CachedTeacherLogits, fingerprint: String, to path: String) throws {
         let tensor = NamedTensor(name: "logits", shape: [logits.count, logits.classes], values: logits.table.array)
-        try SafeTensors.write([tensor], metadata: ["fingerprint": fingerprint], to: path)
+        try SafeTensors.write([tensor], metadata: [
+            "fingerprint": fingerprint, "checksum": checksum(UnsafeBufferPointer(logits.table.buffer)),
+        ], to: path)
     }
 
-    /// The saved logits when the file exists, its fingerprint matches and it holds `[count, classes]`;
-    /// nil otherwise (a stale or damaged cache is recomputed, not an error).
-    public static func load(from path: String, fingerprint: String, count: Int, classes: Int) -> CachedTeacherLogits? {
-        guard let (tensors, metadata) = try? SafeTensors.read(from: path), metadata["fingerprint"] == fingerprint,
-              tensors.count == 1, let tensor = tensors.first, tensor.name == "logits", tensor.shape == [count, classes]
-        else { return nil }
+    /// Why a cache file was not used.
+    public enum Miss: Error, CustomStringConvertible {
+        case absent, stale, damaged(String)
+        public var description: String {
+            switch self {
+            case .absent: return "no cache"
+            case .stale: return "computed by another teacher or for other data"
+            case .damaged(let why): return why
+            }
+        }
+    }
+
+    /// The saved logits when the file exists, its fingerprint matches, it holds `[count, classes]` and its
+    /// contents match their checksum; a `Miss` otherwise (the caller recomputes). Non-finite logits in a
+    /// file that passes those checks are an error naming the file.
+    public static func load(from path: String, fingerprint: String, count: Int, classes: Int) throws -> Result<CachedTeacherLogits, Miss> {
+        guard let (tensors, metadata) = try? SafeTensors.read(from: path) else { return .failure(.absent) }
+        guard metadata["fingerprint"] == fingerprint else { return .failure(.stale) }
+        guard tensors.count == 1, let tensor = tensors.first, tensor.name == "logits", tensor.shape == [count, classes] else {
+            return .failure(.damaged("holds \(tensors.map { "\($0.name) \($0.shape)" }), expected logits [\(count), \(classes)]"))
+        }
         let table = FloatBuffer(count: tensor.values.count)
         tensor.values.withUnsafeBufferPointer { table.pointer.update(from: $0.baseAddress!, count: $0.count) }
-        return CachedTeacherLogits(table: table, classes: tensor.shape[1])
+        let contents = UnsafeBufferPointer(table.buffer)
+        guard metadata["checksum"] == checksum(contents) else {
+            return .failure(.damaged("its contents do not match their checksum \(metadata["checksum"] ?? "(missing)")"))
+        }
+        if let bad = firstNonFinite(contents) {
+            throw CheckpointError(path: path, "logit \(bad.index) (row \(bad.index / classes)) is \(bad.value); delete the file to recompute it")
+        }
+        return .success(CachedTeacherLogits(table: table, classes: classes))
     }
 }

@@ -75,9 +75,8 @@ public enum SafeTensors {
             }
         }
 
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        if let problem = TemporaryFile.nameProblem(path) { throw fail(problem) }
+        let temp = URL(fileURLWithPath: TemporaryFile.path(for: path))
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
             throw fail("cannot create temporary file \(temp.path)")
         }
@@ -95,6 +94,7 @@ public enum SafeTensors {
             try? FileManager.default.removeItem(at: temp)
             throw fail("cannot rename \(temp.path) into place: \(reason)")
         }
+        TemporaryFile.synchronizeDirectory(of: path)
     }
 
     /// Reads every tensor and the metadata from `path`. Tensors come back sorted by data
@@ -103,7 +103,9 @@ public enum SafeTensors {
     public static func read(from path: String) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
 
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw fail("no such file") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw fail("is not a regular file (a directory, FIFO or device)") }
         let file: Data
         do {
             file = try Data(contentsOf: URL(fileURLWithPath: path))

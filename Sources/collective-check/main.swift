@@ -13,7 +13,7 @@
 import Collective
 import Foundation
 
-let mpi: MPICommunicator? = Launch.isUnderMPIRun ? MPICommunicator() : nil
+let mpi: MPICommunicator? = Launch.isParallelLaunch() ? MPICommunicator() : nil
 let communicator: Communicator = mpi ?? SingleProcess()
 let rank = communicator.rank
 let size = communicator.size

@@ -62,7 +62,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.output.contains("teacher - epoch 1/1"), run.output)
         run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + common)
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.output.contains("teacher logits for 256 samples computed once"), run.output)
+        XCTAssertTrue(run.output.contains("teacher logits for 256 training samples computed once"), run.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: teacher + ".logits.safetensors"))
         // A second distillation from the same teacher and data reuses the saved logits.
         run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + common)

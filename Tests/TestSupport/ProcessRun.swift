@@ -10,8 +10,9 @@ public struct ProcessRun {
     ///
     /// The environment is this process's without the variables an MPI launcher sets
     /// (so a test run under mpirun does not make the child think it is a rank), plus
-    /// permission for Open MPI to run as root and one OpenBLAS thread.
-    public static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessRun {
+    /// permission for Open MPI to run as root and one OpenBLAS thread, plus `extraEnvironment`.
+    public static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 120,
+                           extraEnvironment: [String: String] = [:]) throws -> ProcessRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -21,6 +22,7 @@ public struct ProcessRun {
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         environment["OPENBLAS_NUM_THREADS"] = "1"
+        environment.merge(extraEnvironment) { _, new in new }
         process.environment = environment
 
         // A file, not a pipe: a full pipe would block a chatty child until the timeout.

@@ -15,7 +15,7 @@ struct Evaluate: ParsableCommand {
     var batchSize = 32
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...65536, got \(batchSize)") }
     }
 
     func run() throws {
@@ -23,7 +23,10 @@ struct Evaluate: ParsableCommand {
         session.run {
             let loaded = try Checkpoint.load(from: model, gemm: session.gemm)
             let test = try data.load(.test)
-            try checkSameDataOnEveryRank([test], communicator: session.communicator)
+            try checkSameDataOnEveryRank([("the test data", test)], also: [
+                ("the model file \(model) (\(loaded.architecture.rawValue) \(loaded.role.rawValue))",
+                 settingsHash("\(loaded.architecture.rawValue) \(loaded.role.rawValue)") ^ parameterHash(loaded.model)),
+            ], communicator: session.communicator)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
             let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
             session.log("\(model): \(loaded.architecture.rawValue) \(loaded.role.rawValue), \(loaded.model.parameterCount) parameters, "

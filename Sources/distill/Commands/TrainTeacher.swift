@@ -20,9 +20,10 @@ struct TrainTeacher: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            try checkWritable(output, isRoot: session.isRoot)
+            try checkWritable(output, bytes: try training.preset.model(.teacher, gemm: session.gemm).parameterCount * 4,
+                              isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
-            let (train, test) = try data.load(on: session.communicator)
+            let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             let teacher = try recipe.trainTeacher()

@@ -22,14 +22,18 @@ struct DataOptions: ParsableArguments {
 
     func validate() throws {
         for (flag, value) in [("--train-limit", trainLimit), ("--test-limit", testLimit)] {
-            if let value, value <= 0 { throw ValidationError("\(flag) must be a positive number of samples, got \(value)") }
+            if let value, value <= 0 || value > Int(Int32.max) {
+                throw ValidationError("\(flag) must be a positive number of samples up to \(Int32.max), got \(value)")
+            }
         }
     }
 
-    /// Both splits, checked to be the same on every rank.
-    func load(on communicator: Communicator) throws -> (train: LabeledImages, test: LabeledImages) {
+    /// Both splits, checked to be the same on every rank, together with `items` (settings, files).
+    func load(on communicator: Communicator, agreeing items: [(name: String, hash: UInt64)] = [])
+        throws -> (train: LabeledImages, test: LabeledImages)
+    {
         let (train, test) = (try load(.train), try load(.test))
-        try checkSameDataOnEveryRank([train, test], communicator: communicator)
+        try checkSameDataOnEveryRank([("the training data", train), ("the test data", test)], also: items, communicator: communicator)
         return (train, test)
     }
 

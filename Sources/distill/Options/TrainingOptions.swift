@@ -30,15 +30,22 @@ struct TrainingOptions: ParsableArguments {
     func validate() throws {
         guard teacherEpochs > 0 else { throw ValidationError("--teacher-epochs must be positive, got \(teacherEpochs)") }
         guard studentEpochs > 0 else { throw ValidationError("--student-epochs must be positive, got \(studentEpochs)") }
+        for (flag, value) in [("--teacher-epochs", teacherEpochs), ("--student-epochs", studentEpochs)] where value > 100_000 {
+            throw ValidationError("\(flag) must be at most 100000, got \(value)")
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite else {
-            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        guard batchSize <= 1 << 20 else { throw ValidationError("--batch-size must be at most \(1 << 20), got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite, learningRate <= 10 else {
+            throw ValidationError("--learning-rate must be a positive number up to 10, got \(learningRate)")
         }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1], got \(alpha)") }
         guard temperature > 0, temperature.isFinite else {
             throw ValidationError("--temperature must be a positive number, got \(temperature)")
         }
     }
+
+    /// What every rank must agree on: the settings that affect training.
+    var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(settings.summary))", settingsHash(settings.summary))] }
 
     var settings: RecipeSettings {
         var settings = RecipeSettings()

@@ -1,0 +1,32 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// A rank that stops answering (SIGSTOP) ends the job within --collective-timeout, with an error
+/// naming the call, instead of leaving the other rank waiting forever.
+final class CollectiveTimeoutTests: XCTestCase {
+    func testAStoppedRankEndsTheJobWithinTheTimeout() throws {
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+        let job = try BackgroundProcess(mpirun, ProcessRun.mpirunFlags(ranks: 2) + [distill.path, "train-teacher", "--data-dir", fixture,
+            "--teacher-epochs", "50", "--train-limit", "2000", "--plain", "--threads", "1", "--collective-timeout", "3",
+            "--output", FileManager.default.temporaryDirectory.appendingPathComponent("never-\(UUID()).safetensors").path])
+        var ranks: [Int32] = []
+        BackgroundProcess.wait(for: 60) {
+            ranks = job.children(named: "distill")
+            return ranks.count == 2 && job.output.contains("layout:")
+        }
+        XCTAssertEqual(ranks.count, 2, "two ranks should be running: \(job.output)")
+        Thread.sleep(forTimeInterval: 2)   // into the training steps
+        let stopped = Date()
+        kill(ranks[1], SIGSTOP)
+        defer { for rank in ranks { kill(rank, SIGKILL) } }
+        let status = job.exitStatus(within: 60)
+        let waited = Date().timeIntervalSince(stopped)
+        XCTAssertNotNil(status, "the job still runs \(waited) s after a rank stopped: \(job.output)")
+        XCTAssertNotEqual(status, 0, job.output)
+        XCTAssertLessThan(waited, 20, job.output)
+        XCTAssertTrue(job.output.contains("past --collective-timeout 3 s"), job.output)
+    }
+}

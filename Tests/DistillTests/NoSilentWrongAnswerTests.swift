@@ -1,0 +1,126 @@
+import Foundation
+import NN
+import TestSupport
+import XCTest
+
+/// Inputs that once trained garbage, trapped or hung now end in one clear line and a non-zero
+/// exit, before any training: mismatched ranks (MPMD launches), damaged files, impossible paths.
+final class NoSilentWrongAnswerTests: XCTestCase {
+    private let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("faults-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private var binary: URL { get throws { try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self)) } }
+
+    private func distill(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> ProcessRun {
+        let run = try ProcessRun.run(try binary, arguments, timeout: timeout, extraEnvironment: environment)
+        XCTAssertFalse(run.timedOut, run.output)
+        return run
+    }
+
+    private func assertFails(_ run: ProcessRun, saying expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(run.status, 0, run.output, file: file, line: line)
+        XCTAssertTrue(run.output.contains(expected), "expected '\(expected)' in: \(run.output)", file: file, line: line)
+        XCTAssertFalse(run.output.contains("Fatal error"), "a trap, not an error message: \(run.output)", file: file, line: line)
+        XCTAssertFalse(run.output.contains(" - epoch 1/"), "failed only after training: \(run.output)", file: file, line: line)
+    }
+
+    /// Two ranks, each with its own arguments (Open MPI's MPMD form `A : B`).
+    private func mpmd(_ first: [String], _ second: [String]) throws -> ProcessRun {
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let flags = ProcessRun.mpirunFlags(ranks: 1)
+        let run = try ProcessRun.run(mpirun, flags + [try binary.path] + first + [":"] + flags.suffix(2) + [try binary.path] + second,
+                                     timeout: 120)
+        XCTAssertFalse(run.timedOut, run.output)
+        return run
+    }
+
+    private var quick: [String] { ["--data-dir", fixture, "--train-limit", "300", "--test-limit", "100", "--plain", "--threads", "1"] }
+
+    func testRanksWithDifferentSettingsOrDataStop() throws {
+        let teacher = ["train-teacher", "--teacher-epochs", "1", "--output", path("t.safetensors")] + quick
+        assertFails(try mpmd(teacher + ["--seed", "1"], teacher + ["--seed", "2"]), saying: "the ranks disagree on the training settings")
+        assertFails(try mpmd(teacher + ["--learning-rate", "0.001"], teacher + ["--learning-rate", "0.002"]),
+                    saying: "rank 1 differs from rank 0")
+        assertFails(try mpmd(teacher, teacher + ["--train-limit", "301"]), saying: "the ranks disagree on the training data")
+        assertFails(try mpmd(teacher, teacher + ["--gemm", "openblas"]), saying: "the ranks disagree on --gemm")
+    }
+
+    func testRanksWithDifferentModelFilesStop() throws {
+        for (name, seed) in [("a", "1"), ("b", "2")] {
+            let run = try distill(["train-teacher", "--teacher-epochs", "1", "--seed", seed, "--output", path("\(name).safetensors")] + quick)
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+        let evaluate = ["evaluate", "--data-dir", fixture, "--test-limit", "100", "--threads", "1"]
+        assertFails(try mpmd(evaluate + ["--model", path("a.safetensors")], evaluate + ["--model", path("b.safetensors")]),
+                    saying: "the ranks disagree on the model file")
+    }
+
+    func testNonFiniteWeightsAreRefusedNamingTheFile() throws {
+        let model = path("nan.safetensors")
+        var run = try distill(["train-teacher", "--teacher-epochs", "1", "--output", model] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        var (tensors, metadata) = try SafeTensors.read(from: model)
+        var values = tensors[2].values
+        values[7] = .nan
+        tensors[2] = NamedTensor(name: tensors[2].name, shape: tensors[2].shape, values: values)
+        try SafeTensors.write(tensors, metadata: metadata, to: model)
+        run = try distill(["evaluate", "--model", model, "--data-dir", fixture, "--test-limit", "100"])
+        assertFails(run, saying: "\(model): tensor '\(tensors[2].name)' holds nan at index 7")
+    }
+
+    func testADamagedLogitCacheIsRecomputedWithAMessage() throws {
+        let teacher = path("teacher.safetensors"), student = path("student.safetensors")
+        var run = try distill(["train-teacher", "--teacher-epochs", "1", "--output", teacher] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        // Rotate the cached rows by one: same shape, same fingerprint, wrong contents.
+        let cache = teacher + ".logits.safetensors"
+        let (tensors, metadata) = try SafeTensors.read(from: cache)
+        let rows = tensors[0].values, classes = tensors[0].shape[1]
+        let rotated = Array(rows[classes...] + rows[..<classes])
+        try SafeTensors.write([NamedTensor(name: "logits", shape: tensors[0].shape, values: rotated)], metadata: metadata, to: cache)
+        run = try distill(["distill-student", "--teacher", teacher, "--student-epochs", "1", "--output", student] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("not used: its contents do not match their checksum"), run.output)
+        XCTAssertTrue(run.output.contains("computed once"), run.output)
+    }
+
+    func testImpossibleOutputsFailBeforeTraining() throws {
+        assertFails(try distill(["train-teacher", "--output", directory.path] + quick), saying: "is a directory")
+        let long = path(String(repeating: "n", count: 240) + ".safetensors")
+        assertFails(try distill(["train-teacher", "--output", long] + quick), saying: "too long for its temporary file")
+    }
+
+    func testAFIFOInPlaceOfADataFileIsAnErrorNotAHang() throws {
+        let data = path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+            XCTAssertEqual(mkfifo((data as NSString).appendingPathComponent(name), 0o600), 0)
+        }
+        assertFails(try distill(["--data-dir", data, "--plain"], timeout: 30), saying: "is not a regular file (a FIFO)")
+    }
+
+    func testHugeNumbersAreRangeErrorsNotTraps() throws {
+        assertFails(try distill(["--batch-size", "9223372036854775807"] + quick), saying: "--batch-size must be at most")
+        assertFails(try distill(quick + ["--train-limit", "9223372036854775807"]), saying: "--train-limit must be a positive number")
+        assertFails(try distill(["--collective-timeout=-1"] + quick), saying: "--collective-timeout must be")
+    }
+
+    func testSeveralSlurmTasksWithoutMPIStop() throws {
+        let slurm = ["SLURM_STEP_NUM_TASKS": "2", "SLURM_NTASKS": "2", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0"]
+        assertFails(try distill(quick, environment: slurm), saying: "srun --mpi=pmix")
+        // --single-process is the deliberate way to run each task alone.
+        let run = try distill(["evaluate", "--single-process", "--model", "/nonexistent"] + ["--data-dir", fixture], environment: slurm)
+        XCTAssertTrue(run.output.contains("/nonexistent"), run.output)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A child process left running while a test acts on it (stops, kills or signals it), with its
+/// output in a file. The environment is the one `ProcessRun.run` gives.
+public final class BackgroundProcess {
+    public let process = Process()
+    private let log: URL
+    private let handle: FileHandle
+
+    public init(_ executable: URL, _ arguments: [String]) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("background-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        handle = try FileHandle(forWritingTo: log)
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !(key.hasPrefix("OMPI_") && !key.hasPrefix("OMPI_MCA_")) && !key.hasPrefix("PMIX_") && !key.hasPrefix("PMI_")
+        }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? handle.close()
+        try? FileManager.default.removeItem(at: log)
+    }
+
+    public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Polls `condition` every 50 ms for up to `timeout` seconds; whether it came true.
+    @discardableResult
+    public static func wait(for timeout: TimeInterval, until condition: () -> Bool) -> Bool {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    /// Waits up to `timeout` seconds for the process to end; its exit status, or nil if it still runs.
+    public func exitStatus(within timeout: TimeInterval) -> Int32? {
+        guard Self.wait(for: timeout, until: { !process.isRunning }) else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Process ids whose parent is this process and whose command is `name` (from /proc), sorted.
+    public func children(named name: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            return stat[stat.index(after: open)..<close] == name && fields.count > 1 && Int32(fields[1]) == self.pid
+        }.sorted()
+    }
+}
