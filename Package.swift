@@ -30,8 +30,8 @@ let package = Package(
 
         // Runs built executables (under mpirun or alone) for end-to-end tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "TestSupport"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "NN", "Datasets", "Collective", "TestSupport"]),
     ]

@@ -36,10 +36,11 @@ public final class Classifier: LocalGradientStep {
 
     /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`.
     public func fit(
-        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil
+        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
+        control: FitControl = FitControl(), phase: String = "training"
     ) throws -> FitHistory {
         try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: "training")
+                      communicator: communicator, observer: observer, phase: phase, control: control)
     }
 
     public func evaluate(_ data: LabeledImages, batchSize: Int) -> Evaluation {

@@ -15,7 +15,7 @@ public final class Distiller: LocalGradientStep {
     var model: Sequential { student }
 
     private lazy var stepper = DataParallelStepper(communicator: communicator)
-    private var stepSums = [Double](repeating: 0, count: 3)
+    private var stepSums = [Double](repeating: 0, count: 4)   // three metrics and the stop vote
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
 
@@ -88,10 +88,11 @@ public final class Distiller: LocalGradientStep {
     }
 
     public func fit(
-        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil
+        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
+        control: FitControl = FitControl(), phase: String = "distillation"
     ) throws -> FitHistory {
         try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: "distillation")
+                      communicator: communicator, observer: observer, phase: phase, control: control)
     }
 
     /// The student's test loss (cross-entropy) and accuracy.

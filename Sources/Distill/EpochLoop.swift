@@ -11,6 +11,8 @@ public struct FitHistory: Sendable {
     public var epochSeconds: [Double] = []
     public var times = StepTimes()
 
+    public init(metricNames: [String]) { self.metricNames = metricNames }
+
     public func last(_ name: String) -> Double? {
         guard let i = metricNames.firstIndex(of: name) else { return nil }
         return epochs.last?[i]
@@ -20,9 +22,10 @@ public struct FitHistory: Sendable {
 /// The epoch loop every trainer shares: the same seeded permutation on every rank, global
 /// batches split into contiguous rank slices, one step per global batch (even for a rank whose
 /// slice is empty, so every rank takes every collective), running global means for progress.
+/// `control` resumes from a saved position, saves at step boundaries and stops on request.
 func runEpochs(
     _ step: LocalGradientStep, data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64,
-    communicator: Communicator, observer: TrainingObserver?, phase: String
+    communicator: Communicator, observer: TrainingObserver?, phase: String, control: FitControl = FitControl()
 ) throws -> FitHistory {
     let schedule = BatchSchedule(sampleCount: data.count, batchSize: batchSize)
     // Buffers hold the largest rank slice; a batch larger than the data set is just one batch.
@@ -32,7 +35,7 @@ func runEpochs(
     let labels = UnsafeMutablePointer<Int32>.allocate(capacity: max(maxLocal, 1))
     defer { labels.deallocate() }
     let names = step.metricNames
-    let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count)
+    let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count + 1)   // metrics, stop votes
     let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count)
     let means = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count)
     defer { sums.deallocate(); totals.deallocate(); means.deallocate() }
@@ -40,35 +43,68 @@ func runEpochs(
     let stepper = DataParallelStepper(communicator: communicator)
     var history = FitHistory(metricNames: names)
     var rng = SeededGenerator(seed: seed)
-    for epoch in 1...epochs {
+    var start = FitPosition(epoch: 1, step: 0, generator: rng.state, totals: Array(repeating: 0, count: names.count), seen: 0,
+                            epochs: [], epochSeconds: [])
+    if let resume = control.resume {
+        guard resume.totals.count == names.count, resume.epochs.count == resume.epoch - 1, resume.epoch <= epochs + 1,
+              resume.step < schedule.batchCount || resume.step == 0 else {
+            throw TrainingError("\(phase): the saved position (epoch \(resume.epoch), step \(resume.step)) does not fit "
+                + "\(epochs) epochs of \(schedule.batchCount) steps")
+        }
+        start = resume
+        (history.epochs, history.epochSeconds) = (resume.epochs, resume.epochSeconds)
+        rng = SeededGenerator(seed: resume.generator)
+    }
+    var stepsSinceSave = 0
+    var stopping = false
+    for epoch in stride(from: start.epoch, through: epochs, by: 1) {
+        let generatorAtStart = rng.state
         let order = epochPermutation(count: data.count, using: &rng)
+        let resumed = epoch == start.epoch
+        var seen = resumed ? start.seen : 0
+        for i in 0..<names.count { totals[i] = resumed ? start.totals[i] : 0 }
         observer?.epochBegan(epoch: epoch, epochs: epochs, steps: schedule.batchCount)
         let started = DispatchTime.now().uptimeNanoseconds
-        totals.update(repeating: 0)
-        var seen = 0
-        for b in 0..<schedule.batchCount {
+        func position(step: Int) -> FitPosition {
+            FitPosition(epoch: epoch, step: step, generator: generatorAtStart, totals: Array(totals), seen: seen,
+                        epochs: history.epochs, epochSeconds: history.epochSeconds)
+        }
+        for b in (resumed ? start.step : 0)..<schedule.batchCount {
             let ids = order[schedule.rankRange(batch: b, rank: communicator.rank, size: communicator.size)]
             data.gather(ids, images: images.pointer, labels: labels)
             let batch = LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids,
                                    globalCount: schedule.globalRange(batch: b).count)
-            stepper.step(step, batch: batch, sums: sums)
+            stepper.step(step, batch: batch, sums: sums, vote: control.stopRequested() ? 1 : 0)
             seen += batch.globalCount
             for i in 0..<names.count {
                 totals[i] += sums[i]
                 means[i] = totals[i] / Double(seen)
             }
-            if let bad = sums.firstIndex(where: { !$0.isFinite }) {
+            if let bad = (0..<names.count).first(where: { !sums[$0].isFinite }) {
                 throw TrainingError("\(phase): \(names[bad]) became \(sums[bad]) at epoch \(epoch), step \(b + 1); "
                     + "training stopped (try a lower --learning-rate)")
             }
             observer?.stepEnded(step: b + 1, steps: schedule.batchCount,
                                 metrics: MetricSnapshot(names: names, values: UnsafeBufferPointer(means)))
+            stepsSinceSave += 1
+            stopping = sums[names.count] > 0
+            guard b + 1 < schedule.batchCount else { break }   // the epoch's end saves (and stops) below
+            if stopping || control.checkpointEvery.map({ stepsSinceSave >= $0 }) == true {
+                try control.save?(position(step: b + 1))
+                stepsSinceSave = 0
+            }
+            if stopping { throw TrainingStopped(phase: phase, position: position(step: b + 1)) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         history.epochs.append(Array(means))
         history.epochSeconds.append(seconds)
         observer?.epochEnded(epoch: epoch, epochs: epochs,
                              metrics: MetricSnapshot(names: names, values: UnsafeBufferPointer(means)), seconds: seconds)
+        let next = FitPosition(epoch: epoch + 1, step: 0, generator: rng.state, totals: Array(repeating: 0, count: names.count),
+                               seen: 0, epochs: history.epochs, epochSeconds: history.epochSeconds)
+        try control.save?(next)
+        stepsSinceSave = 0
+        if stopping && epoch < epochs { throw TrainingStopped(phase: phase, position: next) }
     }
     history.times = stepper.times
     return history

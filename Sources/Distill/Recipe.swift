@@ -9,6 +9,10 @@ public struct ModelReport: Sendable {
     public var parameters: Int
     public var test: Evaluation
     public var trainingSeconds: Double
+
+    public init(name: String, parameters: Int, test: Evaluation, trainingSeconds: Double) {
+        (self.name, self.parameters, self.test, self.trainingSeconds) = (name, parameters, test, trainingSeconds)
+    }
 }
 
 /// A model a recipe phase trained, with its test figures and training history.
@@ -16,6 +20,27 @@ public struct TrainedModel {
     public var model: Sequential
     public var report: ModelReport
     public var history: FitHistory
+
+    public init(model: Sequential, report: ModelReport, history: FitHistory) {
+        (self.model, self.report, self.history) = (model, report, history)
+    }
+}
+
+/// Where a recipe keeps its training state, how often, and whether it continues from it.
+/// The directory must be the same for every rank (a shared file system across nodes); rank 0 writes.
+public struct RecipeCheckpoints {
+    public var directory: String
+    /// Steps between saves; nil saves at the end of each epoch only.
+    public var every: Int?
+    public var resume: Bool
+    /// Polled once per step on every rank (e.g. "a SIGTERM arrived").
+    public var stopRequested: () -> Bool
+    /// Told what a resume found and skipped (rank 0 prints).
+    public var log: (String) -> Void
+
+    public init(directory: String, every: Int?, resume: Bool, stopRequested: @escaping () -> Bool, log: @escaping (String) -> Void) {
+        (self.directory, self.every, self.resume, self.stopRequested, self.log) = (directory, every, resume, stopRequested, log)
+    }
 }
 
 /// The Keras knowledge-distillation recipe, phase by phase, on any communicator:
@@ -30,6 +55,8 @@ public struct Recipe {
     public let gemm: GEMMBackend
     /// Gives each phase its progress observer (nil on ranks that stay quiet).
     public var observer: (String) -> TrainingObserver? = { _ in nil }
+    /// Training-state checkpoints and resume; nil trains without them.
+    public var checkpoints: RecipeCheckpoints?
 
     public init(settings: RecipeSettings, communicator: Communicator, gemm: GEMMBackend, train: LabeledImages, test: LabeledImages) {
         self.gemm = gemm
@@ -50,12 +77,13 @@ public struct Recipe {
 
     public func trainTeacher() throws -> TrainedModel {
         let teacher = try freshModel(.teacher, purpose: .teacherWeights)
-        return try fitClassifier(teacher, name: "teacher", shuffle: .teacherShuffle, epochs: settings.teacherEpochs)
+        return try fitClassifier(teacher, name: "teacher", state: "teacher", shuffle: .teacherShuffle, epochs: settings.teacherEpochs)
     }
 
     public func trainScratchStudent() throws -> TrainedModel {
         let student = try freshModel(.student, purpose: .scratchWeights)
-        return try fitClassifier(student, name: "student (scratch)", shuffle: .scratchShuffle, epochs: settings.studentEpochs)
+        return try fitClassifier(student, name: "student (scratch)", state: "student-scratch", shuffle: .scratchShuffle,
+                                 epochs: settings.studentEpochs)
     }
 
     public func teacherLogits(_ teacher: Sequential) -> CachedTeacherLogits {
@@ -65,23 +93,63 @@ public struct Recipe {
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
         let student = try freshModel(.student, purpose: .studentWeights)
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
-        try distiller.compile(optimizer: Adam(learningRate: settings.learningRate), alpha: settings.alpha,
-                              temperature: settings.temperature)
+        let optimizer = Adam(learningRate: settings.learningRate)
+        try distiller.compile(optimizer: optimizer, alpha: settings.alpha, temperature: settings.temperature)
         let history = try distiller.fit(train, epochs: settings.studentEpochs, batchSize: settings.batchSize,
-                                        seed: settings.seed(for: .studentShuffle), observer: observer("student (distilled)"))
+                                        seed: settings.seed(for: .studentShuffle), observer: observer("student (distilled)"),
+                                        control: try control(state: "student-distilled", model: student, optimizer: optimizer),
+                                        phase: "student (distilled)")
         let report = ModelReport(name: "student (distilled)", parameters: student.parameterCount,
                                  test: distiller.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))
         return TrainedModel(model: student, report: report, history: history)
     }
 
-    private func fitClassifier(_ model: Sequential, name: String, shuffle: RecipeSettings.Purpose, epochs: Int) throws -> TrainedModel {
-        let classifier = Classifier(model: model, optimizer: Adam(learningRate: settings.learningRate), communicator: communicator)
+    private func fitClassifier(_ model: Sequential, name: String, state: String, shuffle: RecipeSettings.Purpose, epochs: Int) throws -> TrainedModel {
+        let optimizer = Adam(learningRate: settings.learningRate)
+        let classifier = Classifier(model: model, optimizer: optimizer, communicator: communicator)
         let history = try classifier.fit(train, epochs: epochs, batchSize: settings.batchSize,
-                                         seed: settings.seed(for: shuffle), observer: observer(name))
+                                         seed: settings.seed(for: shuffle), observer: observer(name),
+                                         control: try control(state: state, model: model, optimizer: optimizer), phase: name)
         let report = ModelReport(name: name, parameters: model.parameterCount,
                                  test: classifier.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))
         return TrainedModel(model: model, report: report, history: history)
+    }
+
+    /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
+    /// every rank reads the newest intact one and the ranks check that they read the same.
+    private func control(state phase: String, model: Sequential, optimizer: Adam) throws -> FitControl {
+        guard let checkpoints else { return FitControl() }
+        let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
+        let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)
+        var control = FitControl(checkpointEvery: checkpoints.every, stopRequested: checkpoints.stopRequested)
+        control.save = { position in
+            guard isRoot else { return }
+            try TrainingState(phase: phase, settings: summary, ranks: ranks, position: position, model: model, optimizer: optimizer)
+                .save(in: checkpoints.directory, stepsPerEpoch: stepsPerEpoch)
+        }
+        guard checkpoints.resume else { return control }
+        let found = try TrainingState.newest(in: checkpoints.directory, phase: phase, settings: summary)
+        var hash = ContentHash()
+        if let found {
+            try found.state.restore(into: model, optimizer: optimizer, source: found.path)
+            control.resume = found.state.position
+            hash.mix(found.path)
+            hash.mix(UnsafeBufferPointer(model.parameters.values.buffer))
+        }
+        try communicator.checkAgreement([("the training state to resume \(phase) from", hash.value)])
+        guard let found else { return control }
+        for skipped in found.skipped { checkpoints.log("skipped \(skipped)") }
+        let position = found.state.position
+        checkpoints.log("resuming \(phase) from \(found.path): epoch \(position.epoch), step \(position.step)"
+            + (found.state.ranks == ranks ? "" : " (written by \(found.state.ranks) rank(s), continuing on \(ranks) with the same global batches)"))
+        return control
+    }
+
+    /// Removes a finished phase's training states (its model is saved by then).
+    public func removeStates(of phase: String) {
+        guard let checkpoints, communicator.isRoot else { return }
+        for path in TrainingState.files(in: checkpoints.directory, phase: phase) { try? FileManager.default.removeItem(atPath: path) }
     }
 }

@@ -32,12 +32,14 @@ final class DataParallelStepper {
 
     init(communicator: Communicator) { self.communicator = communicator }
 
-    /// One full step; `sums` comes back holding the global sums on every rank.
-    func step(_ step: LocalGradientStep, batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+    /// One full step; `sums` comes back holding the global sums on every rank. `sums` has one slot
+    /// more than the step's metrics, after them: this rank's `vote` (1 to stop), summed with them.
+    func step(_ step: LocalGradientStep, batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, vote: Double = 0) {
         let start = DispatchTime.now().uptimeNanoseconds
         step.model.parameters.zeroGradients()
         sums.update(repeating: 0)
-        step.computeGradients(batch, sums: sums)
+        step.computeGradients(batch, sums: UnsafeMutableBufferPointer(rebasing: sums[..<step.metricNames.count]))
+        sums[step.metricNames.count] = vote
         let computed = DispatchTime.now().uptimeNanoseconds
         communicator.allreduceSum(step.model.parameters.gradients.buffer)
         communicator.allreduceSum(sums)

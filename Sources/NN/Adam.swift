@@ -16,6 +16,18 @@ public final class Adam {
         self.epsilon = epsilon
     }
 
+    /// The first and second moments, laid out like the model's `ParameterStore` (empty before the first update).
+    public var moments: (m: FloatBuffer, v: FloatBuffer) { (m, v) }
+
+    /// Continues from a saved state: `iterations` updates taken, moments `m` and `v` of `count` values each.
+    public func restore(iterations: Int, m savedM: [Float], v savedV: [Float]) {
+        precondition(savedM.count == savedV.count, "Adam moments of different sizes")
+        m = FloatBuffer(count: savedM.count)
+        v = FloatBuffer(count: savedV.count)
+        for i in 0..<savedM.count { (m.pointer[i], v.pointer[i]) = (savedM[i], savedV[i]) }
+        self.iterations = iterations
+    }
+
     /// One update of every parameter from the (already averaged) gradients.
     public func update(_ store: ParameterStore) {
         if m.count != store.count {

@@ -1,7 +1,8 @@
 /// A small, fast, deterministic generator (SplitMix64): the same seed gives the same
 /// weights and the same epoch orders on every machine and every rank.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole state: `SeededGenerator(seed: g.state)` continues exactly where `g` is.
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 

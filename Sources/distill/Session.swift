@@ -10,20 +10,28 @@ struct Session {
     let gemm: GEMMBackend
     let threads: Int
     let plain: Bool
+    let metricsDirectory: String?
+    /// Set once SIGTERM or SIGINT arrives; training stops at the next step boundary.
+    let stop: StopRequest
 
     /// MPI when launched by mpirun (unless `--single-process`), a lone process otherwise;
     /// backend threads = cores / ranks on this node unless `--threads` says otherwise. Every rank must
     /// choose the same backend (checked); a failure ends the job with one line.
     static func start(_ options: RuntimeOptions, announce: Bool = true) -> Session {
-        let communicator: Communicator =
-            Launch.isUnderMPIRun && !options.singleProcess ? MPICommunicator() : SingleProcess()
-        let environment = ProcessInfo.processInfo.environment
-        let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? communicator.size
+        let communicator: Communicator
+        do {
+            communicator = try Launch.communicator(singleProcess: options.singleProcess,
+                                                   collectiveTimeout: options.collectiveTimeout > 0 ? options.collectiveTimeout : nil)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(1)
+        }
+        let ranksHere = communicator.localSize
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = options.threads ?? max(1, cores / max(ranksHere, 1))
         let gemm: GEMMBackend
         do {
-            try checkSameChoiceOnEveryRank(options.gemm, communicator: communicator)
+            try communicator.checkAgreement([("--gemm", settingsHash(options.gemm.rawValue))])
             gemm = try options.gemm.make()
         } catch {
             communicator.abort(message: "\(error)")
@@ -31,10 +39,18 @@ struct Session {
         // The other library gets one thread: nothing runs on it, and it must not oversubscribe the cores.
         for kind in GEMMBackendKind.allCases where kind != options.gemm { kind.setThreads(1) }
         gemm.setThreads(threads)
-        let session = Session(communicator: communicator, gemm: gemm, threads: threads, plain: options.plain)
+        if let directory = options.metricsDir, communicator.isRoot {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try checkWritable("\(directory)/student-distilled.csv", isRoot: true)
+            } catch {
+                communicator.abort(message: "--metrics-dir: \(error)")
+            }
+        }
+        let session = Session(communicator: communicator, gemm: gemm, threads: threads, plain: options.plain,
+                              metricsDirectory: options.metricsDir, stop: StopRequest())
         if announce {
-            let mode = communicator is SingleProcess ? "single process" : "MPI"
-            session.log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(mode)) x \(threads) thread\(threads == 1 ? "" : "s"), "
+            session.log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(communicator.transport)) x \(threads) thread\(threads == 1 ? "" : "s"), "
                 + "\(ranksHere) rank\(ranksHere == 1 ? "" : "s") on this \(cores)-core node; gemm \(gemm.name): \(gemm.implementation)")
         }
         return session
@@ -54,29 +70,26 @@ struct Session {
     /// mpirun's own output is one, so a rank cannot tell, and a redrawn bar would flood a log file.
     func observer(_ phase: String) -> TrainingObserver? {
         guard isRoot else { return nil }
-        return ProgressPrinter(phase: phase, bar: !plain && communicator is SingleProcess && isatty(STDOUT_FILENO) != 0)
+        let printer = ProgressPrinter(phase: phase, bar: !plain && communicator.transport == "single process" && isatty(STDOUT_FILENO) != 0)
+        guard let metricsDirectory else { return printer }
+        return ObserverGroup([printer, CSVLogger(path: (metricsDirectory as NSString).appendingPathComponent(CSVLogger.fileName(phase: phase)))])
     }
 
     /// Runs the command's work; any error ends the whole job with one line on standard error and a
-    /// non-zero exit (MPI_Abort when there are other ranks, so none is left waiting).
-    func run(_ body: () throws -> Void) {
+    /// non-zero exit (MPI_Abort when there are other ranks, so none is left waiting). A stop on request
+    /// (every rank stops at the same step) ends each rank with `StopRequest.exitCode` and how to resume.
+    func run(resumeHint: String? = nil, _ body: () throws -> Void) {
         do {
             try body()
+        } catch let stopped as TrainingStopped {
+            log("\(stopped) (a signal arrived); "
+                + (resumeHint.map { "its state is saved: run the same command with --resume to continue (\($0))" } ?? "nothing was saved"))
+            communicator.finalize()
+            exit(StopRequest.exitCode)
         } catch {
             communicator.abort(message: "\(error)")
         }
-        (communicator as? MPICommunicator)?.finalize()
+        communicator.finalize()
     }
 }
 
-/// Every rank must multiply with the same library (their steps would otherwise differ in rounding):
-/// one allreduce of the choice and its square, equal on all ranks exactly when `size * sum(x^2) == sum(x)^2`.
-private func checkSameChoiceOnEveryRank(_ kind: GEMMBackendKind, communicator: Communicator) throws {
-    guard communicator.size > 1 else { return }
-    let x = Double(GEMMBackendKind.allCases.firstIndex(of: kind)! + 1)
-    var sums = [x, x * x]
-    communicator.allreduceSum(&sums)
-    guard Double(communicator.size) * sums[1] == sums[0] * sums[0] else {
-        throw CommandError("the ranks chose different --gemm backends; give every rank the same flags")
-    }
-}

@@ -1,14 +1,24 @@
 import ArgumentParser
+import Collective
 import Distill
 import Foundation
+import NN
 
 /// The whole recipe, as the Keras example runs it.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the teacher, distil the student, train a scratch student; print the comparison (default).")
+        abstract: "Train the teacher, distil the student, train a scratch student; print the comparison (default).",
+        discussion: """
+            With --checkpoint-dir, the training state is saved at the end of each epoch (or every \
+            --checkpoint-every steps) and each finished phase's model is kept there; SIGTERM or SIGINT saves \
+            the state at the next step and exits with status \(StopRequest.exitCode); --resume continues: \
+            finished phases are reused and the interrupted one goes on at its step, with the same weights as an \
+            uninterrupted run on the same ranks, threads and --gemm.
+            """)
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var runtime: RuntimeOptions
 
     @Option(help: "Also save the three models as safetensors files in this directory (rank 0).")
@@ -16,42 +26,92 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let session = Session.start(runtime)
-        session.run {
-            if let directory = saveDirectory, session.isRoot {
+        session.run(resumeHint: checkpoints.checkpointDir.map { "state in \($0)" }) {
+            let bytes = try [Architecture.Role.teacher, .student, .student].map {
+                try training.preset.model($0, gemm: session.gemm).parameterCount * 4
+            }.reduce(0, +)
+            for directory in [saveDirectory, checkpoints.checkpointDir].compactMap({ $0 }) where session.isRoot {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try checkWritable("\(directory)/teacher.safetensors", isRoot: true)
+                for name in ["teacher", "student-distilled", "student-scratch"] {
+                    // The checkpoint directory also holds training states: weights and two Adam moments, twice.
+                    try checkWritable("\(directory)/\(name).safetensors", bytes: directory == saveDirectory ? bytes : 7 * bytes,
+                                      isRoot: true)
+                }
             }
-            let (train, test) = try data.load(on: session.communicator)
+            let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
             session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
             var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
-            // Each model is saved as soon as it is trained, so a later failure loses nothing before it.
-            func save(_ model: TrainedModel, _ role: Architecture.Role, as name: String) throws {
-                guard let directory = saveDirectory, session.isRoot else { return }
-                try Checkpoint.save(model.model, architecture: training.preset, role: role, to: "\(directory)/\(name).safetensors")
-                session.log("saved \(directory)/\(name).safetensors")
+            recipe.checkpoints = checkpoints.checkpointDir.map {
+                RecipeCheckpoints(directory: $0, every: checkpoints.checkpointEvery, resume: checkpoints.resume,
+                                  stopRequested: { session.stop.isRequested }, log: session.log)
             }
+            let phases = PhaseModels(recipe: recipe, session: session, preset: training.preset,
+                                     directories: [checkpoints.checkpointDir, saveDirectory].compactMap { $0 },
+                                     resume: checkpoints.resume)
 
             session.log("\n== teacher: \(epochs(training.teacherEpochs))")
-            let teacher = try recipe.trainTeacher()
+            let teacher = try phases.trained("teacher", .teacher) { try recipe.trainTeacher() }
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
-            try save(teacher, .teacher, as: "teacher")
 
-            let clock = Date()
-            let logits = recipe.teacherLogits(teacher.model)
-            session.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
+            let logits = try teacherLogits(teacher.model, teacherPath: checkpoints.checkpointDir.map { "\($0)/teacher.safetensors" },
+                                           recipe: recipe, session: session)
 
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
-            let distilled = try recipe.distillStudent(from: logits)
+            let distilled = try phases.trained("student-distilled", .student) { try recipe.distillStudent(from: logits) }
             session.log("distilled student test accuracy \(percent(distilled.report.test.accuracy)), loss \(fixed(distilled.report.test.loss))")
-            try save(distilled, .student, as: "student-distilled")
 
             session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
-            let scratch = try recipe.trainScratchStudent()
+            let scratch = try phases.trained("student-scratch", .student) { try recipe.trainScratchStudent() }
             session.log("scratch student test accuracy \(percent(scratch.report.test.accuracy)), loss \(fixed(scratch.report.test.loss))")
-            try save(scratch, .student, as: "student-scratch")
             session.log("\n" + resultsTable([teacher.report, distilled.report, scratch.report]))
+            if let directory = runtime.metricsDir, session.isRoot {
+                switch plotLearningCurves(in: directory) {
+                case .success(let path): session.log("learning curves: \(path)")
+                case .failure(let why): session.log("learning curves not drawn: \(why)")
+                }
+            }
         }
+    }
+}
+
+/// A recipe phase's model: trained and saved as soon as it is done (so a later failure loses
+/// nothing before it), or, when resuming, loaded from the checkpoint directory and evaluated again.
+struct PhaseModels {
+    let recipe: Recipe
+    let session: Session
+    let preset: Architecture
+    let directories: [String]   // the checkpoint directory first, where a resume looks
+    let resume: Bool
+
+    func trained(_ name: String, _ role: Architecture.Role, train: () throws -> TrainedModel) throws -> TrainedModel {
+        let title = ["teacher": "teacher", "student-distilled": "student (distilled)", "student-scratch": "student (scratch)"][name]!
+        if resume, let directory = directories.first, FileManager.default.fileExists(atPath: "\(directory)/\(name).safetensors") {
+            let path = "\(directory)/\(name).safetensors"
+            let loaded = try Checkpoint.load(from: path, expecting: role, gemm: session.gemm)
+            guard loaded.architecture == preset, loaded.metadata["settings"] == recipe.settings.summary else {
+                throw CommandError("\(path): was trained with other settings (\(loaded.metadata["settings"] ?? "unknown")); "
+                    + "resume with the same flags or use another --checkpoint-dir")
+            }
+            try session.communicator.checkAgreement([("the model \(path)", parameterHash(loaded.model))])
+            session.log("\(title): finished in an earlier run, loaded from \(path)")
+            let test = Evaluation.run(loaded.model, on: recipe.test, batchSize: recipe.settings.batchSize, communicator: session.communicator)
+            let seconds = loaded.metadata["training_seconds"].flatMap(Double.init) ?? 0
+            return TrainedModel(model: loaded.model, report: ModelReport(name: title, parameters: loaded.model.parameterCount,
+                                                                         test: test, trainingSeconds: seconds),
+                                history: FitHistory(metricNames: []))
+        }
+        let trained = try train()
+        if session.isRoot {
+            for directory in directories {
+                try Checkpoint.save(trained.model, architecture: preset, role: role, to: "\(directory)/\(name).safetensors", extra: [
+                    "settings": recipe.settings.summary, "training_seconds": "\(trained.report.trainingSeconds)",
+                ])
+                session.log("saved \(directory)/\(name).safetensors")
+            }
+        }
+        recipe.removeStates(of: name)
+        return trained
     }
 }
 

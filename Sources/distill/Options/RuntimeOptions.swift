@@ -14,10 +14,19 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "GEMM library for every matrix product: onednn (dispatches on the CPU's features) or openblas.")
     var gemm: GEMMBackendKind = .onednn
 
+    @Option(help: "Seconds one collective may wait for the other ranks before the job ends with an error naming the call (a stopped or cut-off rank); 0 waits forever.")
+    var collectiveTimeout: Double = 300
+
+    @Option(help: "Write each phase's metrics per epoch to DIR/<phase>.csv (epoch, metrics, seconds; appended as epochs end). Default: none.")
+    var metricsDir: String?
+
     @Flag(help: "Plain epoch lines instead of a progress bar, even on a terminal (always plain under mpirun).")
     var plain = false
 
     func validate() throws {
         if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be in 1...4096, got \(threads)") }
+        guard collectiveTimeout == 0 || (1...604_800).contains(collectiveTimeout) else {
+            throw ValidationError("--collective-timeout must be 0 (wait forever) or in 1...604800 seconds, got \(collectiveTimeout)")
+        }
     }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import NN
+
+/// The complete state of a recipe phase in training, as one safetensors file: the weights, Adam's
+/// moments and step count, and the fit's position (epoch, step, shuffling generator, metric sums,
+/// finished epochs), with the phase, the settings and a checksum of everything in the metadata.
+/// Written by rank 0 at step boundaries, atomically; the newest two per phase are kept.
+public struct TrainingState {
+    public static let format = "swift-distill-state/1"
+
+    public var phase: String            // "teacher", "student-distilled", "student-scratch"
+    public var settings: String         // RecipeSettings.summary: a resume must use the same
+    public var ranks: Int               // the job that wrote it (a resume on another count says so)
+    public var position: FitPosition
+    public var parameters: [NamedTensor]
+    public var adamIterations: Int
+    public var adamM: [Float], adamV: [Float]
+
+    /// The state of `model` and `optimizer` at `position`.
+    public init(phase: String, settings: String, ranks: Int, position: FitPosition, model: Sequential, optimizer: Adam) {
+        (self.phase, self.settings, self.ranks, self.position) = (phase, settings, ranks, position)
+        parameters = model.parameters.namedTensors()
+        adamIterations = optimizer.iterations
+        adamM = optimizer.moments.m.array
+        adamV = optimizer.moments.v.array
+    }
+
+    /// Puts the weights and Adam's state back into `model` and `optimizer`.
+    public func restore(into model: Sequential, optimizer: Adam, source: String) throws {
+        try model.parameters.load(parameters, source: source)
+        guard adamM.count == model.parameterCount || adamIterations == 0 else {
+            throw CheckpointError(path: source, "holds Adam moments of \(adamM.count) values for a model of \(model.parameterCount)")
+        }
+        optimizer.restore(iterations: adamIterations, m: adamM, v: adamV)
+    }
+
+    /// The file name: phase and a step number that grows through the phase, so names sort by age.
+    func fileName(stepsPerEpoch: Int) -> String {
+        let sequence = (position.epoch - 1) * stepsPerEpoch + position.step
+        return "state-\(phase)-\(String(repeating: "0", count: max(0, 12 - String(sequence).count)))\(sequence).safetensors"
+    }
+
+    /// Writes this state into `directory` and removes the phase's older states but the newest two.
+    @discardableResult
+    public func save(in directory: String, stepsPerEpoch: Int) throws -> String {
+        let path = (directory as NSString).appendingPathComponent(fileName(stepsPerEpoch: stepsPerEpoch))
+        var metadata = [
+            "format": Self.format, "phase": phase, "settings": settings, "ranks": "\(ranks)",
+            "adam_iterations": "\(adamIterations)", "epoch": "\(position.epoch)", "step": "\(position.step)",
+            "generator": String(position.generator, radix: 16), "totals": Self.encode(position.totals), "seen": "\(position.seen)",
+            "epochs": position.epochs.map(Self.encode).joined(separator: ";"), "epoch_seconds": Self.encode(position.epochSeconds),
+        ]
+        let tensors = parameters + [NamedTensor(name: "adam.m", shape: [adamM.count], values: adamM),
+                                    NamedTensor(name: "adam.v", shape: [adamV.count], values: adamV)]
+        metadata["checksum"] = Self.checksum(tensors, metadata)
+        try SafeTensors.write(tensors, metadata: metadata, to: path)
+        for old in Self.files(in: directory, phase: phase).dropLast(2) { try? FileManager.default.removeItem(atPath: old) }
+        return path
+    }
+
+    /// The phase's state files in `directory`, oldest first.
+    public static func files(in directory: String, phase: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("state-\(phase)-") && $0.hasSuffix(".safetensors") }.sorted()
+            .map { (directory as NSString).appendingPathComponent($0) }
+    }
+
+    /// The newest state of `phase` in `directory` that reads back intact, with the files skipped
+    /// (damaged, or of another format) and why. A state made with other settings is an error.
+    public static func newest(in directory: String, phase: String, settings: String) throws
+        -> (state: TrainingState, path: String, skipped: [String])?
+    {
+        var skipped: [String] = []
+        for path in files(in: directory, phase: phase).reversed() {
+            do {
+                let state = try load(path)
+                guard state.settings == settings else {
+                    throw CheckpointError(path: path, "was written with other settings (\(state.settings)), not \(settings); "
+                        + "resume with the same flags or use another --checkpoint-dir")
+                }
+                return (state, path, skipped)
+            } catch let error as CheckpointError where !error.message.contains("other settings") {
+                skipped.append("\(path): \(error.message)")
+            }
+        }
+        return nil
+    }
+
+    /// Reads and verifies one state file.
+    public static func load(_ path: String) throws -> TrainingState {
+        let (tensors, metadata) = try SafeTensors.read(from: path)
+        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
+        guard metadata["format"] == format else { throw fail("is not a training state (format \(metadata["format"] ?? "missing"))") }
+        var unsigned = metadata
+        unsigned["checksum"] = nil
+        guard metadata["checksum"] == checksum(tensors, unsigned) else { throw fail("its contents do not match their checksum") }
+        guard let phase = metadata["phase"], let settings = metadata["settings"], let ranks = metadata["ranks"].flatMap(Int.init),
+              let iterations = metadata["adam_iterations"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
+              let step = metadata["step"].flatMap(Int.init), let generator = metadata["generator"].flatMap({ UInt64($0, radix: 16) }),
+              let totals = metadata["totals"].flatMap(decode), let seen = metadata["seen"].flatMap(Int.init),
+              let seconds = metadata["epoch_seconds"].flatMap(decode), let epochText = metadata["epochs"],
+              let m = tensors.first(where: { $0.name == "adam.m" }), let v = tensors.first(where: { $0.name == "adam.v" })
+        else { throw fail("lacks a field of the training state") }
+        let parameters = tensors.filter { !$0.name.hasPrefix("adam.") }
+        let parameterCount = parameters.reduce(0) { $0 + $1.values.count }
+        guard m.values.count == v.values.count, m.values.count == parameterCount || iterations == 0 else {
+            throw fail("holds Adam moments of \(m.values.count) and \(v.values.count) values for \(parameterCount) parameters")
+        }
+        for tensor in parameters + [m, v] {
+            if let bad = tensor.values.withUnsafeBufferPointer(firstNonFinite) {
+                throw fail("tensor '\(tensor.name)' holds \(bad.value) at index \(bad.index); the state is not usable")
+            }
+        }
+        let epochs: [[Double]] = epochText.isEmpty ? [] : try epochText.split(separator: ";", omittingEmptySubsequences: false).map {
+            guard let values = decode(String($0)) else { throw fail("has unreadable epoch metrics") }
+            return values
+        }
+        return TrainingState(phase: phase, settings: settings, ranks: ranks,
+                             position: FitPosition(epoch: epoch, step: step, generator: generator, totals: totals, seen: seen,
+                                                   epochs: epochs, epochSeconds: seconds),
+                             parameters: parameters, adamIterations: iterations,
+                             adamM: m.values, adamV: v.values)
+    }
+
+    private init(phase: String, settings: String, ranks: Int, position: FitPosition, parameters: [NamedTensor],
+                 adamIterations: Int, adamM: [Float], adamV: [Float]) {
+        (self.phase, self.settings, self.ranks, self.position, self.parameters) = (phase, settings, ranks, position, parameters)
+        (self.adamIterations, self.adamM, self.adamV) = (adamIterations, adamM, adamV)
+    }
+
+    /// Doubles exactly, as hex bit patterns.
+    static func encode(_ values: [Double]) -> String { values.map { String($0.bitPattern, radix: 16) }.joined(separator: ",") }
+
+    static func decode(_ text: String) -> [Double]? {
+        if text.isEmpty { return [] }
+        let values = text.split(separator: ",").compactMap { UInt64($0, radix: 16).map(Double.init(bitPattern:)) }
+        return values.count == text.split(separator: ",").count ? values : nil
+    }
+
+    static func checksum(_ tensors: [NamedTensor], _ metadata: [String: String]) -> String {
+        var hash = ContentHash()
+        for tensor in tensors {
+            hash.mix(tensor.name)
+            for dimension in tensor.shape { hash.mix(UInt64(dimension)) }
+            hash.mix(tensor.values)
+        }
+        for key in metadata.keys.sorted() {
+            hash.mix(key)
+            hash.mix(metadata[key]!)
+        }
+        return hash.hex
+    }
+}

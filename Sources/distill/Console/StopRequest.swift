@@ -1,0 +1,29 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// SIGTERM (Slurm's preemption, mpirun passing a signal on) and SIGINT (Ctrl-C) become a request
+/// that training polls once per step; the ranks agree on it through the step's metric allreduce,
+/// save their state at that step and exit with `StopRequest.exitCode`. A second signal ends the
+/// process at once.
+final class StopRequest: @unchecked Sendable {
+    /// The exit status of a run stopped on request (EX_TEMPFAIL: try again, with --resume).
+    static let exitCode: Int32 = 75
+
+    private let signals = Atomic<Int>(0)
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)   // delivered to the source below instead of ending the process
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                if signals.add(1, ordering: .relaxed).newValue > 1 { _exit(128 + number) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isRequested: Bool { signals.load(ordering: .relaxed) > 0 }
+}

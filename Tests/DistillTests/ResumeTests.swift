@@ -1,0 +1,90 @@
+import Foundation
+import NN
+import TestSupport
+import XCTest
+
+/// A run killed (SIGKILL of one rank) or stopped (SIGTERM to mpirun, SIGTERM to a single process)
+/// after a checkpoint, then resumed, ends with the same bytes in every model file as a run that was
+/// never interrupted, on the same ranks, threads and GEMM backend.
+final class ResumeTests: XCTestCase {
+    private let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// 600 samples in batches of 32: 19 steps an epoch, a checkpoint every 5.
+    private func arguments(_ checkpoints: String) throws -> [String] {
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        return [distill.path, "--data-dir", fixture, "--train-limit", "600", "--test-limit", "200", "--teacher-epochs", "3",
+                "--student-epochs", "2", "--threads", "1", "--plain", "--checkpoint-dir", checkpoints, "--checkpoint-every", "5"]
+    }
+
+    private func launch(_ ranks: Int, _ arguments: [String]) throws -> BackgroundProcess {
+        if ranks == 1 { return try BackgroundProcess(URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst())) }
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        return try BackgroundProcess(mpirun, ProcessRun.mpirunFlags(ranks: ranks) + arguments)
+    }
+
+    private func finish(_ ranks: Int, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let job = try launch(ranks, arguments)
+        let status = job.exitStatus(within: 300)
+        XCTAssertEqual(status, 0, job.output, file: file, line: line)
+        return job.output
+    }
+
+    /// The three models' tensors (their metadata holds training seconds, which differ between runs).
+    private func models(_ directory: String) throws -> [[NamedTensor]] {
+        try ["teacher", "student-distilled", "student-scratch"].map { try SafeTensors.read(from: "\(directory)/\($0).safetensors").tensors }
+    }
+
+    private func hasState(_ directory: String, _ phase: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).contains { $0.hasPrefix("state-\(phase)-") }
+    }
+
+    /// Interrupts a run with `interrupt` once the teacher has saved a state, checks how it ended, resumes, and
+    /// compares the three models with an uninterrupted run.
+    private func check(ranks: Int, interrupt: (BackgroundProcess) -> Void, expectStatus: (Int32) -> Bool,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = path("reference-\(ranks)"), resumed = path("resumed-\(ranks)")
+        _ = try finish(ranks, try arguments(reference), file: file, line: line)
+
+        let job = try launch(ranks, try arguments(resumed))
+        XCTAssertTrue(BackgroundProcess.wait(for: 120) { hasState(resumed, "teacher") }, job.output, file: file, line: line)
+        let interrupted = Date()
+        interrupt(job)
+        let status = job.exitStatus(within: 30)
+        XCTAssertLessThan(Date().timeIntervalSince(interrupted), 10, "the job took too long to end: \(job.output)", file: file, line: line)
+        XCTAssertTrue(status.map(expectStatus) == true, "exit status \(String(describing: status)): \(job.output)", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(resumed)/student-scratch.safetensors"), "the run was not interrupted")
+
+        let output = try finish(ranks, try arguments(resumed) + ["--resume"], file: file, line: line)
+        XCTAssertTrue(output.contains("resuming teacher from") || output.contains("teacher: finished in an earlier run"), output,
+                      file: file, line: line)
+        let (expected, actual) = (try models(reference), try models(resumed))
+        for (name, (e, a)) in zip(["teacher", "distilled student", "scratch student"], zip(expected, actual)) {
+            XCTAssertTrue(e.map(\.name) == a.map(\.name) && zip(e, a).allSatisfy { $0.values.map(\.bitPattern) == $1.values.map(\.bitPattern) },
+                          "the resumed \(name) differs from the uninterrupted one", file: file, line: line)
+        }
+    }
+
+    func testSIGKILLOfOneRankThenResumeGivesTheSameWeights() throws {
+        try check(ranks: 2, interrupt: { job in
+            if let rank = job.children(named: "distill").last { kill(rank, SIGKILL) }
+        }, expectStatus: { $0 != 0 })
+    }
+
+    func testSIGTERMToMpirunThenResumeGivesTheSameWeights() throws {
+        try check(ranks: 2, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 != 0 })
+    }
+
+    func testSIGTERMToOneProcessSavesAndExitsWithItsCode() throws {
+        try check(ranks: 1, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 == 75 })
+    }
+}
