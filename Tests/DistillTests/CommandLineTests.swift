@@ -76,10 +76,30 @@ final class CommandLineTests: XCTestCase {
                         saying: "\(teacher): holds a 'hidden' teacher, but --preset is 'keras'")
     }
 
+    func testMetricsFilesAndLearningCurves() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try distill(["--data-dir", fixture, "--train-limit", "256", "--test-limit", "100", "--teacher-epochs", "2",
+                               "--student-epochs", "1", "--plain", "--metrics-dir", directory])
+        XCTAssertEqual(run.status, 0, run.output)
+        func lines(_ name: String) throws -> [String] {
+            try String(contentsOfFile: "\(directory)/\(name).csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        let teacher = try lines("teacher")
+        XCTAssertEqual(teacher.first, "epoch,loss,accuracy,seconds")
+        XCTAssertEqual(teacher.dropFirst().map { $0.split(separator: ",").first! }, ["1", "2"])
+        XCTAssertEqual(try lines("student-distilled").first, "epoch,student_loss,distillation_loss,accuracy,seconds")
+        XCTAssertEqual(try lines("student-scratch").count, 2)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot") {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/learning-curves.png"), run.output)
+        }
+    }
+
     func testHelpExplainsEveryFlag() throws {
         let run = try distill(["help", "run"])
         for flag in ["--dataset", "--data-dir", "--teacher-epochs", "--student-epochs", "--batch-size", "--learning-rate",
-                     "--alpha", "--temperature", "--seed", "--preset", "--threads", "--gemm", "--single-process", "--save-directory"] {
+                     "--alpha", "--temperature", "--seed", "--preset", "--threads", "--gemm", "--single-process", "--save-directory",
+                     "--checkpoint-dir", "--checkpoint-every", "--resume", "--collective-timeout", "--metrics-dir"] {
             XCTAssertTrue(run.output.contains(flag), "help lacks \(flag): \(run.output)")
         }
     }

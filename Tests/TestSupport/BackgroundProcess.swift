@@ -13,12 +13,7 @@ public final class BackgroundProcess {
         handle = try FileHandle(forWritingTo: log)
         process.executableURL = executable
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !(key.hasPrefix("OMPI_") && !key.hasPrefix("OMPI_MCA_")) && !key.hasPrefix("PMIX_") && !key.hasPrefix("PMI_")
-        }
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = environment
+        process.environment = ProcessRun.childEnvironment()
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

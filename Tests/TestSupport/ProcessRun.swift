@@ -16,14 +16,7 @@ public struct ProcessRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !(key.hasPrefix("OMPI_") && !key.hasPrefix("OMPI_MCA_")) && !key.hasPrefix("PMIX_") && !key.hasPrefix("PMI_")
-        }
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        environment.merge(extraEnvironment) { _, new in new }
-        process.environment = environment
+        process.environment = childEnvironment(extraEnvironment)
 
         // A file, not a pipe: a full pipe would block a chatty child until the timeout.
         let logURL = FileManager.default.temporaryDirectory
@@ -47,6 +40,18 @@ public struct ProcessRun {
         process.waitUntilExit()
         let output = String(decoding: try Data(contentsOf: logURL), as: UTF8.self)
         return ProcessRun(status: process.terminationStatus, output: output, timedOut: timedOut)
+    }
+
+    /// This process's environment without the variables an MPI launcher sets, plus permission for
+    /// Open MPI to run as root, one OpenBLAS thread, and `extra`.
+    public static func childEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !(key.hasPrefix("OMPI_") && !key.hasPrefix("OMPI_MCA_")) && !key.hasPrefix("PMIX_") && !key.hasPrefix("PMI_")
+        }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        return environment.merging(extra) { _, new in new }
     }
 
     /// The first `name` executable on `PATH`, if any.
