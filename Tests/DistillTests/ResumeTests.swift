@@ -74,6 +74,18 @@ final class ResumeTests: XCTestCase {
         }
     }
 
+    func testAResumeOnAnotherRankCountSaysSoAndFinishes() throws {
+        let checkpoints = path("ranks")
+        let job = try launch(2, try arguments(checkpoints))
+        XCTAssertTrue(BackgroundProcess.wait(for: 120) { hasState(checkpoints, "teacher") }, job.output)
+        kill(job.pid, SIGTERM)
+        XCTAssertNotNil(job.exitStatus(within: 30), job.output)
+        let output = try finish(1, try arguments(checkpoints) + ["--resume"])
+        XCTAssertTrue(output.contains("(written by 2 rank(s), continuing on 1 with the same global batches)")
+                      || output.contains("teacher: finished in an earlier run"), output)
+        XCTAssertTrue(output.contains("| student (scratch) |"), output)
+    }
+
     func testSIGKILLOfOneRankThenResumeGivesTheSameWeights() throws {
         try check(ranks: 2, interrupt: { job in
             if let rank = job.children(named: "distill").last { kill(rank, SIGKILL) }
