@@ -86,8 +86,12 @@ struct PhaseModels {
 
     func trained(_ name: String, _ role: Architecture.Role, train: () throws -> TrainedModel) throws -> TrainedModel {
         let title = ["teacher": "teacher", "student-distilled": "student (distilled)", "student-scratch": "student (scratch)"][name]!
-        if resume, let directory = directories.first, FileManager.default.fileExists(atPath: "\(directory)/\(name).safetensors") {
-            let path = "\(directory)/\(name).safetensors"
+        // Every rank must take the same branch: a checkpoint directory that only some ranks see would
+        // otherwise send them down different collectives.
+        let path = directories.first.map { "\($0)/\(name).safetensors" }
+        let finished = resume && path.map { FileManager.default.fileExists(atPath: $0) } == true
+        if resume, let path { try session.communicator.checkAgreement([("whether \(path) exists", finished ? 1 : 0)]) }
+        if finished, let path {
             let loaded = try Checkpoint.load(from: path, expecting: role, gemm: session.gemm)
             guard loaded.architecture == preset, loaded.metadata["settings"] == recipe.settings.summary else {
                 throw CommandError("\(path): was trained with other settings (\(loaded.metadata["settings"] ?? "unknown")); "
