@@ -1,18 +1,13 @@
 import Foundation
+import NN
 
-/// SplitMix64: a small deterministic generator, so a fuzz run with a fixed seed is reproducible.
+/// NN's seeded SplitMix64 with a few draws fuzzing needs, so a fuzz run with a fixed seed is reproducible.
 public struct FuzzRandom: RandomNumberGenerator {
-    public private(set) var state: UInt64
+    private var generator: SeededGenerator
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A draw from `0..<bound` (`bound > 0`); the modulo bias is irrelevant for fuzzing.
     public mutating func below(_ bound: Int) -> Int {
