@@ -15,6 +15,15 @@ static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
 // Datatypes.
 static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
+
+// Threads (the collective watchdog's roll call runs on a thread of its own).
+static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
+
+// Point-to-point, for the watchdog's side channel.
+static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }
+static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
+static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
 // Node-local sub-communicators.
 static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }

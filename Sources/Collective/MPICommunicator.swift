@@ -17,6 +17,7 @@ public final class MPICommunicator: Communicator {
     public var transport: String { "MPI" }
     private var isFinalized = false
     private var watchdog: CollectiveWatchdog?
+    private var sideChannel: MPI_Comm?   // the watchdog's roll call; a duplicate of the world
 
     /// `collectiveTimeout` in seconds; nil waits forever.
     public init(collectiveTimeout: Double? = nil) {
@@ -24,8 +25,14 @@ public final class MPICommunicator: Communicator {
         if MPI_Initialized(&initialized) != cmpi_success() {
             Self.exitBeforeMPI("MPI_Initialized failed")
         }
-        if initialized == 0, MPI_Init(nil, nil) != cmpi_success() {
-            Self.exitBeforeMPI("MPI_Init failed")
+        // Threads: the watchdog's roll call talks MPI while the main thread waits in a collective.
+        var threads: Int32 = 0
+        if initialized == 0 {
+            if MPI_Init_thread(nil, nil, Int32(cmpi_thread_multiple()), &threads) != cmpi_success() {
+                Self.exitBeforeMPI("MPI_Init_thread failed")
+            }
+        } else if MPI_Query_thread(&threads) != cmpi_success() {
+            Self.exitBeforeMPI("MPI_Query_thread failed")
         }
         // Until the handler is switched, MPI's default (MPI_ERRORS_ARE_FATAL) applies.
         Self.check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
@@ -42,7 +49,14 @@ public final class MPICommunicator: Communicator {
         Self.check(MPI_Comm_size(local, &local32), "MPI_Comm_size")
         localSize = Int(local32)
         Self.check(MPI_Comm_free(&local), "MPI_Comm_free")
-        if let collectiveTimeout { watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: rank, size: size) }
+        if let collectiveTimeout {
+            if size > 1, threads >= Int32(cmpi_thread_multiple()) {
+                var duplicate = cmpi_comm_world()
+                Self.check(MPI_Comm_dup(cmpi_comm_world(), &duplicate), "MPI_Comm_dup")
+                sideChannel = duplicate
+            }
+            watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: rank, size: size, sideChannel: sideChannel)
+        }
     }
 
     /// Ends this process's part in MPI. Later calls do nothing; collectives after it abort.
@@ -51,6 +65,10 @@ public final class MPICommunicator: Communicator {
         var finalized: Int32 = 0
         check(MPI_Finalized(&finalized), "MPI_Finalized")
         if finalized == 0 {
+            watchdog?.stop()
+            watchdog = nil
+            if sideChannel != nil { check(MPI_Comm_free(&sideChannel), "MPI_Comm_free") }
+            sideChannel = nil
             check(MPI_Finalize(), "MPI_Finalize")
         }
         isFinalized = true

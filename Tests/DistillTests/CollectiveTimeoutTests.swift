@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 
 /// A rank that stops answering (SIGSTOP) ends the job within --collective-timeout, with an error
-/// naming the call, instead of leaving the other rank waiting forever.
+/// naming the call and the rank that did not answer, instead of leaving the other rank waiting forever.
 final class CollectiveTimeoutTests: XCTestCase {
     func testAStoppedRankEndsTheJobWithinTheTimeout() throws {
         guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
@@ -28,5 +28,8 @@ final class CollectiveTimeoutTests: XCTestCase {
         XCTAssertNotEqual(status, 0, job.output)
         XCTAssertLessThan(waited, 20, job.output)
         XCTAssertTrue(job.output.contains("past --collective-timeout 3 s"), job.output)
+        // The waiting rank names the stopped one (found by the roll call), not itself.
+        let named = try XCTUnwrap(job.output.firstMatch(of: #/rank (\d) of 2: MPI_\w+ .*; rank (\d) did not answer/#), job.output)
+        XCTAssertNotEqual(named.1, named.2, job.output)
     }
 }
