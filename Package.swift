@@ -20,7 +20,9 @@ let package = Package(
         .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
         .target(name: "Collective", dependencies: ["CMPI"]),
-        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"]),
+        // The presets are Keras model JSON files, compiled into the binary (PackageResources).
+        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"],
+                resources: [.embedInCode("Presets")]),
         .executableTarget(name: "distill", dependencies: [
             "Distill", "NN", "Datasets", "Collective",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

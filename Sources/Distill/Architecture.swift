@@ -1,6 +1,8 @@
 import NN
 
-/// The model shapes the CLI offers. Input `[28, 28, 1]`, output 10 logits.
+/// The model presets the CLI offers: the Keras example's models as Keras JSON files
+/// (`Sources/Distill/Presets/<preset>-<role>.json`, made by `scripts/make-preset-models.py`
+/// and compiled into the binary). Input `[28, 28, 1]`, output 10 logits.
 public enum Architecture: String, CaseIterable, Sendable {
     /// The Keras example: Conv2D(f1, 3x3, s2, same) -> LeakyReLU(0.2) -> MaxPooling2D(2x2, s1, same)
     /// -> Conv2D(f2, 3x3, s2, same) -> Flatten -> Dense(10); teacher 256/512 filters, student 16/32.
@@ -11,21 +13,21 @@ public enum Architecture: String, CaseIterable, Sendable {
 
     public enum Role: String, CaseIterable, Sendable { case teacher, student }
 
-    public static let inputShape = [28, 28, 1]
-    public static let classes = 10
+    /// The preset's model description for `role`.
+    public func description(_ role: Role) -> ModelDescription {
+        let bytes: [UInt8]
+        switch (self, role) {
+        case (.keras, .teacher): bytes = PackageResources.keras_teacher_json
+        case (.keras, .student): bytes = PackageResources.keras_student_json
+        case (.hidden, .teacher): bytes = PackageResources.hidden_teacher_json
+        case (.hidden, .student): bytes = PackageResources.hidden_student_json
+        }
+        // The presets are part of the build and parsed by the tests: a failure here is a bug.
+        return try! ModelDescription(json: bytes, source: "preset \(rawValue)-\(role.rawValue)")
+    }
 
     /// The model for `role`, its matrix products on `gemm`.
     public func model(_ role: Role, gemm: GEMMBackend) throws -> Sequential {
-        let (f1, f2, units) = role == .teacher ? (256, 512, 256) : (16, 32, 32)
-        var layers: [Layer] = [
-            Conv2D(filters: f1, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: gemm),
-            LeakyReLU(alpha: 0.2),
-            MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same),
-            Conv2D(filters: f2, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: gemm),
-            Flatten(),
-        ]
-        if self == .hidden { layers += [Dense(units: units, gemm: gemm), LeakyReLU(alpha: 0.2)] }
-        layers.append(Dense(units: Architecture.classes, gemm: gemm))
-        return try Sequential(inputShape: Architecture.inputShape, layers: layers)
+        try description(role).build(gemm: gemm)
     }
 }

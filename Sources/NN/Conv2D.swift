@@ -100,3 +100,22 @@ public final class Conv2D: Layer {
         col2im(columnGradient.pointer, inputGradient, geometry, batch: batch)
     }
 }
+
+extension Conv2D: KerasLayer {
+    public static let kerasClassName = "Conv2D"
+
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
+        try config.requireDefault("groups", .number(1))
+        try config.requireDefault("use_bias", .bool(true))
+        try config.requireInitializer("kernel_initializer", ["GlorotUniform"])
+        try config.requireInitializer("bias_initializer", ["Zeros"])
+        let convolution = Conv2D(
+            filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
+            strides: try config.pair("strides", default: (1, 1)),
+            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!, gemm: gemm)
+        var built = try activationLayers(config)
+        built.layers.insert(convolution, at: 0)
+        return built
+    }
+}

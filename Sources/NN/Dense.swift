@@ -69,3 +69,16 @@ public final class Dense: Layer {
         gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient)
     }
 }
+
+extension Dense: KerasLayer {
+    public static let kerasClassName = "Dense"
+
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        try config.requireDefault("use_bias", .bool(true))
+        try config.requireInitializer("kernel_initializer", ["GlorotUniform"])
+        try config.requireInitializer("bias_initializer", ["Zeros"])
+        var built = try activationLayers(config)
+        built.layers.insert(Dense(units: try config.int("units"), gemm: gemm), at: 0)
+        return built
+    }
+}

@@ -21,3 +21,9 @@ public final class Flatten: Layer {
         inputGradient?.update(from: outputGradient, count: batch * size)
     }
 }
+
+extension Flatten: KerasLayer {
+    public static let kerasClassName = "Flatten"
+
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer { BuiltLayer([Flatten()]) }
+}

@@ -45,3 +45,12 @@ public final class LeakyReLU: Layer {
 
 /// Keras's `ReLU`: `max(x, 0)`.
 public func ReLU() -> LeakyReLU { LeakyReLU(alpha: 0) }
+
+extension LeakyReLU: KerasLayer {
+    public static let kerasClassName = "LeakyReLU"
+
+    /// Keras 3 spells the slope `negative_slope` (default 0.3); Keras 2 spelled it `alpha`.
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: try config.float("alpha", default: 0.3)))])
+    }
+}

@@ -16,8 +16,10 @@ public final class Sequential {
     private var activations: [FloatBuffer] = []          // [maxBatch, outputShapes[i]]
     private var activationGradients: [FloatBuffer] = []  // same shapes
     public private(set) var maxBatch = 0
-    /// Keras-style layer names: conv2d, conv2d_1, ..., dense, dense_1.
+    /// Keras layer names: from the model description, else made as Keras does (conv2d, conv2d_1, ..., dense).
     public let layerNames: [String]
+    /// The description this model was built from (nil for one assembled in code).
+    public internal(set) var description: ModelDescription?
     /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
     public var layerClock: LayerClock?
 
@@ -31,8 +33,10 @@ public final class Sequential {
         layers.enumerated().reduce(0) { total, item in total + item.element.forwardFLOPsPerSample * (item.offset == 0 ? 2 : 3) }
     }
 
-    public init(inputShape: [Int], layers: [Layer]) throws {
+    /// `names`: one per layer (a description's layer names); nil names them as Keras would.
+    public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
         guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
+        precondition(givenNames == nil || givenNames!.count == layers.count, "one name per layer")
         self.inputShape = inputShape
         self.layers = layers
         var shape = inputShape
@@ -41,13 +45,17 @@ public final class Sequential {
         var layerNames: [String] = []
         var kinds: [String: Int] = [:]
         var ranges: [[Int]] = []
-        for layer in layers {
-            shape = try layer.build(inputShape: shape)
-            shapes.append(shape)
+        for (index, layer) in layers.enumerated() {
             // Keras-style names: conv2d, conv2d_1, ..., dense, dense_1.
             let ordinal = kinds[layer.kind, default: 0]
             kinds[layer.kind] = ordinal + 1
-            let layerName = ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)"
+            let layerName = givenNames?[index] ?? (ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)")
+            do {
+                shape = try layer.build(inputShape: shape)
+            } catch let error as ModelError where givenNames != nil {
+                throw ModelError("layer '\(layerName)': \(error.description)")
+            }
+            shapes.append(shape)
             layerNames.append(layerName)
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape) }

@@ -159,7 +159,7 @@ struct Benchmarks {
     /// Random images and labels: `count` samples.
     func syntheticData(_ count: Int) -> LabeledImages {
         var rng = SeededGenerator(seed: 7)
-        let size = Architecture.inputShape.reduce(1, *)
+        let size = teacher.inputSize
         return LabeledImages(images: (0..<count * size).map { _ in rng.nextFloat(in: 0, 1) },
                              labels: (0..<count).map { _ in Int32(rng.next() % 10) }, height: 28, width: 28)
     }

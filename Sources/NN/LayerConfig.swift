@@ -1,0 +1,106 @@
+/// One layer of a Keras model description: its class name, name and `config`, with typed
+/// readers whose errors name the layer, the option and what is supported.
+public struct LayerConfig: Sendable {
+    public let className: String
+    public let name: String
+    public let options: [String: JSONValue]
+
+    public init(className: String, name: String, options: [String: JSONValue]) {
+        (self.className, self.name, self.options) = (className, name, options)
+    }
+
+    /// A one-line error about this layer, e.g. "layer 'conv2d_1' (Conv2D): dilation_rate [2, 2] is not supported".
+    public func error(_ message: String) -> ModelError {
+        ModelError("layer '\(name)' (\(className)): \(message)")
+    }
+
+    public func int(_ key: String, default fallback: Int? = nil, range: ClosedRange<Int> = 1...(1 << 24)) throws -> Int {
+        guard let value = options[key], value != .null else {
+            if let fallback { return fallback }
+            throw error("option \(key) is missing")
+        }
+        guard let number = value.int, range.contains(number) else {
+            throw error("option \(key) is \(value.text); expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    public func float(_ key: String, default fallback: Float) throws -> Float {
+        guard let value = options[key], value != .null else { return fallback }
+        guard case .number(let number) = value, number.isFinite else { throw error("option \(key) is \(value.text); expected a number") }
+        return Float(number)
+    }
+
+    public func bool(_ key: String, default fallback: Bool) throws -> Bool {
+        guard let value = options[key], value != .null else { return fallback }
+        guard case .bool(let flag) = value else { throw error("option \(key) is \(value.text); expected true or false") }
+        return flag
+    }
+
+    /// A string option that must be one of `allowed`.
+    public func choice(_ key: String, default fallback: String, allowed: [String]) throws -> String {
+        guard let value = options[key], value != .null else { return fallback }
+        guard let text = value.string, allowed.contains(text.lowercased()) else {
+            throw error("option \(key) is \(value.text); supported: \(allowed.joined(separator: ", "))")
+        }
+        return text.lowercased()
+    }
+
+    /// A window size or stride: one integer or a pair, as Keras accepts.
+    public func pair(_ key: String, default fallback: (Int, Int)? = nil) throws -> (Int, Int) {
+        guard let value = options[key], value != .null else {
+            if let fallback { return fallback }
+            throw error("option \(key) is missing")
+        }
+        if let number = value.int, number > 0 { return (number, number) }
+        guard let items = value.array, items.count == 2, let first = items[0].int, let second = items[1].int,
+              first > 0, second > 0, first <= 1 << 16, second <= 1 << 16 else {
+            throw error("option \(key) is \(value.text); expected a positive integer or a pair of them")
+        }
+        return (first, second)
+    }
+
+    /// Refuses the layer unless `key` is absent, null, or one of `accepted` (features with no implementation here).
+    public func requireDefault(_ key: String, _ accepted: JSONValue...) throws {
+        guard let value = options[key], value != .null, !accepted.contains(value) else { return }
+        let supported = accepted.isEmpty ? "only null" : accepted.map(\.text).joined(separator: " or ")
+        throw error("option \(key) is \(value.text), which swift-distill does not implement; supported: \(supported)")
+    }
+
+    /// Refuses an initializer other than those the layer implements (by Keras class name).
+    public func requireInitializer(_ key: String, _ accepted: [String]) throws {
+        guard let value = options[key], value != .null else { return }
+        let className = value.string ?? value["class_name"]?.string
+        guard let className, accepted.contains(where: { $0.caseInsensitiveCompare(className) == .orderedSame
+                                                         || Self.snakeCase($0) == className }) else {
+            throw error("option \(key) is \(value["class_name"]?.text ?? value.text); supported: \(accepted.joined(separator: ", "))")
+        }
+    }
+
+    /// Options every layer may carry that change nothing here, and those refused when not at their default.
+    public func checkCommonOptions() throws {
+        if let trainable = options["trainable"], trainable != .bool(true) {
+            throw error("option trainable is \(trainable.text); only trainable layers are supported")
+        }
+        try requireDefault("data_format", .string("channels_last"))
+        for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                    "bias_constraint", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+                    "lora_rank", "quantization_config"] {
+            try requireDefault(key)
+        }
+        if let dtype = options["dtype"], dtype != .null {
+            let name = dtype.string ?? dtype["config"]?["name"]?.string
+            guard name == "float32" else { throw error("option dtype is \(dtype.text); only float32 is supported") }
+        }
+    }
+
+    /// "GlorotUniform" -> "glorot_uniform", the spelling Keras also accepts.
+    private static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for (index, character) in name.enumerated() {
+            if character.isUppercase, index > 0 { result.append("_") }
+            result.append(character.lowercased())
+        }
+        return result
+    }
+}

@@ -1,0 +1,41 @@
+/// What one Keras layer becomes here: zero or more layers (Activation("linear") is none,
+/// Conv2D with activation "relu" is two), and whether it ends in a softmax, which is kept out
+/// of the logits the losses and distillation use (allowed only at the end of a model).
+public struct BuiltLayer {
+    public var layers: [Layer]
+    public var endsInSoftmax = false
+
+    public init(_ layers: [Layer], endsInSoftmax: Bool = false) {
+        (self.layers, self.endsInSoftmax) = (layers, endsInSoftmax)
+    }
+}
+
+/// A layer type that a Keras model description can name: its Keras class name and how to
+/// build it from that layer's `config`. Each layer file registers its own type below.
+public protocol KerasLayer {
+    static var kerasClassName: String { get }
+    static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer
+}
+
+public enum LayerRegistry {
+    /// Every layer type a model description may use, by Keras class name.
+    public static let types: [KerasLayer.Type] = [
+        Conv2D.self, Dense.self, LeakyReLU.self, MaxPooling2D.self, Flatten.self,
+    ]
+
+    public static func type(named className: String) -> KerasLayer.Type? {
+        types.first { $0.kerasClassName == className }
+    }
+
+    public static var supportedNames: String { (["InputLayer"] + types.map { $0.kerasClassName }).joined(separator: ", ") }
+}
+
+/// The layers a Keras `activation` option adds after a layer: linear none, relu a ReLU, softmax
+/// none but marked (kept out of the logits).
+func activationLayers(_ config: LayerConfig, key: String = "activation") throws -> BuiltLayer {
+    switch try config.choice(key, default: "linear", allowed: ["linear", "relu", "softmax"]) {
+    case "relu": return BuiltLayer([LeakyReLU(alpha: 0)])
+    case "softmax": return BuiltLayer([], endsInSoftmax: true)
+    default: return BuiltLayer([])
+    }
+}

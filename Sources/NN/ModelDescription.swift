@@ -1,0 +1,96 @@
+/// A model as data: a Keras `Sequential` in the JSON Keras writes with `model.to_json()`
+/// (`class_name`, `config.layers[]` each with its `class_name` and `config`).
+///
+/// Parsing checks the structure and every layer's options against what is implemented;
+/// `build` makes the `Sequential`, whose parameters are named by the Keras layer names
+/// (`conv2d_2.kernel`), so weights carry over in both directions.
+public struct ModelDescription: Sendable {
+    /// The JSON as given, kept for checkpoints (they carry the model that made them).
+    public let json: String
+    public let name: String
+    /// Per sample, from the InputLayer (or the model's build input shape), e.g. [28, 28, 1].
+    public let inputShape: [Int]
+    public let layers: [LayerConfig]
+
+    /// `source` names the file (or preset) in messages.
+    public init(json bytes: [UInt8], source: String) throws {
+        let document = try JSONValue.parse(bytes, source: source)
+        guard let className = document["class_name"]?.string else {
+            throw ModelError("\(source): no class_name; expected a Keras model as model.to_json() writes it")
+        }
+        guard className == "Sequential" else {
+            throw ModelError("\(source): class_name is '\(className)'; only Sequential models are supported (keras.Sequential(...).to_json())")
+        }
+        guard let config = document["config"], let entries = config["layers"]?.array else {
+            throw ModelError("\(source): no config.layers list")
+        }
+        var layers: [LayerConfig] = []
+        var inputShape: [Int]?
+        for (index, entry) in entries.enumerated() {
+            guard let layerClass = entry["class_name"]?.string, let options = entry["config"]?.object else {
+                throw ModelError("\(source): layer \(index) has no class_name or config")
+            }
+            let name = options["name"]?.string ?? "layer_\(index)"
+            let layer = LayerConfig(className: layerClass, name: name, options: options)
+            if layerClass == "InputLayer" {
+                guard index == 0 else { throw layer.error("an InputLayer is supported only as the first layer") }
+                inputShape = try Self.sampleShape(options["batch_shape"] ?? options["batch_input_shape"], layer: layer, source: source)
+                continue
+            }
+            guard LayerRegistry.type(named: layerClass) != nil else {
+                throw layer.error("unknown layer type; supported: \(LayerRegistry.supportedNames)")
+            }
+            if let shape = options["batch_input_shape"] ?? options["batch_shape"], inputShape == nil, layers.isEmpty {
+                inputShape = try Self.sampleShape(shape, layer: layer, source: source)
+            }
+            layers.append(layer)
+        }
+        if inputShape == nil, let shape = config["build_input_shape"] ?? document["build_config"]?["input_shape"] {
+            inputShape = try Self.sampleShape(shape, layer: nil, source: source)
+        }
+        guard let inputShape else { throw ModelError("\(source): no input shape (add keras.Input(shape=...) as the first layer)") }
+        guard !layers.isEmpty else { throw ModelError("\(source): the model has no layers after its input") }
+        let names = layers.map(\.name)
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ModelError("\(source): layer name '\(repeated)' appears more than once")
+        }
+        self.json = String(decoding: bytes, as: UTF8.self)
+        self.name = config["name"]?.string ?? "sequential"
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    /// The model, its matrix products on `gemm`; throws naming the layer whose options or
+    /// shapes do not fit.
+    public func build(gemm: GEMMBackend) throws -> Sequential {
+        var built: [Layer] = []
+        var names: [String] = []
+        for (index, config) in layers.enumerated() {
+            try config.checkCommonOptions()
+            let layer = try LayerRegistry.type(named: config.className)!.make(config, gemm: gemm)
+            if layer.endsInSoftmax, index != layers.count - 1 {
+                throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
+            }
+            for (part, item) in layer.layers.enumerated() {
+                built.append(item)
+                names.append(part == 0 ? config.name : "\(config.name)_\(part)")
+            }
+        }
+        let model = try Sequential(inputShape: inputShape, layers: built, names: names)
+        model.description = self
+        return model
+    }
+
+    /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.
+    private static func sampleShape(_ value: JSONValue?, layer: LayerConfig?, source: String) throws -> [Int] {
+        let place = layer.map { "layer '\($0.name)' (\($0.className))" } ?? source
+        guard let items = value?.array, items.count >= 2, items.count <= 4 else {
+            throw ModelError("\(place): input shape is \(value?.text ?? "missing"); expected [null, height, width, channels] or [null, features]")
+        }
+        let dimensions = items.dropFirst().map(\.int)
+        guard dimensions.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 1 << 16 }) else {
+            throw ModelError("\(place): input shape is \(value!.text); every dimension after the batch must be a positive integer")
+        }
+        return dimensions.map { $0! }
+    }
+}

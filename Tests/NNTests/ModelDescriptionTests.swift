@@ -1,0 +1,105 @@
+import NN
+import XCTest
+
+/// Keras `Sequential` JSON -> a `Sequential` named by the Keras layer names, or a one-line error
+/// naming the layer and the option.
+final class ModelDescriptionTests: XCTestCase {
+    private let gemm = OpenBLASGEMM()
+
+    /// A Keras 3 `to_json()` document with these layer entries after an InputLayer of `input`.
+    static func keras(_ layers: [String], input: String = "[null, 8, 8, 1]", className: String = "Sequential") -> [UInt8] {
+        let inputLayer = #"{"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": \#(input), "dtype": "float32", "name": "input_layer"}}"#
+        return Array(#"{"module": "keras", "class_name": "\#(className)", "config": {"name": "m", "layers": [\#(([inputLayer] + layers).joined(separator: ", "))]}}"#.utf8)
+    }
+
+    static func layer(_ className: String, _ name: String, _ options: String = "") -> String {
+        #"{"class_name": "\#(className)", "config": {"name": "\#(name)", "trainable": true, "dtype": {"class_name": "DTypePolicy", "config": {"name": "float32"}}\#(options.isEmpty ? "" : ", " + options)}}"#
+    }
+
+    private func build(_ layers: [String], input: String = "[null, 8, 8, 1]") throws -> Sequential {
+        try ModelDescription(json: Self.keras(layers, input: input), source: "m.json").build(gemm: gemm)
+    }
+
+    private func assertError(_ layers: [String], input: String = "[null, 8, 8, 1]", className: String = "Sequential",
+                             saying words: String..., line: UInt = #line) {
+        XCTAssertThrowsError(try ModelDescription(json: Self.keras(layers, input: input, className: className), source: "m.json")
+            .build(gemm: gemm), line: line) { error in
+            let message = "\(error)"
+            for word in words { XCTAssertTrue(message.contains(word), "'\(message)' should contain '\(word)'", line: line) }
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)", line: line)
+        }
+    }
+
+    func testBuildsLayersNamedAsInTheJSON() throws {
+        let model = try build([
+            Self.layer("Conv2D", "conv2d_2", #""filters": 4, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same", "activation": "relu""#),
+            Self.layer("MaxPooling2D", "max_pooling2d_1", #""pool_size": [2, 2], "padding": "valid""#),
+            Self.layer("Flatten", "flatten_3"),
+            Self.layer("Dense", "dense_7", #""units": 3, "activation": "softmax""#),
+        ])
+        XCTAssertEqual(model.inputShape, [8, 8, 1])
+        // The relu becomes a layer of its own; the final softmax stays out of the logits.
+        XCTAssertEqual(model.layerNames, ["conv2d_2", "conv2d_2_1", "max_pooling2d_1", "flatten_3", "dense_7"])
+        XCTAssertEqual(model.outputShapes.map { $0 }, [[4, 4, 4], [4, 4, 4], [2, 2, 4], [16], [3]])
+        XCTAssertEqual(model.parameters.entries.map(\.name), ["conv2d_2.kernel", "conv2d_2.bias", "dense_7.kernel", "dense_7.bias"])
+        XCTAssertEqual(model.description?.name, "m")
+        // Keras's default pooling strides are the pool size.
+        XCTAssertEqual((model.layers[2] as? MaxPooling2D)?.strides.0, 2)
+    }
+
+    func testIntegersAndKeras2Spellings() throws {
+        let model = try build([
+            Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "strides": 1, "padding": "valid""#),
+            Self.layer("LeakyReLU", "l", #""alpha": 0.1"#),
+            Self.layer("Flatten", "f"),
+            Self.layer("Dense", "d", #""units": 2"#),
+        ])
+        XCTAssertEqual(model.outputShapes[0], [6, 6, 2])
+        XCTAssertEqual((model.layers[1] as? LeakyReLU)?.alpha, 0.1)
+    }
+
+    func testStructuralErrors() {
+        assertError([Self.layer("Dense", "d", #""units": 2"#)], className: "Functional", saying: "m.json", "Functional", "Sequential")
+        assertError([], saying: "m.json", "no layers")
+        assertError([Self.layer("Dense", "d", #""units": 2"#)], input: "[null]", saying: "input shape")
+        assertError([Self.layer("Dense", "d", #""units": 2"#)], input: "[null, 0, 8, 1]", saying: "input shape", "positive")
+        assertError([Self.layer("Flatten", "x"), Self.layer("Dense", "x", #""units": 2"#)], saying: "'x'", "more than once")
+        XCTAssertThrowsError(try ModelDescription(json: Array("{\"class_name\": ".utf8), source: "m.json")) {
+            XCTAssertTrue("\($0)".contains("m.json: not valid JSON"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelDescription(json: Array("[1]".utf8), source: "m.json")) {
+            XCTAssertTrue("\($0)".contains("no class_name"), "\($0)")
+        }
+    }
+
+    func testUnsupportedLayersAndOptionsAreNamed() {
+        assertError([Self.layer("LSTM", "lstm", #""units": 2"#)], saying: "layer 'lstm' (LSTM)", "unknown layer type", "supported:", "Conv2D")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "dilation_rate": [2, 2]"#)],
+                    saying: "layer 'c' (Conv2D)", "dilation_rate", "[2, 2]", "supported")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "padding": "causal""#)], saying: "padding", "valid, same")
+        assertError([Self.layer("Conv2D", "c", #""filters": 0, "kernel_size": 3"#)], saying: "'c'", "filters is 0")
+        assertError([Self.layer("Conv2D", "c", #""kernel_size": 3"#)], saying: "'c'", "filters is missing")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": [3, 3, 3]"#)], saying: "kernel_size", "pair")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "data_format": "channels_first""#)], saying: "data_format")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_regularizer": {"class_name": "L2"}"#)],
+                    saying: "kernel_regularizer")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "HeNormal"}"#)],
+                    saying: "kernel_initializer", "HeNormal", "GlorotUniform")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "tanh""#)],
+                    saying: "'d' (Dense)", "activation", "linear, relu, softmax")
+        assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}"#],
+                    saying: "dtype", "float32")
+        assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": false}}"#],
+                    saying: "trainable")
+    }
+
+    func testShapesThatDoNotChainNameTheLayer() {
+        assertError([Self.layer("Dense", "head", #""units": 2"#)], saying: "layer 'head'", "Flatten")
+        assertError([Self.layer("Conv2D", "big", #""filters": 2, "kernel_size": 9"#)], saying: "layer 'big'", "does not fit")
+    }
+
+    func testSoftmaxOnlyAtTheEnd() {
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 4, "activation": "softmax""#),
+                     Self.layer("Dense", "e", #""units": 2"#)], saying: "'d'", "softmax", "last")
+    }
+}
