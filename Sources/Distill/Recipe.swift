@@ -66,9 +66,23 @@ public struct Recipe {
         self.test = test
     }
 
+    /// Checks that the models of `roles` build, fit the data and (both given) share their classes.
+    public func checkModels(_ roles: [Architecture.Role], teacher loaded: Sequential? = nil) throws {
+        let teacher = try loaded ?? (roles.contains(.teacher) ? settings.teacherModel.build(gemm: gemm) : nil)
+        let student = try roles.contains(.student) ? settings.studentModel.build(gemm: gemm) : nil
+        try ModelCompatibility.check(teacher: teacher, student: student, data: train)
+    }
+
+    /// What a saved model's file carries besides its model JSON: the settings that made it.
+    public func savedMetadata(dataset: String, trainingSeconds: Double) -> [String: String] {
+        ["settings": settings.summary, "seed": "\(settings.seed)", "alpha": "\(settings.alpha)", "temperature": "\(settings.temperature)",
+         "teacher_epochs": "\(settings.teacherEpochs)", "student_epochs": "\(settings.studentEpochs)", "dataset": dataset,
+         "training_seconds": "\(trainingSeconds)"]
+    }
+
     /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.
     public func freshModel(_ role: Architecture.Role, purpose: RecipeSettings.Purpose) throws -> Sequential {
-        let model = try settings.architecture.model(role, gemm: gemm)
+        let model = try settings.model(role).build(gemm: gemm)
         var rng = SeededGenerator(seed: settings.seed(for: purpose))
         model.parameters.initializeGlorotUniform(using: &rng)
         communicator.broadcast(model.parameters.values.buffer, root: 0)

@@ -2,7 +2,9 @@ import NN
 
 /// The knobs of the distillation recipe; the defaults are the Keras example's.
 public struct RecipeSettings: Sendable {
-    public var architecture = Architecture.keras
+    /// The models, as Keras JSON (a preset's, or a file's).
+    public var teacherModel = Architecture.keras.description(.teacher)
+    public var studentModel = Architecture.keras.description(.student)
     public var teacherEpochs = 5
     public var studentEpochs = 3
     public var batchSize = 32
@@ -15,9 +17,19 @@ public struct RecipeSettings: Sendable {
 
     /// Every setting that affects training, for checking that all ranks were given the same.
     public var summary: String {
-        "preset \(architecture.rawValue), teacher epochs \(teacherEpochs), student epochs \(studentEpochs), "
+        "teacher model \(teacherModel.name) #\(hex(teacherModel.contentHash)), "
+            + "student model \(studentModel.name) #\(hex(studentModel.contentHash)), teacher epochs \(teacherEpochs), student epochs \(studentEpochs), "
             + "batch \(batchSize), learning rate \(learningRate), alpha \(alpha), temperature \(temperature), seed \(seed)"
     }
+
+    public func model(_ role: Architecture.Role) -> ModelDescription { role == .teacher ? teacherModel : studentModel }
+
+    /// Both models of `preset`.
+    public mutating func use(_ preset: Architecture) {
+        (teacherModel, studentModel) = (preset.description(.teacher), preset.description(.student))
+    }
+
+    private func hex(_ value: UInt64) -> String { String(value, radix: 16) }
 
     /// Independent, reproducible seeds for each use (initialising each model, shuffling each phase).
     public func seed(for purpose: Purpose) -> UInt64 {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A model as data: a Keras `Sequential` in the JSON Keras writes with `model.to_json()`
 /// (`class_name`, `config.layers[]` each with its `class_name` and `config`).
 ///
@@ -58,6 +60,23 @@ public struct ModelDescription: Sendable {
         self.name = config["name"]?.string ?? "sequential"
         self.inputShape = inputShape
         self.layers = layers
+    }
+
+    /// Reads a model JSON file (a regular file of at most 16 MiB).
+    public init(contentsOfFile path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ModelError("\(path): no such file; expected a Keras model JSON (model.to_json())") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw ModelError("\(path): is not a regular file (a directory, FIFO or device)") }
+        guard info.st_size <= 16 << 20 else { throw ModelError("\(path): is \(info.st_size) bytes; a model JSON is at most 16 MiB") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError("\(path): cannot be read") }
+        try self.init(json: Array(data), source: path)
+    }
+
+    /// A hash of the JSON text: two descriptions with equal hashes build the same model.
+    public var contentHash: UInt64 {
+        var hash = ContentHash()
+        hash.mix(json)
+        return hash.value
     }
 
     /// The model, its matrix products on `gemm`; throws naming the layer whose options or

@@ -70,10 +70,10 @@ final class CommandLineTests: XCTestCase {
 
         run = try distill(["evaluate", "--model", student, "--data-dir", fixture, "--test-limit", "100"])
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.output.contains("hidden student") && run.output.contains("on 100 samples"), run.output)
-        // A teacher of another preset is refused, naming the file.
-        try assertFails(["distill-student", "--teacher", teacher, "--data-dir", fixture, "--preset", "keras"],
-                        saying: "\(teacher): holds a 'hidden' teacher, but --preset is 'keras'")
+        // The file names its model: the hidden preset's student (55338 parameters; the keras one has 20490).
+        XCTAssertTrue(run.output.contains("student (student model), 55338 parameters") && run.output.contains("on 100 samples"), run.output)
+        // A student is not a teacher, and the message names the file.
+        try assertFails(["distill-student", "--teacher", student, "--data-dir", fixture], saying: "\(student): holds a student, expected a teacher")
     }
 
     func testMetricsFilesAndLearningCurves() throws {

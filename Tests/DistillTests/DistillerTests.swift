@@ -107,14 +107,19 @@ final class DistillerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let student = try model(.student, seed: 9, .hidden)
         let path = directory.appendingPathComponent("student.safetensors").path
-        try Checkpoint.save(student, architecture: .hidden, role: .student, to: path)
+        try Checkpoint.save(student, role: .student, to: path)
         let loaded = try Checkpoint.load(from: path, gemm: Fixture.gemm)
-        XCTAssertEqual(loaded.architecture, .hidden)
+        XCTAssertEqual(loaded.description.json, Architecture.hidden.description(.student).json)
+        XCTAssertEqual(loaded.model.layerNames, student.layerNames)
         XCTAssertEqual(loaded.role, .student)
         XCTAssertEqual(loaded.model.parameters.values.array, student.parameters.values.array)
         XCTAssertThrowsError(try Checkpoint.load(from: path, expecting: .teacher, gemm: Fixture.gemm)) {
             XCTAssertTrue("\($0)".contains(path) && "\($0)".contains("expected a teacher"), "\($0)")
         }
+        // A file written before checkpoints carried their model names its preset; it still loads.
+        try SafeTensors.write(student.parameters.namedTensors(), metadata: ["format": Checkpoint.format, "architecture": "hidden", "role": "student"],
+                              to: path)
+        XCTAssertEqual(try Checkpoint.load(from: path, gemm: Fixture.gemm).model.parameters.values.array, student.parameters.values.array)
         // A keras-preset student's tensors do not fit the hidden preset.
         var tensors = try model(.student, seed: 1, .keras).parameters.namedTensors()
         try SafeTensors.write(tensors, metadata: ["format": Checkpoint.format, "architecture": "hidden", "role": "student"], to: path)

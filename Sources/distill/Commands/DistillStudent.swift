@@ -32,27 +32,28 @@ struct DistillStudent: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            try checkWritable(output, bytes: try training.preset.model(.student, gemm: session.gemm).parameterCount * 4,
+            var settings = try training.settings
+            try checkWritable(output, bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
             let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
             let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement + [
-                ("the teacher file \(teacher) (\(loaded.architecture.rawValue))",
-                 settingsHash(loaded.architecture.rawValue) ^ parameterHash(loaded.model)),
+                ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
             ])
-            guard loaded.architecture == training.preset else {
-                throw CommandError("\(teacher): holds a '\(loaded.architecture.rawValue)' teacher, but --preset is '\(training.preset.rawValue)'")
-            }
+            // The teacher is the file's model, whatever --preset or --teacher-model say.
+            settings.teacherModel = loaded.description
             // Every rank distils from rank 0's copy of the teacher.
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
+            try recipe.checkModels([.student], teacher: loaded.model)
             let source: TeacherLogitsSource = runTeacher ? RunningTeacher(loaded.model)
                 : try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
             let student = try recipe.distillStudent(from: source)
             session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
             guard session.isRoot else { return }
-            try Checkpoint.save(student.model, architecture: training.preset, role: .student, to: output)
+            try Checkpoint.save(student.model, role: .student, to: output,
+                                extra: recipe.savedMetadata(dataset: data.dataset.rawValue, trainingSeconds: student.report.trainingSeconds))
             session.log("saved \(output)")
             if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
         }

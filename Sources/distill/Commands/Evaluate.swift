@@ -24,12 +24,13 @@ struct Evaluate: ParsableCommand {
             let loaded = try Checkpoint.load(from: model, gemm: session.gemm)
             let test = try data.load(.test)
             try checkSameDataOnEveryRank([("the test data", test)], also: [
-                ("the model file \(model) (\(loaded.architecture.rawValue) \(loaded.role.rawValue))",
-                 settingsHash("\(loaded.architecture.rawValue) \(loaded.role.rawValue)") ^ parameterHash(loaded.model)),
+                ("the model file \(model) (\(loaded.summary))",
+                 loaded.description.contentHash ^ settingsHash(loaded.role.rawValue) ^ parameterHash(loaded.model)),
             ], communicator: session.communicator)
+            try ModelCompatibility.check(teacher: nil, student: loaded.model, data: test)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
             let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
-            session.log("\(model): \(loaded.architecture.rawValue) \(loaded.role.rawValue), \(loaded.model.parameterCount) parameters, "
+            session.log("\(model): \(loaded.summary), \(loaded.model.parameterCount) parameters, "
                 + "test accuracy \(percent(result.accuracy)), loss \(fixed(result.loss)) on \(result.count) samples")
         }
     }

@@ -27,8 +27,9 @@ struct Run: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.checkpointDir.map { "state in \($0)" }) {
+            let settings = try training.settings
             let bytes = try [Architecture.Role.teacher, .student, .student].map {
-                try training.preset.model($0, gemm: session.gemm).parameterCount * 4
+                try settings.model($0).build(gemm: session.gemm).parameterCount * 4
             }.reduce(0, +)
             for directory in [saveDirectory, checkpoints.checkpointDir].compactMap({ $0 }) where session.isRoot {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -40,13 +41,14 @@ struct Run: ParsableCommand {
             }
             let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
             session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
+            try recipe.checkModels([.teacher, .student])
             recipe.checkpoints = checkpoints.checkpointDir.map {
                 RecipeCheckpoints(directory: $0, every: checkpoints.checkpointEvery, resume: checkpoints.resume,
                                   stopRequested: { session.stop.isRequested }, log: session.log)
             }
-            let phases = PhaseModels(recipe: recipe, session: session, preset: training.preset,
+            let phases = PhaseModels(recipe: recipe, session: session, dataset: data.dataset.rawValue,
                                      directories: [checkpoints.checkpointDir, saveDirectory].compactMap { $0 },
                                      resume: checkpoints.resume)
 
@@ -80,7 +82,7 @@ struct Run: ParsableCommand {
 struct PhaseModels {
     let recipe: Recipe
     let session: Session
-    let preset: Architecture
+    let dataset: String
     let directories: [String]   // the checkpoint directory first, where a resume looks
     let resume: Bool
 
@@ -93,7 +95,7 @@ struct PhaseModels {
         if resume, let path { try session.communicator.checkAgreement([("whether \(path) exists", finished ? 1 : 0)]) }
         if finished, let path {
             let loaded = try Checkpoint.load(from: path, expecting: role, gemm: session.gemm)
-            guard loaded.architecture == preset, loaded.metadata["settings"] == recipe.settings.summary else {
+            guard loaded.metadata["settings"] == recipe.settings.summary else {
                 throw CommandError("\(path): was trained with other settings (\(loaded.metadata["settings"] ?? "unknown")); "
                     + "resume with the same flags or use another --checkpoint-dir")
             }
@@ -108,9 +110,8 @@ struct PhaseModels {
         let trained = try train()
         if session.isRoot {
             for directory in directories {
-                try Checkpoint.save(trained.model, architecture: preset, role: role, to: "\(directory)/\(name).safetensors", extra: [
-                    "settings": recipe.settings.summary, "training_seconds": "\(trained.report.trainingSeconds)",
-                ])
+                try Checkpoint.save(trained.model, role: role, to: "\(directory)/\(name).safetensors",
+                                    extra: recipe.savedMetadata(dataset: dataset, trainingSeconds: trained.report.trainingSeconds))
                 session.log("saved \(directory)/\(name).safetensors")
             }
         }

@@ -20,16 +20,19 @@ struct TrainTeacher: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            try checkWritable(output, bytes: try training.preset.model(.teacher, gemm: session.gemm).parameterCount * 4,
+            let settings = try training.settings
+            try checkWritable(output, bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
             let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
-            var recipe = Recipe(settings: training.settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
+            try recipe.checkModels([.teacher])
             let teacher = try recipe.trainTeacher()
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
             guard session.isRoot else { return }
-            try Checkpoint.save(teacher.model, architecture: training.preset, role: .teacher, to: output)
+            try Checkpoint.save(teacher.model, role: .teacher, to: output,
+                                extra: recipe.savedMetadata(dataset: data.dataset.rawValue, trainingSeconds: teacher.report.trainingSeconds))
             session.log("saved \(output)")
             if let metricsJSON { try writeMetrics(teacher.history, test: teacher.report.test, to: metricsJSON) }
         }

@@ -1,10 +1,19 @@
 import ArgumentParser
 import Distill
+import NN
 
 /// Hyperparameters of the recipe; defaults are the Keras example's.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Architecture preset: keras (the Keras example's CNNs) or hidden (adds a hidden Dense layer).")
+    @Option(help: "Architecture preset: keras (the Keras example's CNNs) or hidden (adds a hidden Dense layer). Shorthand for both model files.")
     var preset: Architecture = .keras
+
+    @Option(help: ArgumentHelp("The teacher's architecture as a Keras Sequential JSON file (model.to_json()). Default: the preset's teacher.",
+                               valueName: "file.json"))
+    var teacherModel: String?
+
+    @Option(help: ArgumentHelp("The student's architecture as a Keras Sequential JSON file (model.to_json()). Default: the preset's student.",
+                               valueName: "file.json"))
+    var studentModel: String?
 
     @Option(help: "Epochs of teacher training.")
     var teacherEpochs = 5
@@ -45,19 +54,29 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// What every rank must agree on: the settings that affect training.
-    var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(settings.summary))", settingsHash(settings.summary))] }
+    var agreement: [(name: String, hash: UInt64)] {
+        get throws {
+            let summary = try settings.summary
+            return [("the training settings (\(summary))", settingsHash(summary))]
+        }
+    }
 
+    /// The settings, with the model files read (a missing or malformed file throws, naming it).
     var settings: RecipeSettings {
-        var settings = RecipeSettings()
-        settings.architecture = preset
-        settings.teacherEpochs = teacherEpochs
-        settings.studentEpochs = studentEpochs
-        settings.batchSize = batchSize
-        settings.learningRate = learningRate
-        settings.alpha = alpha
-        settings.temperature = temperature
-        settings.seed = seed
-        return settings
+        get throws {
+            var settings = RecipeSettings()
+            settings.use(preset)
+            if let teacherModel { settings.teacherModel = try ModelDescription(contentsOfFile: teacherModel) }
+            if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
+            settings.teacherEpochs = teacherEpochs
+            settings.studentEpochs = studentEpochs
+            settings.batchSize = batchSize
+            settings.learningRate = learningRate
+            settings.alpha = alpha
+            settings.temperature = temperature
+            settings.seed = seed
+            return settings
+        }
     }
 }
 
