@@ -84,7 +84,7 @@ public struct Recipe {
     public func freshModel(_ role: Architecture.Role, purpose: RecipeSettings.Purpose) throws -> Sequential {
         let model = try settings.model(role).build(gemm: gemm)
         var rng = SeededGenerator(seed: settings.seed(for: purpose))
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         communicator.broadcast(model.parameters.values.buffer, root: 0)
         return model
     }

@@ -1,6 +1,7 @@
-/// `output[r, :] = bias` for every row: the starting value a GEMM with beta = 1 then adds to.
+/// `output[r, :] = bias` for every row (zeros without a bias): the starting value a GEMM with beta = 1 then adds to.
 @inline(__always)
-func broadcastRows(_ bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+func startFromBias(_ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    guard let bias else { return output.update(repeating: 0, count: rows * columns) }
     for r in 0..<rows { (output + r * columns).update(from: bias, count: columns) }
 }
 

@@ -1,4 +1,4 @@
-/// 2-D convolution as Keras's `Conv2D`: kernel `[KH, KW, C, filters]` (HWIO), bias `[filters]`.
+/// 2-D convolution as Keras's `Conv2D`: kernel `[KH, KW, C, filters]` (HWIO), bias `[filters]` (unless `useBias` is false).
 /// Input `[N, H, W, C]` -> output `[N, OH, OW, filters]`, with TensorFlow's SAME/VALID rule.
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
@@ -8,19 +8,23 @@ public final class Conv2D: Layer {
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)
     public let padding: Padding
+    public let useBias: Bool
+    public let kernelInitializer: Initializer, biasInitializer: Initializer
     public let gemm: GEMMBackend
     public var kind: String { "conv2d" }
 
     private var geometry: WindowGeometry!
-    private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>!
-    private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>!
+    private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
+    private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
     private var columns = FloatBuffer(count: 0)           // [maxBatch * OH * OW, KH * KW * C]
     private var columnGradient = FloatBuffer(count: 0)    // same shape, for the input gradient; sized on the
                                                           // first backward, so inference-only models never hold it
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 gemm: GEMMBackend) {
         self.gemm = gemm
+        (self.useBias, self.kernelInitializer, self.biasInitializer) = (useBias, kernelInitializer, biasInitializer)
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
@@ -34,8 +38,10 @@ public final class Conv2D: Layer {
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {
-        [("kernel", [kernelSize.0, kernelSize.1, geometry.channels, filters]), ("bias", [filters])]
+        [("kernel", [kernelSize.0, kernelSize.1, geometry.channels, filters])] + (useBias ? [("bias", [filters])] : [])
     }
+
+    public func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? kernelInitializer : biasInitializer }
 
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize * filters }
 
@@ -63,8 +69,8 @@ public final class Conv2D: Layer {
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
-        (kernel, bias) = (parameters[0], parameters[1])
-        (kernelGradient, biasGradient) = (gradients[0], gradients[1])
+        (kernel, bias) = (parameters[0], useBias ? parameters[1] : nil)
+        (kernelGradient, biasGradient) = (gradients[0], useBias ? gradients[1] : nil)
     }
 
     public func reserve(maxBatch: Int) {
@@ -83,7 +89,7 @@ public final class Conv2D: Layer {
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
         im2col(input, columns.pointer, geometry, batch: batch)
-        broadcastRows(bias, into: output, rows: batch * geometry.outputPixels, columns: filters)
+        startFromBias(bias, output, rows: batch * geometry.outputPixels, columns: filters)
         gemm.multiply(forwardGEMM(batch: batch), columns.pointer, kernel, output)
     }
 
@@ -93,7 +99,7 @@ public final class Conv2D: Layer {
     ) {
         // columns still hold im2col(input) from the forward pass.
         gemm.multiply(kernelGradientGEMM(batch: batch), columns.pointer, outputGradient, kernelGradient)
-        accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient)
+        if let biasGradient { accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient) }
         guard let inputGradient else { return }
         if columnGradient.count < columns.count { columnGradient = FloatBuffer(count: columns.count) }
         gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, columnGradient.pointer)
@@ -107,13 +113,13 @@ extension Conv2D: KerasLayer {
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
         try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
         try config.requireDefault("groups", .number(1))
-        try config.requireDefault("use_bias", .bool(true))
-        try config.requireInitializer("kernel_initializer", ["GlorotUniform"])
-        try config.requireInitializer("bias_initializer", ["Zeros"])
         let convolution = Conv2D(
             filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
             strides: try config.pair("strides", default: (1, 1)),
-            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!, gemm: gemm)
+            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!,
+            useBias: try config.bool("use_bias", default: true),
+            kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
+            biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
         var built = try activationLayers(config)
         built.layers.insert(convolution, at: 0)
         return built

@@ -1,17 +1,20 @@
-/// Fully connected layer as Keras's `Dense` (no activation): kernel `[in, units]`, bias `[units]`.
+/// Fully connected layer as Keras's `Dense` (no activation): kernel `[in, units]`, bias `[units]` (unless `useBias` is false).
 /// Input `[N, in]` -> output `[N, units]`.
 public final class Dense: Layer {
     public let units: Int
+    public let useBias: Bool
+    public let kernelInitializer: Initializer, biasInitializer: Initializer
     public let gemm: GEMMBackend
     public var kind: String { "dense" }
 
     private var inputCount = 0
-    private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>!
-    private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>!
+    private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
+    private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
 
-    public init(units: Int, gemm: GEMMBackend) {
-        self.units = units
-        self.gemm = gemm
+    public init(units: Int, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                gemm: GEMMBackend) {
+        (self.units, self.useBias, self.gemm) = (units, useBias, gemm)
+        (self.kernelInitializer, self.biasInitializer) = (kernelInitializer, biasInitializer)
     }
 
     public func build(inputShape: [Int]) throws -> [Int] {
@@ -21,13 +24,17 @@ public final class Dense: Layer {
         return [units]
     }
 
-    public var parameterShapes: [(name: String, shape: [Int])] { [("kernel", [inputCount, units]), ("bias", [units])] }
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        [("kernel", [inputCount, units])] + (useBias ? [("bias", [units])] : [])
+    }
+
+    public func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? kernelInitializer : biasInitializer }
 
     public var forwardFLOPsPerSample: Int { 2 * inputCount * units }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
-        (kernel, bias) = (parameters[0], parameters[1])
-        (kernelGradient, biasGradient) = (gradients[0], gradients[1])
+        (kernel, bias) = (parameters[0], useBias ? parameters[1] : nil)
+        (kernelGradient, biasGradient) = (gradients[0], useBias ? gradients[1] : nil)
     }
 
     /// output[N, units] += input [N, in] * kernel [in, units].
@@ -55,7 +62,7 @@ public final class Dense: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        broadcastRows(bias, into: output, rows: batch, columns: units)
+        startFromBias(bias, output, rows: batch, columns: units)
         gemm.multiply(forwardGEMM(batch: batch), input, kernel, output)
     }
 
@@ -64,7 +71,7 @@ public final class Dense: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         gemm.multiply(kernelGradientGEMM(batch: batch), input, outputGradient, kernelGradient)
-        accumulateColumnSums(outputGradient, rows: batch, columns: units, into: biasGradient)
+        if let biasGradient { accumulateColumnSums(outputGradient, rows: batch, columns: units, into: biasGradient) }
         guard let inputGradient else { return }
         gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient)
     }
@@ -74,11 +81,11 @@ extension Dense: KerasLayer {
     public static let kerasClassName = "Dense"
 
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        try config.requireDefault("use_bias", .bool(true))
-        try config.requireInitializer("kernel_initializer", ["GlorotUniform"])
-        try config.requireInitializer("bias_initializer", ["Zeros"])
+        let dense = Dense(units: try config.int("units"), useBias: try config.bool("use_bias", default: true),
+                          kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
+                          biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
         var built = try activationLayers(config)
-        built.layers.insert(Dense(units: try config.int("units"), gemm: gemm), at: 0)
+        built.layers.insert(dense, at: 0)
         return built
     }
 }

@@ -13,6 +13,9 @@ public protocol Layer: AnyObject {
     /// The parameter tensors this layer owns (after `build`), e.g. `[("kernel", [3, 3, 1, 16]), ("bias", [16])]`.
     var parameterShapes: [(name: String, shape: [Int])] { get }
 
+    /// How the parameter named `parameter` starts (Keras's defaults: Glorot-uniform kernels, zero biases).
+    func initializer(for parameter: String) -> Initializer
+
     /// Points the layer at its parameter and gradient slices in the model's flat buffers.
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>])
 
@@ -48,6 +51,7 @@ public protocol Layer: AnyObject {
 public extension Layer {
     var parameterShapes: [(name: String, shape: [Int])] { [] }
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
+    func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? .glorotUniform : .zeros }
     func reserve(maxBatch: Int) {}
     func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] { [] }
     func prepare(batch: Int) {}

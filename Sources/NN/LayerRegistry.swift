@@ -20,7 +20,8 @@ public protocol KerasLayer {
 public enum LayerRegistry {
     /// Every layer type a model description may use, by Keras class name.
     public static let types: [KerasLayer.Type] = [
-        Conv2D.self, Dense.self, LeakyReLU.self, MaxPooling2D.self, Flatten.self,
+        Conv2D.self, Dense.self, LeakyReLU.self, ReLU.self, Activation.self, MaxPooling2D.self, AveragePooling2D.self,
+        GlobalAveragePooling2D.self, Flatten.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {

@@ -43,9 +43,6 @@ public final class LeakyReLU: Layer {
     }
 }
 
-/// Keras's `ReLU`: `max(x, 0)`.
-public func ReLU() -> LeakyReLU { LeakyReLU(alpha: 0) }
-
 extension LeakyReLU: KerasLayer {
     public static let kerasClassName = "LeakyReLU"
 

@@ -6,6 +6,7 @@ public final class ParameterStore {
         public let name: String       // e.g. "conv2d_1.kernel"
         public let shape: [Int]
         public let offset: Int
+        public let initializer: Initializer
         public var count: Int { elementCount(shape) }
     }
 
@@ -14,11 +15,11 @@ public final class ParameterStore {
     public let gradients: FloatBuffer   // [count]
     public var count: Int { values.count }
 
-    init(shapes: [(name: String, shape: [Int])]) {
+    init(shapes: [(name: String, shape: [Int], initializer: Initializer)]) {
         var offset = 0
-        entries = shapes.map { name, shape in
+        entries = shapes.map { name, shape, initializer in
             defer { offset += elementCount(shape) }
-            return Entry(name: name, shape: shape, offset: offset)
+            return Entry(name: name, shape: shape, offset: offset, initializer: initializer)
         }
         values = FloatBuffer(count: offset)
         gradients = FloatBuffer(count: offset)
@@ -26,21 +27,11 @@ public final class ParameterStore {
 
     public func zeroGradients() { gradients.zero() }
 
-    /// Glorot-uniform for every tensor of rank >= 2 (fans as Keras computes them: for a
-    /// kernel `[..., in, out]` the receptive field is the product of the leading axes),
-    /// zeros for biases. Draws in entry order from `rng`.
-    public func initializeGlorotUniform(using rng: inout SeededGenerator) {
+    /// Every tensor as its layer initialises it (Keras's defaults: Glorot-uniform kernels, zero
+    /// biases), drawing in entry order from `rng`.
+    public func initialize(using rng: inout SeededGenerator) {
         for entry in entries {
-            let pointer = values.pointer + entry.offset
-            guard entry.shape.count >= 2 else {
-                pointer.update(repeating: 0, count: entry.count)
-                continue
-            }
-            let receptive = entry.shape.dropLast(2).reduce(1, *)
-            let fanIn = receptive * entry.shape[entry.shape.count - 2]
-            let fanOut = receptive * entry.shape[entry.shape.count - 1]
-            let limit = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-            for i in 0..<entry.count { pointer[i] = rng.nextFloat(in: -limit, limit) }
+            entry.initializer.fill(values.pointer + entry.offset, shape: entry.shape, using: &rng)
         }
     }
 

@@ -41,7 +41,7 @@ public final class Sequential {
         self.layers = layers
         var shape = inputShape
         var shapes: [[Int]] = []
-        var names: [(name: String, shape: [Int])] = []
+        var names: [(name: String, shape: [Int], initializer: Initializer)] = []
         var layerNames: [String] = []
         var kinds: [String: Int] = [:]
         var ranges: [[Int]] = []
@@ -58,7 +58,7 @@ public final class Sequential {
             shapes.append(shape)
             layerNames.append(layerName)
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
-            names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape) }
+            names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
         outputShapes = shapes
         self.layerNames = layerNames

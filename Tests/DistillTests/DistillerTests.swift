@@ -10,7 +10,7 @@ final class DistillerTests: XCTestCase {
     private func model(_ role: Architecture.Role, seed: UInt64, _ architecture: Architecture = .keras) throws -> Sequential {
         let model = try architecture.model(role, gemm: Fixture.gemm)
         var rng = SeededGenerator(seed: seed)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         return model
     }
 

@@ -206,7 +206,7 @@ final class StateFileFuzzTests: XCTestCase {
         for (n, architecture) in [Architecture.keras, .hidden, .keras].enumerated() {
             let model = try architecture.model(.student, gemm: Fixture.gemm)
             var generator = SeededGenerator(seed: UInt64(20 + n))
-            model.parameters.initializeGlorotUniform(using: &generator)
+            model.parameters.initialize(using: &generator)
             let path = "\(directory)/seed-\(n).safetensors"
             if n == 2 {
                 // As files were written before they carried their model: a preset's name instead.
@@ -362,7 +362,7 @@ final class StateFileFuzzTests: XCTestCase {
     static func model(seed: UInt64) throws -> Sequential {
         let model = try Architecture.keras.model(.student, gemm: Fixture.gemm)
         var generator = SeededGenerator(seed: seed)
-        model.parameters.initializeGlorotUniform(using: &generator)
+        model.parameters.initialize(using: &generator)
         return model
     }
 

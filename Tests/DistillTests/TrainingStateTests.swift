@@ -20,7 +20,7 @@ final class TrainingStateTests: XCTestCase {
     private func student(seed: UInt64) throws -> Sequential {
         let model = try Architecture.keras.model(.student, gemm: Fixture.gemm)
         var rng = SeededGenerator(seed: seed)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         return model
     }
 

@@ -10,7 +10,7 @@ final class GlorotUniformTests: XCTestCase {
         ])
         if prefillBiases { model.parameters.values.pointer.update(repeating: 9, count: model.parameters.count) }
         var rng = SeededGenerator(seed: seed)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         return model
     }
 

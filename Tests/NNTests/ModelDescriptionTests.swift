@@ -58,6 +58,29 @@ final class ModelDescriptionTests: XCTestCase {
         XCTAssertEqual((model.layers[1] as? LeakyReLU)?.alpha, 0.1)
     }
 
+    func testEveryRegisteredLayerTypeBuilds() throws {
+        let model = try build([
+            Self.layer("Conv2D", "c", #""filters": 4, "kernel_size": 3, "padding": "same", "use_bias": false, "kernel_initializer": "ones""#),
+            Self.layer("ReLU", "r", #""max_value": null, "negative_slope": 0.0, "threshold": 0.0"#),
+            Self.layer("AveragePooling2D", "a", #""pool_size": 2"#),
+            Self.layer("Activation", "linear", #""activation": "linear""#),
+            Self.layer("Activation", "relu", #""activation": "relu""#),
+            Self.layer("GlobalAveragePooling2D", "g", #""keepdims": false"#),
+            Self.layer("Dense", "d", #""units": 3, "bias_initializer": {"class_name": "Ones", "config": {}}"#),
+            Self.layer("Activation", "s", #""activation": "softmax""#),
+        ])
+        // Activation("linear") and the final softmax become no layer at all.
+        XCTAssertEqual(model.layerNames, ["c", "r", "a", "relu", "g", "d"])
+        XCTAssertEqual(model.outputShapes, [[8, 8, 4], [8, 8, 4], [4, 4, 4], [4, 4, 4], [4], [3]])
+        XCTAssertEqual(model.parameters.entries.map(\.name), ["c.kernel", "d.kernel", "d.bias"])
+        var rng = SeededGenerator(seed: 1)
+        model.parameters.initialize(using: &rng)
+        let values = model.parameters.values.array
+        XCTAssertEqual(Array(values[0..<36]), Array(repeating: 1, count: 36), "kernel_initializer ones: [3, 3, 1, 4]")
+        XCTAssertEqual(Array(values.suffix(3)), [1, 1, 1], "bias_initializer Ones")
+        XCTAssertEqual(model.parameters.entries.map(\.initializer), [.ones, .glorotUniform, .ones])
+    }
+
     func testStructuralErrors() {
         assertError([Self.layer("Dense", "d", #""units": 2"#)], className: "Functional", saying: "m.json", "Functional", "Sequential")
         assertError([], saying: "m.json", "no layers")
@@ -91,6 +114,15 @@ final class ModelDescriptionTests: XCTestCase {
                     saying: "dtype", "float32")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": false}}"#],
                     saying: "trainable")
+    }
+
+    func testOptionsOfTheNewLayersThatHaveNoImplementation() {
+        assertError([Self.layer("ReLU", "r", #""max_value": 6.0"#)], saying: "'r' (ReLU)", "max_value")
+        assertError([Self.layer("Activation", "t", #""activation": "tanh""#)], saying: "'t' (Activation)", "linear, relu, softmax")
+        assertError([Self.layer("Activation", "t")], saying: "'t' (Activation)", "activation is missing")
+        assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": true"#)], saying: "keepdims")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "he_normal""#)],
+                    saying: "kernel_initializer", "GlorotUniform, Zeros, Ones")
     }
 
     func testShapesThatDoNotChainNameTheLayer() {

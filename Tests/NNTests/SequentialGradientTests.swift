@@ -17,7 +17,7 @@ final class SequentialGradientTests: XCTestCase {
         ])
         XCTAssertEqual(model.outputShapes, [[5, 4, 3], [5, 4, 3], [5, 4, 3], [2, 2, 4], [16], [4]])
         var rng = SeededGenerator(seed: 62)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         // Non-zero biases, so their gradients are exercised through the whole stack.
         for entry in model.parameters.entries where entry.shape.count == 1 {
             for i in 0..<entry.count { model.parameters.values.pointer[entry.offset + i] = rng.nextFloat(in: -0.3, 0.3) }
@@ -103,7 +103,7 @@ final class SequentialGradientTests: XCTestCase {
             Conv2D(filters: 2, kernelSize: (3, 3), padding: .same, gemm: testGEMM), Flatten(), Dense(units: 3, gemm: testGEMM),
         ])
         var rng = SeededGenerator(seed: 61)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         model.reserve(maxBatch: 2)
         let input = FloatBuffer(rng.floats(32))
         let upstream = FloatBuffer(rng.floats(6))
@@ -125,7 +125,7 @@ final class SequentialGradientTests: XCTestCase {
             MaxPooling2D(poolSize: (2, 2), strides: (1, 1), padding: .same), Flatten(), Dense(units: 3, gemm: testGEMM),
         ])
         var rng = SeededGenerator(seed: 62)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         model.reserve(maxBatch: 3)
         let input = FloatBuffer(rng.floats(48))
         let all = Array(UnsafeBufferPointer(start: model.forward(input.pointer, batch: 3), count: 9))

@@ -149,7 +149,7 @@ struct Benchmarks {
         self.gemm = gemm
         teacher = try preset.model(.teacher, gemm: gemm)
         var rng = SeededGenerator(seed: 1)
-        teacher.parameters.initializeGlorotUniform(using: &rng)
+        teacher.parameters.initialize(using: &rng)
         localBatch = max(shardRange(total: batchSize, rank: 0, size: communicator.size).count, 1)
         let largest = teacher.layers.compactMap { $0 as? Conv2D }.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }!
         let shape = largest.forwardGEMM(batch: localBatch)
@@ -183,7 +183,7 @@ struct Benchmarks {
     private func fresh(_ role: Architecture.Role) throws -> Sequential {
         let model = try preset.model(role, gemm: gemm)
         var rng = SeededGenerator(seed: 2)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         return model
     }
 

@@ -32,7 +32,7 @@ final class StepProfile: LayerClock {
         timed = TimedGEMM(backend)
         let model = try preset.model(role, gemm: timed)
         var rng = SeededGenerator(seed: 2)
-        model.parameters.initializeGlorotUniform(using: &rng)
+        model.parameters.initialize(using: &rng)
         title = "\(role.rawValue) \(distill ? "distillation" : "training") step, \(batch) samples per rank, gemm \(backend.name)"
         parts.append(Part(name: "zero gradients"))
         if distill { parts.append(Part(name: "teacher logits (cached)")) }

@@ -1,0 +1,55 @@
+/// Keras's `GlobalAveragePooling2D` (keepdims false): `[N, H, W, C]` -> `[N, C]`, the mean of
+/// each channel over the image. Backward spreads each channel's gradient evenly over its pixels.
+public final class GlobalAveragePooling2D: Layer {
+    public var kind: String { "global_average_pooling2d" }
+    private var pixels = 0, channels = 0
+
+    public init() {}
+
+    public func build(inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 3 else {
+            throw ModelError("global average pooling needs an [height, width, channels] input, got \(inputShape)")
+        }
+        (pixels, channels) = (inputShape[0] * inputShape[1], inputShape[2])
+        return [channels]
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        let scale = 1 / Float(pixels)
+        for n in 0..<batch {
+            let out = output + n * channels
+            out.update(repeating: 0, count: channels)
+            var cell = input + n * pixels * channels
+            for _ in 0..<pixels {
+                for ch in 0..<channels { out[ch] += cell[ch] }
+                cell += channels
+            }
+            for ch in 0..<channels { out[ch] *= scale }
+        }
+    }
+
+    public func backward(
+        outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
+    ) {
+        guard let inputGradient else { return }
+        let scale = 1 / Float(pixels)
+        for n in 0..<batch {
+            let gradient = outputGradient + n * channels
+            var cell = inputGradient + n * pixels * channels
+            for _ in 0..<pixels {
+                for ch in 0..<channels { cell[ch] = gradient[ch] * scale }
+                cell += channels
+            }
+        }
+    }
+}
+
+extension GlobalAveragePooling2D: KerasLayer {
+    public static let kerasClassName = "GlobalAveragePooling2D"
+
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        try config.requireDefault("keepdims", .bool(false))
+        return BuiltLayer([GlobalAveragePooling2D()])
+    }
+}
