@@ -6,22 +6,27 @@ struct IDXFile {
     let dims: [Int]
     let bytes: [UInt8]
 
-    /// Reads `path` (gzip if `gzip`), expecting `rank` dims; `what` names the content in messages
-    /// ("images", "labels"). Trailing bytes after the data are an error, which also lets zlib
-    /// check the gzip trailer.
-    static func read(path: String, gzip: Bool, rank: Int, what: String) throws -> IDXFile {
+    /// Reads `path` (gzip if `gzip`), expecting one of `ranks` dims (the magic number's last byte);
+    /// `what` names the content in messages ("images", "labels"). Trailing bytes after the data are
+    /// an error, which also lets zlib check the gzip trailer.
+    static func read(path: String, gzip: Bool, ranks: [Int], what: String) throws -> IDXFile {
         let reader = try ByteReader(path: path, gzip: gzip)
-        let headerSize = 4 + 4 * rank
-        let header = try reader.read(count: headerSize)
-        func word(_ i: Int) -> UInt32 {
-            header[4 * i ..< 4 * i + 4].reduce(0) { $0 << 8 | UInt32($1) }
+        let start = try reader.read(count: 4)
+        let magic = start.reduce(0) { $0 << 8 | UInt32($1) }
+        let rank = Int(magic & 0xFF)
+        let expected = ranks.map { hex(0x0800 | UInt32($0)) }.joined(separator: " or ")
+        if start.count == 4 && (magic & 0xFFFF_FF00 != 0x0800 || !ranks.contains(rank)) {
+            let ranksText = ranks.map(String.init).joined(separator: " or ")
+            throw DatasetError(path: path, reason: "wrong magic number \(hex(magic)), expected \(expected) (IDX \(what): unsigned bytes, rank \(ranksText))")
         }
-        let magic = 0x0800 | UInt32(rank)
-        if header.count >= 4 && word(0) != magic {
-            throw DatasetError(path: path, reason: "wrong magic number \(hex(word(0))), expected \(hex(magic)) (IDX \(what): unsigned bytes, rank \(rank))")
-        }
+        let headerSize = 4 + 4 * (start.count == 4 ? rank : ranks[0])
+        let rest = start.count == 4 ? try reader.read(count: headerSize - 4) : []
+        let header = start + rest
         guard header.count == headerSize else {
             throw DatasetError(path: path, reason: "truncated header: expected \(headerSize) bytes, file has \(header.count)")
+        }
+        func word(_ i: Int) -> UInt32 {
+            header[4 * i ..< 4 * i + 4].reduce(0) { $0 << 8 | UInt32($1) }
         }
         let dims = (1...rank).map { Int(word($0)) }
         var count = 1

@@ -12,6 +12,7 @@ public func checkSameDataOnEveryRank(_ datasets: [(name: String, data: LabeledIm
         var hash = ContentHash()
         hash.mix(UInt64(data.height))
         hash.mix(UInt64(data.width))
+        hash.mix(UInt64(data.channels))
         hash.mix(data.images)
         hash.mix(data.labels)
         return (name, hash.value)

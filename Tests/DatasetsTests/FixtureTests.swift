@@ -5,7 +5,7 @@ import XCTest
 /// Reading the real MNIST subset in Tests/Fixtures/mnist-small (and Fashion-MNIST if installed).
 final class FixtureTests: XCTestCase {
     func testTrainFixture() throws {
-        let data = try MNISTLoader.load(directory: fixtureDirectory, split: .train)
+        let data = try IDXLoader.load(directory: fixtureDirectory, split: .train)
         XCTAssertEqual(data.count, 4000)
         XCTAssertEqual(data.height, 28)
         XCTAssertEqual(data.width, 28)
@@ -21,7 +21,7 @@ final class FixtureTests: XCTestCase {
     }
 
     func testTestFixture() throws {
-        let data = try MNISTLoader.load(directory: fixtureDirectory, split: .test)
+        let data = try IDXLoader.load(directory: fixtureDirectory, split: .test)
         XCTAssertEqual(data.count, 1000)
         XCTAssertEqual(data.images.count, 1000 * 784)
         XCTAssertEqual(Array(data.labels.prefix(4)), [7, 2, 1, 0])  // MNIST's first test labels
@@ -37,8 +37,8 @@ final class FixtureTests: XCTestCase {
         for name in names {
             try write(try gunzip("\(fixtureDirectory)/\(name).gz"), to: "\(dir)/\(name)")
         }
-        let plain = try MNISTLoader.load(directory: dir, split: .test)
-        let gzipped = try MNISTLoader.load(directory: fixtureDirectory, split: .test)
+        let plain = try IDXLoader.load(directory: dir, split: .test)
+        let gzipped = try IDXLoader.load(directory: fixtureDirectory, split: .test)
         XCTAssertEqual(plain.images, gzipped.images)
         XCTAssertEqual(plain.labels, gzipped.labels)
         let bytes = try readBytes("\(dir)/t10k-images-idx3-ubyte")
@@ -46,7 +46,7 @@ final class FixtureTests: XCTestCase {
     }
 
     func testGatherCopiesSamplesInOrder() throws {
-        let data = try MNISTLoader.load(directory: fixtureDirectory, split: .test)
+        let data = try IDXLoader.load(directory: fixtureDirectory, split: .test)
         let indices = [3, 0, 999, 3]
         var images = [Float](repeating: -1, count: indices.count * data.sampleSize)
         var labels = [Int32](repeating: -1, count: indices.count)
@@ -64,8 +64,8 @@ final class FixtureTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: dir) else {
             throw XCTSkip("\(dir) absent (apt install dataset-fashion-mnist)")
         }
-        let train = try MNISTLoader.load(directory: dir, split: .train)
-        let test = try MNISTLoader.load(directory: dir, split: .test)
+        let train = try IDXLoader.load(directory: dir, split: .train)
+        let test = try IDXLoader.load(directory: dir, split: .test)
         XCTAssertEqual(train.count, 60000)
         XCTAssertEqual(test.count, 10000)
         XCTAssertEqual(train.images.count, 60000 * 784)

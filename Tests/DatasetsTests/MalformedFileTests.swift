@@ -31,7 +31,7 @@ final class MalformedFileTests: XCTestCase {
 
     /// Asserts that loading the train split throws a DatasetError naming `file` and containing `words`.
     func assertFails(naming file: String, _ words: String..., line: UInt = #line) {
-        XCTAssertThrowsError(try MNISTLoader.load(directory: dir, split: .train), line: line) { error in
+        XCTAssertThrowsError(try IDXLoader.load(directory: dir, split: .train), line: line) { error in
             guard let error = error as? DatasetError else {
                 return XCTFail("not a DatasetError: \(error)", line: line)
             }
@@ -45,7 +45,7 @@ final class MalformedFileTests: XCTestCase {
     }
 
     func testValidFilesLoad() throws {
-        let data = try MNISTLoader.load(directory: dir, split: .train)
+        let data = try IDXLoader.load(directory: dir, split: .train)
         XCTAssertEqual(data.count, 3)
         XCTAssertEqual(data.labels, [0, 9, 4])
         XCTAssertEqual(data.images[1], 1 / 255)
@@ -92,9 +92,10 @@ final class MalformedFileTests: XCTestCase {
         assertFails(naming: labels, "2 labels", "3 images")
     }
 
-    func testLabelOutOfRange() throws {
-        try writeLabels([0, 10, 4])
-        assertFails(naming: labels, "label 10", "index 1", "0...9")
+    func testAnyLabelByteIsAClass() throws {
+        // The class count comes from the data (the largest label + 1); the models must match it.
+        try writeLabels([0, 17, 4])
+        XCTAssertEqual(try IDXLoader.load(directory: dir, split: .train).classes, 18)
     }
 
     func testMissingLabelFile() throws {
@@ -108,9 +109,35 @@ final class MalformedFileTests: XCTestCase {
         assertFails(naming: images, "not found", "\(images).gz")
     }
 
-    func testWrongImageSize() throws {
-        try writeImages(magic: 0x803, dims: [3, 32, 32])
-        assertFails(naming: images, "32 x 32", "28 x 28")
+    func testImagesOfAnyShapeLoad() throws {
+        try writeImages(magic: 0x803, dims: [3, 32, 20])
+        var data = try IDXLoader.load(directory: dir, split: .train)
+        XCTAssertEqual(data.sampleShape, [32, 20, 1])
+        // N x H x W x C, channels last as Keras keeps them.
+        try write(idxBytes(magic: 0x804, dims: [3, 4, 5, 3], payload: (0..<180).map { UInt8($0) }), to: "\(dir)/\(images)")
+        data = try IDXLoader.load(directory: dir, split: .train)
+        XCTAssertEqual(data.sampleShape, [4, 5, 3])
+        XCTAssertEqual(data.images[62], 62 / 255, "sample 1, pixel 0, channel 2")
+        XCTAssertEqual(data.labels, [0, 9, 4])
+    }
+
+    func testImagesWithAZeroSide() throws {
+        try writeImages(magic: 0x803, dims: [3, 0, 28])
+        assertFails(naming: images, "0 x 28 x 1", "at least 1")
+    }
+
+    func testImageFileOfRankFiveIsRefused() throws {
+        try write(idxBytes(magic: 0x805, dims: [3, 2, 2, 2, 1], payload: Array(repeating: 0, count: 24)), to: "\(dir)/\(images)")
+        assertFails(naming: images, "0x00000805", "0x00000803 or 0x00000804")
+    }
+
+    func testFilesNamedDirectlyPlainOrGzip() throws {
+        let data = try IDXLoader.load(imagesPath: "\(fixtureDirectory)/\(images).gz", labelsPath: "\(fixtureDirectory)/\(labels).gz")
+        XCTAssertEqual(data.sampleShape, [28, 28, 1])
+        // gzip is recognised by its magic bytes too, whatever the name.
+        try write(try readBytes("\(fixtureDirectory)/\(images).gz"), to: "\(dir)/renamed-images")
+        XCTAssertEqual(try IDXLoader.load(imagesPath: "\(dir)/renamed-images", labelsPath: "\(fixtureDirectory)/\(labels).gz").count,
+                       try IDXLoader.load(directory: fixtureDirectory, split: .train).count)
     }
 
     func testZeroImages() throws {

@@ -6,8 +6,8 @@ import TestSupport
 /// The committed MNIST subset (4000 training, 1000 test samples), loaded once.
 enum Fixture {
     static let directory = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
-    static let train = try! MNISTLoader.load(directory: directory, split: .train)
-    static let test = try! MNISTLoader.load(directory: directory, split: .test)
+    static let train = try! IDXLoader.load(directory: directory, split: .train)
+    static let test = try! IDXLoader.load(directory: directory, split: .test)
     /// The default GEMM backend, as the command line uses it.
     static let gemm: GEMMBackend = try! GEMMBackendKind.onednn.make()
 

@@ -63,11 +63,57 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.output)
     }
 
+    /// IDX files of `count` 8 x 8 x 3 images in 4 classes (class k lights channel k % 3, in the top
+    /// half for k < 3, else all over), so a small model can learn them.
+    private func colourData(_ name: String, count: Int) throws -> (images: String, labels: String) {
+        var rng = SplitMix(seed: UInt64(count))
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for i in 0..<count {
+            let k = i % 4
+            labels.append(UInt8(k))
+            for row in 0..<8 { for _ in 0..<8 { for channel in 0..<3 {
+                let lit = channel == k % 3 && (k == 3 || row < 4)
+                pixels.append(UInt8(truncatingIfNeeded: (lit ? 160 : 0) + Int(rng.next() % 64)))
+            } } }
+        }
+        func idx(_ magic: UInt32, _ dims: [Int], _ payload: [UInt8]) -> Data {
+            var bytes: [UInt8] = []
+            for word in [magic] + dims.map(UInt32.init) { bytes += withUnsafeBytes(of: word.bigEndian, Array.init) }
+            return Data(bytes + payload)
+        }
+        let paths = ("\(directory)/\(name)-images", "\(directory)/\(name)-labels")
+        try idx(0x804, [count, 8, 8, 3], pixels).write(to: URL(fileURLWithPath: paths.0))
+        try idx(0x801, [count], labels).write(to: URL(fileURLWithPath: paths.1))
+        return paths
+    }
+
+    func testColourImagesOfAnotherSizeWithModelsThatFitThem() throws {
+        let train = try colourData("train", count: 240), test = try colourData("test", count: 80)
+        let data = ["--train-images", train.images, "--train-labels", train.labels, "--test-images", test.images, "--test-labels", test.labels]
+        let teacher = try modelFile("wide", input: "[null, 8, 8, 3]", hidden: 64, classes: 4)
+        let student = try modelFile("narrow", input: "[null, 8, 8, 3]", hidden: 8, classes: 4)
+        var run = try distill(data + ["--teacher-model", teacher, "--student-model", student, "--teacher-epochs", "3",
+                                      "--student-epochs", "2", "--plain"])
+        XCTAssertEqual(run.status, 0, run.output)
+        let accuracy = try XCTUnwrap(run.output.firstMatch(of: #/teacher test accuracy ([0-9.]+)%/#), run.output)
+        XCTAssertGreaterThan(Double(accuracy.1)!, 60, "4 classes, learnable: \(run.output)")
+        // The presets take 28 x 28 x 1: one line, before training.
+        run = try distill(data + ["--plain"])
+        XCTAssertNotEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("the teacher model 'teacher' takes inputs of shape [28, 28, 1], but the data's samples are [8, 8, 3]"),
+                      run.output)
+        run = try distill(data + ["--train-labels", "\(directory)/nowhere", "--plain"])
+        XCTAssertTrue(run.output.contains("nowhere: not found"), run.output)
+        run = try distill(["--train-images", train.images, "--plain"])
+        XCTAssertTrue(run.output.contains("--train-images and --train-labels go together"), run.output)
+    }
+
     func testModelsThatDoNotFitStopBeforeTraining() throws {
         let cases: [(arguments: [String], expected: String)] = [
             (["--student-model", try modelFile("twelve", classes: 12)], "has 12 output units, the teacher 'teacher' 10"),
             (["--teacher-model", try modelFile("rgb", input: "[null, 32, 32, 3]")], "takes inputs of shape [32, 32, 3], but the data's samples are [28, 28, 1]"),
-            (["--student-model", try modelFile("three", classes: 3)], "the student model 'three' has [3] outputs, but the data's labels go up to 9"),
+            (["--teacher-model", try modelFile("three", classes: 3), "--student-model", "\(directory)/three.json"],
+             "the teacher model 'three' has [3] outputs, but the data's labels are 0...9 (10 classes)"),
             (["--student-model", "\(directory)/missing.json"], "missing.json: no such file"),
             (["--teacher-model", directory], "is not a regular file"),
         ]
@@ -78,5 +124,18 @@ final class ModelFileTests: XCTestCase {
             XCTAssertFalse(run.output.contains("epoch 1"), "stopped before training: \(run.output)")
             XCTAssertFalse(run.output.contains("Fatal error"), run.output)
         }
+    }
+}
+
+/// A small seeded generator for test data.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

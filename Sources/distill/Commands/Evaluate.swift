@@ -27,7 +27,7 @@ struct Evaluate: ParsableCommand {
                 ("the model file \(model) (\(loaded.summary))",
                  loaded.description.contentHash ^ settingsHash(loaded.role.rawValue) ^ parameterHash(loaded.model)),
             ], communicator: session.communicator)
-            try ModelCompatibility.check(teacher: nil, student: loaded.model, data: test)
+            try ModelCompatibility.checkEvaluable(loaded.model, on: test, source: model)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
             let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
             session.log("\(model): \(loaded.summary), \(loaded.model.parameterCount) parameters, "

@@ -12,6 +12,20 @@ struct DataOptions: ParsableArguments {
             help: "Directory with the four IDX files (plain or .gz). Default: data/mnist, or /usr/share/datasets/fashion-mnist.")
     var dataDirectory: String?
 
+    @Option(help: ArgumentHelp("IDX file of training images, N x H x W or N x H x W x C unsigned bytes (plain or gzip). "
+                               + "Default: train-images-idx3-ubyte in --data-dir.", valueName: "file"))
+    var trainImages: String?
+
+    @Option(help: ArgumentHelp("IDX file of training labels, N bytes 0...K-1 (K classes: the models' output units). "
+                               + "Default: train-labels-idx1-ubyte in --data-dir.", valueName: "file"))
+    var trainLabels: String?
+
+    @Option(help: ArgumentHelp("IDX file of test images. Default: t10k-images-idx3-ubyte in --data-dir.", valueName: "file"))
+    var testImages: String?
+
+    @Option(help: ArgumentHelp("IDX file of test labels. Default: t10k-labels-idx1-ubyte in --data-dir.", valueName: "file"))
+    var testLabels: String?
+
     @Option(help: "Use only the first N training samples (for quick runs).")
     var trainLimit: Int?
 
@@ -21,6 +35,9 @@ struct DataOptions: ParsableArguments {
     var directory: String { dataDirectory ?? dataset.defaultDirectory }
 
     func validate() throws {
+        for (images, labels, split) in [(trainImages, trainLabels, "train"), (testImages, testLabels, "test")] where (images == nil) != (labels == nil) {
+            throw ValidationError("--\(split)-images and --\(split)-labels go together; got only --\(split)-\(images == nil ? "labels" : "images")")
+        }
         for (flag, value) in [("--train-limit", trainLimit), ("--test-limit", testLimit)] {
             if let value, value <= 0 || value > Int(Int32.max) {
                 throw ValidationError("\(flag) must be a positive number of samples up to \(Int32.max), got \(value)")
@@ -33,12 +50,24 @@ struct DataOptions: ParsableArguments {
         throws -> (train: LabeledImages, test: LabeledImages)
     {
         let (train, test) = (try load(.train), try load(.test))
+        guard train.sampleShape == test.sampleShape else {
+            throw DatasetError(path: testImages ?? directory, reason: "test images are \(test.sampleShape), training images \(train.sampleShape); they must match")
+        }
+        guard test.classes <= train.classes else {
+            throw DatasetError(path: testLabels ?? directory, reason: "test labels go up to \(test.classes - 1), training labels only to \(train.classes - 1)")
+        }
         try checkSameDataOnEveryRank([("the training data", train), ("the test data", test)], also: items, communicator: communicator)
         return (train, test)
     }
 
     func load(_ split: Split) throws -> LabeledImages {
-        try MNISTLoader.load(directory: directory, split: split).prefix(split == .train ? trainLimit : testLimit)
+        let files = split == .train ? (trainImages, trainLabels) : (testImages, testLabels)
+        let data = if let images = files.0, let labels = files.1 {
+            try IDXLoader.load(imagesPath: images, labelsPath: labels)
+        } else {
+            try IDXLoader.load(directory: directory, split: split)
+        }
+        return data.prefix(split == .train ? trainLimit : testLimit)
     }
 }
 
@@ -49,6 +78,6 @@ extension LabeledImages {
     func prefix(_ limit: Int?) -> LabeledImages {
         guard let limit, limit < count else { return self }
         return LabeledImages(images: Array(images[..<(limit * sampleSize)]), labels: Array(labels[..<limit]),
-                             height: height, width: width)
+                             height: height, width: width, channels: channels)
     }
 }
