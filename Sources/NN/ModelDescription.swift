@@ -92,7 +92,7 @@ public struct ModelDescription: Sendable {
             }
             for (part, item) in layer.layers.enumerated() {
                 built.append(item)
-                names.append(part == 0 ? config.name : "\(config.name)_\(part)")
+                names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
             }
         }
         let model = try Sequential(inputShape: inputShape, layers: built, names: names)

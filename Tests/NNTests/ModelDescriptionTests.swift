@@ -39,7 +39,7 @@ final class ModelDescriptionTests: XCTestCase {
         ])
         XCTAssertEqual(model.inputShape, [8, 8, 1])
         // The relu becomes a layer of its own; the final softmax stays out of the logits.
-        XCTAssertEqual(model.layerNames, ["conv2d_2", "conv2d_2_1", "max_pooling2d_1", "flatten_3", "dense_7"])
+        XCTAssertEqual(model.layerNames, ["conv2d_2", "conv2d_2_activation", "max_pooling2d_1", "flatten_3", "dense_7"])
         XCTAssertEqual(model.outputShapes.map { $0 }, [[4, 4, 4], [4, 4, 4], [2, 2, 4], [16], [3]])
         XCTAssertEqual(model.parameters.entries.map(\.name), ["conv2d_2.kernel", "conv2d_2.bias", "dense_7.kernel", "dense_7.bias"])
         XCTAssertEqual(model.description?.name, "m")

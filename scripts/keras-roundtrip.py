@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Models between Keras and swift-distill, both ways.
+
+  import   Keras model (.keras file) -> swift-distill checkpoint (.safetensors): the weights as
+           tensors named <layer name>.<weight name> (dense_4.kernel), the model's to_json() and its
+           role in the metadata. `distill-student --teacher` and `evaluate --model` take it as is.
+  export   swift-distill checkpoint -> Keras model (.keras file): the model rebuilt from the JSON in
+           the metadata, its weights set by layer name.
+  fixtures writes Tests/Fixtures/keras-roundtrip/: two small Keras models as checkpoints, inputs and
+           Keras's outputs for them (the test suite checks swift-distill's against them, no Keras needed).
+  selftest fixtures, then export them back and check Keras gives the same outputs.
+  mnist    the whole path on MNIST: Keras trains the example's teacher for an epoch, it is imported
+           and evaluated by `distill evaluate`, `distill distill-student` distils a student from it,
+           and the student, exported back, is evaluated by Keras. Both sides' accuracies are printed.
+
+Weights go through safetensors (PyPI `safetensors`): the format swift-distill already writes, with
+no HDF5 library in the binary. Kernels keep Keras's layouts (Conv2D HWIO, Dense [in, out]).
+
+Needs: python3 -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu keras safetensors
+Run:   /tmp/tfenv/bin/python scripts/keras-roundtrip.py import teacher.keras teacher.safetensors --role teacher
+"""
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+from safetensors.numpy import load_file, save_file  # noqa: E402
+from safetensors import safe_open  # noqa: E402
+
+FORMAT = "swift-distill/1"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "keras-roundtrip")
+
+
+def weight_name(layer, variable):
+    """'kernel' for Keras 3's variable path 'conv2d_2/kernel'."""
+    return variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name.split("/")[-1].split(":")[0]
+
+
+def to_checkpoint(model, role, path):
+    tensors = {}
+    for layer in model.layers:
+        for variable in layer.weights:
+            tensors[f"{layer.name}.{weight_name(layer, variable)}"] = np.ascontiguousarray(variable.numpy(), dtype=np.float32)
+    metadata = {"format": FORMAT, "model": model.to_json(), "role": role, "producer": f"keras {keras.__version__}"}
+    save_file(tensors, path, metadata=metadata)
+
+
+def from_checkpoint(path):
+    with safe_open(path, framework="numpy") as f:
+        metadata = f.metadata()
+    if metadata.get("format") != FORMAT or "model" not in metadata:
+        sys.exit(f"{path}: not a swift-distill checkpoint that carries its model (format {metadata.get('format')})")
+    model = keras.models.model_from_json(metadata["model"])
+    tensors = load_file(path)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([tensors.pop(f"{layer.name}.{weight_name(layer, v)}") for v in layer.weights])
+    if tensors:
+        sys.exit(f"{path}: tensors with no layer in the model: {sorted(tensors)}")
+    return model, metadata
+
+
+def fixture_models():
+    """Two small models made in one session, so the second's layers are numbered on (conv2d_2, ...)."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(7)
+    first = keras.Sequential([
+        keras.Input(shape=(9, 7, 2)),
+        layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+        layers.AveragePooling2D(2, strides=1, padding="same"),
+        layers.Conv2D(5, (2, 3), use_bias=False),
+        layers.LeakyReLU(negative_slope=0.1),
+        layers.MaxPooling2D(2, padding="same"),
+        layers.Flatten(),
+        layers.Dense(6, activation="relu"),
+        layers.Dense(3, activation="softmax"),
+    ], name="first")
+    second = keras.Sequential([
+        keras.Input(shape=(6, 6, 3)),
+        layers.Conv2D(4, 3, bias_initializer="ones"),
+        layers.ReLU(),
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(3),
+        layers.Activation("linear"),
+    ], name="second")
+    return [first, second]
+
+
+def fixtures(directory):
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(11)
+    for model in fixture_models():
+        # Biases start at zero in Keras; give every weight a value so that each one matters.
+        model.set_weights([rng.uniform(-1, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+        inputs = rng.uniform(0, 1, (5,) + tuple(model.input_shape[1:])).astype(np.float32)
+        outputs = model.predict(inputs, verbose=0).astype(np.float32)
+        to_checkpoint(model, "student", os.path.join(directory, f"{model.name}.safetensors"))
+        save_file({"inputs": inputs, "outputs": outputs}, os.path.join(directory, f"{model.name}-io.safetensors"),
+                  metadata={"softmax": json.dumps(model.layers[-1].get_config().get("activation") == "softmax"),
+                            "producer": f"keras {keras.__version__}"})
+        print(f"wrote {model.name}: {[layer.name for layer in model.layers]}")
+
+
+def selftest(directory):
+    fixtures(directory)
+    for name in ("first", "second"):
+        model, _ = from_checkpoint(os.path.join(directory, f"{name}.safetensors"))
+        io = load_file(os.path.join(directory, f"{name}-io.safetensors"))
+        got = model.predict(io["inputs"], verbose=0)
+        error = float(np.max(np.abs(got - io["outputs"])))
+        print(f"{name}: exported back to Keras, largest output difference {error:.2e}")
+        if error > 1e-6:
+            sys.exit(f"{name}: round trip changed the outputs")
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    rank = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def keras_accuracy(model, images, labels):
+    logits = model.predict(images, batch_size=256, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def mnist(data, distill, work):
+    import re
+    import subprocess
+    os.makedirs(work, exist_ok=True)
+    x_train = read_idx(f"{data}/train-images-idx3-ubyte")[..., None].astype(np.float32) / 255
+    y_train = read_idx(f"{data}/train-labels-idx1-ubyte").astype(np.int64)
+    x_test = read_idx(f"{data}/t10k-images-idx3-ubyte")[..., None].astype(np.float32) / 255
+    y_test = read_idx(f"{data}/t10k-labels-idx1-ubyte").astype(np.int64)
+    keras.utils.set_random_seed(42)
+    teacher = keras.models.model_from_json(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources",
+                                                             "Distill", "Presets", "keras-teacher.json")).read())
+    teacher.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    teacher.fit(x_train, y_train, epochs=1, batch_size=32, verbose=0)
+    teacher.save(f"{work}/teacher.keras")
+    print(f"Keras teacher (1 epoch): test accuracy {100 * keras_accuracy(teacher, x_test, y_test):.2f}%")
+    to_checkpoint(keras.models.load_model(f"{work}/teacher.keras"), "teacher", f"{work}/teacher.safetensors")
+    out = subprocess.run([distill, "evaluate", "--data-dir", data, "--model", f"{work}/teacher.safetensors"],
+                         capture_output=True, text=True, check=True).stdout
+    print("distill evaluate of the imported teacher: " + re.search(r"test accuracy [0-9.]+%", out).group(0))
+    out = subprocess.run([distill, "distill-student", "--data-dir", data, "--teacher", f"{work}/teacher.safetensors",
+                          "--student-epochs", "1", "--plain", "--output", f"{work}/student.safetensors"],
+                         capture_output=True, text=True, check=True).stdout
+    print("distill-student from it: " + re.search(r"distilled student test accuracy [0-9.]+%", out).group(0))
+    student, _ = from_checkpoint(f"{work}/student.safetensors")
+    student.save(f"{work}/student.keras")
+    print(f"the student exported to Keras: test accuracy {100 * keras_accuracy(student, x_test, y_test):.2f}%")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("import")
+    p.add_argument("keras_model")
+    p.add_argument("checkpoint")
+    p.add_argument("--role", choices=["teacher", "student"], default="teacher")
+    p = sub.add_parser("export")
+    p.add_argument("checkpoint")
+    p.add_argument("keras_model", help="a .keras file")
+    p = sub.add_parser("fixtures")
+    p.add_argument("--directory", default=FIXTURES)
+    p = sub.add_parser("mnist")
+    p.add_argument("--data", default="data/mnist", help="directory with MNIST's four IDX files (uncompressed)")
+    p.add_argument("--distill", default=".build/release/distill")
+    p.add_argument("--work", default="/tmp/keras-roundtrip-mnist")
+    p = sub.add_parser("selftest")
+    p.add_argument("--directory", default="/tmp/keras-roundtrip-selftest")
+    args = parser.parse_args()
+    if args.command == "import":
+        to_checkpoint(keras.models.load_model(args.keras_model), args.role, args.checkpoint)
+    elif args.command == "export":
+        model, metadata = from_checkpoint(args.checkpoint)
+        model.save(args.keras_model)
+        print(f"wrote {args.keras_model} ({metadata.get('role')} {model.name}, {model.count_params()} parameters)")
+    elif args.command == "fixtures":
+        fixtures(args.directory)
+    elif args.command == "mnist":
+        mnist(args.data, args.distill, args.work)
+    else:
+        selftest(args.directory)
+
+
+if __name__ == "__main__":
+    main()
