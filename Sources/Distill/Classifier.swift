@@ -27,7 +27,7 @@ public final class Classifier: LocalGradientStep {
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = model.outputSize
         if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }
-        let logits = model.forward(batch.images, batch: batch.count)
+        let logits = model.forward(batch.images, batch: batch.count, training: batch.trainingPass)
         sums[0] = loss(logits: logits, labels: batch.labels, rows: batch.count, classes: classes,
                        gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
         sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))

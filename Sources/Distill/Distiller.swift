@@ -63,7 +63,7 @@ public final class Distiller: LocalGradientStep {
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
         teacher.logits(for: batch, into: teacherLogits.pointer)
-        let logits = student.forward(batch.images, batch: batch.count)
+        let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass)
         let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,
                          rows: batch.count, classes: classes, gradient: logitGradient.pointer,
                          scale: 1 / Float(batch.globalCount))

@@ -73,7 +73,8 @@ func runEpochs(
             let ids = order[schedule.rankRange(batch: b, rank: communicator.rank, size: communicator.size)]
             data.gather(ids, images: images.pointer, labels: labels)
             let batch = LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids,
-                                   globalCount: schedule.globalRange(batch: b).count)
+                                   globalCount: schedule.globalRange(batch: b).count, seed: seed,
+                                   step: (epoch - 1) * schedule.batchCount + b)
             stepper.step(step, batch: batch, sums: sums, vote: control.stopRequested() ? 1 : 0)
             seen += batch.globalCount
             for i in 0..<names.count {

@@ -1,3 +1,5 @@
+import NN
+
 /// This rank's slice of one global batch, gathered into reusable buffers.
 public struct LocalBatch {
     /// `[count, H, W, 1]`
@@ -8,10 +10,17 @@ public struct LocalBatch {
     public let sampleIDs: ArraySlice<Int>
     /// Samples in this global batch over all ranks: gradients are divided by this.
     public let globalCount: Int
+    /// The phase's seed and this step's number in it, for layers that draw per step (Dropout).
+    public let seed: UInt64
+    public let step: Int
 
     public var count: Int { sampleIDs.count }
+    /// The forward pass of a training step on this batch.
+    public var trainingPass: TrainingPass { TrainingPass(seed: seed, step: step, sampleIDs: sampleIDs) }
 
-    public init(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, sampleIDs: ArraySlice<Int>, globalCount: Int) {
+    public init(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, sampleIDs: ArraySlice<Int>, globalCount: Int,
+                seed: UInt64 = 0, step: Int = 0) {
+        (self.seed, self.step) = (seed, step)
         self.images = images
         self.labels = labels
         self.sampleIDs = sampleIDs

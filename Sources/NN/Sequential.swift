@@ -20,6 +20,8 @@ public final class Sequential {
     public let layerNames: [String]
     /// The description this model was built from (nil for one assembled in code).
     public internal(set) var description: ModelDescription?
+    /// The layers that behave differently in training, with their positions.
+    private let modeDependent: [(index: Int, layer: ModeDependentLayer)]
     /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
     public var layerClock: LayerClock?
 
@@ -61,6 +63,7 @@ public final class Sequential {
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
         outputShapes = shapes
+        modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
         self.layerNames = layerNames
         parameters = ParameterStore(shapes: names)
         for (layer, range) in zip(layers, ranges) {
@@ -101,10 +104,11 @@ public final class Sequential {
     }
 
     /// Runs `input[batch, inputShape]` through every layer; returns the logits `[batch, outputSize]`,
-    /// valid until the next forward.
+    /// valid until the next forward. `training` nil is inference (no dropout).
     @discardableResult
-    public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafeMutablePointer<Float> {
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, training: TrainingPass? = nil) -> UnsafeMutablePointer<Float> {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
+        for (index, layer) in modeDependent { layer.begin(training, layer: index) }
         var current = input
         for (index, (layer, output)) in zip(layers, activations).enumerated() {
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds

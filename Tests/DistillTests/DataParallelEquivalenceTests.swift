@@ -48,6 +48,34 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("student")
     }
 
+    /// A model with Dropout draws the same masks for the same global batch on 1 and 2 ranks (keyed
+    /// on the sample's global id, not its row in a rank's slice), so the runs still match.
+    func testDropoutTrainsTheSameAcrossRankCounts() throws {
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
+        let model = directory.appendingPathComponent("dropout.json").path
+        try Data(#"""
+            {"class_name": "Sequential", "config": {"name": "dropout", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "input_layer"}},
+              {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "activation": "relu"}},
+              {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.3, "seed": null, "noise_shape": null}},
+              {"class_name": "Flatten", "config": {"name": "flatten"}},
+              {"class_name": "Dense", "config": {"name": "dense", "units": 10}}]}}
+            """#.utf8).write(to: URL(fileURLWithPath: model))
+        for ranks in [1, 2] {
+            let arguments = ["train-teacher", "--teacher-model", model, "--teacher-epochs", "2", "--data-dir",
+                             ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                             "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain",
+                             "--output", directory.appendingPathComponent("dropout-\(ranks).safetensors").path,
+                             "--metrics-json", directory.appendingPathComponent("dropout-\(ranks).json").path]
+            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
+            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
+            XCTAssertEqual(result.status, 0, result.output)
+            XCTAssertTrue(result.output.contains("layout: \(ranks) rank"), result.output)
+        }
+        try assertEquivalent("dropout")
+    }
+
     /// Per-epoch metrics within 1e-4 relative; weights within 2e-4 absolute.
     ///
     /// The two runs differ only in float summation order (two partial GEMM sums added by the

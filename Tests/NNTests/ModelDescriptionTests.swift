@@ -121,6 +121,9 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("Activation", "t", #""activation": "tanh""#)], saying: "'t' (Activation)", "linear, relu, softmax")
         assertError([Self.layer("Activation", "t")], saying: "'t' (Activation)", "activation is missing")
         assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": true"#)], saying: "keepdims")
+        assertError([Self.layer("Dropout", "x")], saying: "'x' (Dropout)", "rate is missing")
+        assertError([Self.layer("Dropout", "x", #""rate": 1.0"#)], saying: "'x' (Dropout)", "rate is 1.0")
+        assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1, 1]"#)], saying: "noise_shape")
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "he_normal""#)],
                     saying: "kernel_initializer", "GlorotUniform, Zeros, Ones")
     }

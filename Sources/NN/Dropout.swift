@@ -1,0 +1,83 @@
+/// Inverted dropout as Keras's `Dropout`: in training each value is kept with probability
+/// `1 - rate` and scaled by `1 / (1 - rate)`, else zeroed; in inference it passes through.
+///
+/// The mask is a hash of the phase seed, the step, the layer's position, the sample's global id
+/// and the value's index, so 1 rank and N ranks draw the same masks for the same global batch, and
+/// masks differ between steps and epochs. Backward multiplies by the mask of the last forward.
+public final class Dropout: Layer, ModeDependentLayer {
+    public let rate: Float
+    public var kind: String { "dropout" }
+
+    private var size = 0
+    private var pass: TrainingPass?
+    private var layerIndex = 0
+    private var mask = FloatBuffer(count: 0)   // [maxBatch, size]: 0 or 1 / (1 - rate)
+
+    public init(rate: Float) { self.rate = rate }
+
+    public func build(inputShape: [Int]) throws -> [Int] {
+        guard rate >= 0, rate < 1 else { throw ModelError("dropout rate must be in [0, 1), got \(rate)") }
+        size = elementCount(inputShape)
+        return inputShape
+    }
+
+    public func reserve(maxBatch: Int) {
+        if mask.count < maxBatch * size { mask = FloatBuffer(count: maxBatch * size) }
+    }
+
+    public func begin(_ pass: TrainingPass?, layer index: Int) {
+        self.pass = pass
+        layerIndex = index
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        guard let pass, rate > 0 else {
+            output.update(from: input, count: batch * size)
+            mask.pointer.update(repeating: 1, count: batch * size)
+            return
+        }
+        precondition(pass.sampleIDs.count == batch, "a training pass names \(pass.sampleIDs.count) samples for a batch of \(batch)")
+        let scale = 1 / (1 - rate)
+        // Keep when the top 24 bits, as a fraction of 2^24, are at least the rate.
+        let threshold = UInt64((Double(rate) * Double(1 << 24)).rounded(.up))
+        let stepKey = mix(pass.seed ^ mix(UInt64(pass.step) &+ 0x632B_E59B_D9B4_E019) ^ mix(UInt64(layerIndex) &* 0x9E37_79B9_7F4A_7C15))
+        for (row, id) in pass.sampleIDs.enumerated() {
+            let sampleKey = mix(stepKey ^ mix(UInt64(id) &+ 0xD1B5_4A32_D192_ED03))
+            let x = input + row * size, y = output + row * size, m = mask.pointer + row * size
+            for j in 0..<size {
+                let keep = mix(sampleKey &+ UInt64(j) &* 0x9E37_79B9_7F4A_7C15) >> 40 >= threshold
+                m[j] = keep ? scale : 0
+                y[j] = x[j] * m[j]
+            }
+        }
+    }
+
+    public func backward(
+        outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
+    ) {
+        guard let inputGradient else { return }
+        for i in 0..<batch * size { inputGradient[i] = outputGradient[i] * mask.pointer[i] }
+    }
+
+    /// SplitMix64's finaliser: a well-mixed 64-bit hash of `value`.
+    @inline(__always)
+    private func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Dropout: KerasLayer {
+    public static let kerasClassName = "Dropout"
+
+    /// Keras's own `seed` is not used: masks come from the run's seed (see above).
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        try config.requireDefault("noise_shape")
+        let rate = try config.float("rate", default: -1)
+        guard rate >= 0, rate < 1 else { throw config.error("option rate is \(rate < 0 ? "missing" : "\(rate)"); expected a number in [0, 1)") }
+        return BuiltLayer([Dropout(rate: rate)])
+    }
+}

@@ -1,0 +1,21 @@
+/// What a training step's forward pass tells the layers that behave differently in training
+/// (Dropout): which step it is and which samples the batch rows are, so a random choice keyed on
+/// them is the same whatever the number of ranks the global batch is split across. A forward pass
+/// without one is inference.
+public struct TrainingPass {
+    /// The phase's seed and the step's number within it (counting over epochs).
+    public let seed: UInt64
+    public let step: Int
+    /// Global sample ids of the batch rows (`[batch]`).
+    public let sampleIDs: ArraySlice<Int>
+
+    public init(seed: UInt64, step: Int, sampleIDs: ArraySlice<Int>) {
+        (self.seed, self.step, self.sampleIDs) = (seed, step, sampleIDs)
+    }
+}
+
+/// A layer whose forward pass depends on training or inference: told before each forward pass
+/// (`pass` nil for inference), with its position in the model to key its random choices on.
+public protocol ModeDependentLayer: Layer {
+    func begin(_ pass: TrainingPass?, layer index: Int)
+}
