@@ -24,6 +24,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Architecture preset.")
     var preset: Architecture = .keras
 
+    @Option(help: ArgumentHelp("The teacher as a Keras Sequential JSON file. Default: the preset's.", valueName: "file.json"))
+    var teacherModel: String?
+
+    @Option(help: ArgumentHelp("The student as a Keras Sequential JSON file. Default: the preset's.", valueName: "file.json"))
+    var studentModel: String?
+
     @Option(help: "Global batch size.")
     var batchSize = 32
 
@@ -55,7 +61,9 @@ struct Bench: ParsableCommand {
         if options.threads == nil { options.threads = 1 }
         let session = Session.start(options, announce: !csv)
         session.run {
-            let bench = try Benchmarks(preset: preset, batchSize: batchSize, steps: steps,
+            let models = (teacher: try teacherModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.teacher),
+                          student: try studentModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.student))
+            let bench = try Benchmarks(models: models, batchSize: batchSize, steps: steps,
                                        warmup: Bench.warmupSteps, communicator: session.communicator, gemm: session.gemm)
             var results: [BenchResult] = []
             for workload in workloads {
@@ -68,17 +76,17 @@ struct Bench: ParsableCommand {
                 }
             }
             if !csv { session.log(benchTable(results, session: session, bench: bench)) }
-            if profile { try runProfiles(session: session, localBatch: bench.localBatch) }
+            if profile { try runProfiles(session: session, localBatch: bench.localBatch, models: models) }
         }
     }
 
-    private func runProfiles(session: Session, localBatch: Int) throws {
+    private func runProfiles(session: Session, localBatch: Int, models: (teacher: ModelDescription, student: ModelDescription)) throws {
         let kinds = bothBackends ? GEMMBackendKind.allCases : [runtime.gemm]
         for kind in kinds {
             let backend = kind == runtime.gemm ? session.gemm : try kind.make()
             backend.setThreads(session.threads)
             for (role, distill) in [(Architecture.Role.teacher, false), (.student, true)] {
-                let profile = try StepProfile(preset: preset, role: role, distill: distill, batch: localBatch, globalBatch: batchSize,
+                let profile = try StepProfile(model: role == .teacher ? models.teacher : models.student, role: role, distill: distill, batch: localBatch, globalBatch: batchSize,
                                               steps: steps, warmup: Bench.warmupSteps, backend: backend,
                                               communicator: session.communicator)
                 session.log("\n" + profile.table())
@@ -134,7 +142,7 @@ struct AllocationsPerStep: CustomStringConvertible {
 
 /// The measurements behind `distill bench`.
 struct Benchmarks {
-    let preset: Architecture
+    let models: (teacher: ModelDescription, student: ModelDescription)
     let batchSize: Int
     let steps: Int
     let warmup: Int
@@ -144,24 +152,34 @@ struct Benchmarks {
     let localBatch: Int
     let gemmShape: (m: Int, n: Int, k: Int)
 
-    init(preset: Architecture, batchSize: Int, steps: Int, warmup: Int, communicator: Communicator, gemm: GEMMBackend) throws {
-        (self.preset, self.batchSize, self.steps, self.warmup, self.communicator) = (preset, batchSize, steps, warmup, communicator)
+    init(models: (teacher: ModelDescription, student: ModelDescription), batchSize: Int, steps: Int, warmup: Int,
+         communicator: Communicator, gemm: GEMMBackend) throws {
+        (self.models, self.batchSize, self.steps, self.warmup, self.communicator) = (models, batchSize, steps, warmup, communicator)
         self.gemm = gemm
-        teacher = try preset.model(.teacher, gemm: gemm)
+        teacher = try models.teacher.build(gemm: gemm)
+        let student = try models.student.build(gemm: gemm)
+        guard teacher.inputShape.count == 3, teacher.inputShape == student.inputShape, teacher.outputSize == student.outputSize else {
+            throw CommandError("bench needs a teacher and a student with the same image input and classes; got \(teacher.inputShape) -> "
+                + "\(teacher.outputSize) and \(student.inputShape) -> \(student.outputSize)")
+        }
         var rng = SeededGenerator(seed: 1)
         teacher.parameters.initialize(using: &rng)
         localBatch = max(shardRange(total: batchSize, rank: 0, size: communicator.size).count, 1)
-        let largest = teacher.layers.compactMap { $0 as? Conv2D }.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }!
-        let shape = largest.forwardGEMM(batch: localBatch)
+        // The plain GEMM to compare with: the forward product of the teacher's costliest layer.
+        let largest = teacher.layers.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }
+        guard let shape = largest?.gemmShapes(batch: localBatch).first?.shape else {
+            throw CommandError("bench needs a teacher with a Conv2D or Dense layer")
+        }
         gemmShape = (shape.m, shape.n, shape.k)
     }
 
     /// Random images and labels: `count` samples.
     func syntheticData(_ count: Int) -> LabeledImages {
         var rng = SeededGenerator(seed: 7)
-        let size = teacher.inputSize
+        let size = teacher.inputSize, shape = teacher.inputShape
         return LabeledImages(images: (0..<count * size).map { _ in rng.nextFloat(in: 0, 1) },
-                             labels: (0..<count).map { _ in Int32(rng.next() % 10) }, height: 28, width: 28)
+                             labels: (0..<count).map { _ in Int32(rng.next() % UInt64(teacher.outputSize)) },
+                             height: shape[0], width: shape[1], channels: shape[2])
     }
 
     func measure(_ workload: Bench.Workload) throws -> BenchResult {
@@ -181,7 +199,7 @@ struct Benchmarks {
     }
 
     private func fresh(_ role: Architecture.Role) throws -> Sequential {
-        let model = try preset.model(role, gemm: gemm)
+        let model = try (role == .teacher ? models.teacher : models.student).build(gemm: gemm)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
         return model

@@ -27,10 +27,10 @@ final class StepProfile: LayerClock {
 
     /// Profiles `steps` steps (after `warmup`) of `role`'s training on `batch` samples per rank,
     /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
-    init(preset: Architecture, role: Architecture.Role, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
+    init(model description: ModelDescription, role: Architecture.Role, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
          backend: GEMMBackend, communicator: Communicator) throws {
         timed = TimedGEMM(backend)
-        let model = try preset.model(role, gemm: timed)
+        let model = try description.build(gemm: timed)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
         title = "\(role.rawValue) \(distill ? "distillation" : "training") step, \(batch) samples per rank, gemm \(backend.name)"
