@@ -2,7 +2,9 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// SIGTERM (Slurm's preemption, mpirun passing a signal on) and SIGINT (Ctrl-C) become a request
+/// SIGTERM (Slurm's preemption, a cancel), SIGINT (Ctrl-C) and SIGUSR1 (what scripts/distill.sbatch
+/// sends ahead of a time limit: mpirun forwards it to every rank at once, where a SIGTERM to mpirun is
+/// followed by SIGKILL a second later) become a request
 /// that training polls once per step; the ranks agree on it through the step's metric allreduce,
 /// save their state at that step and exit with `StopRequest.exitCode`. A second signal ends the
 /// process at once.
@@ -14,7 +16,7 @@ final class StopRequest: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
     init() {
-        for number in [SIGTERM, SIGINT] {
+        for number in [SIGTERM, SIGINT, SIGUSR1] {
             signal(number, SIG_IGN)   // delivered to the source below instead of ending the process
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
