@@ -96,6 +96,12 @@ final class ResumeTests: XCTestCase {
         try check(ranks: 2, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 != 0 })
     }
 
+    /// mpirun forwards SIGUSR1 to every rank at once (what scripts/distill.sbatch sends ahead of a
+    /// time limit), so the job ends with the ranks' own status.
+    func testSIGUSR1ToMpirunStopsTheRanksWhichExit75ThenResumeGivesTheSameWeights() throws {
+        try check(ranks: 2, interrupt: { kill($0.pid, SIGUSR1) }, expectStatus: { $0 == 75 })
+    }
+
     func testSIGTERMToOneProcessSavesAndExitsWithItsCode() throws {
         try check(ranks: 1, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 == 75 })
     }
