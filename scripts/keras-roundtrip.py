@@ -6,6 +6,8 @@
            role in the metadata. `distill-student --teacher` and `evaluate --model` take it as is.
   export   swift-distill checkpoint -> Keras model (.keras file): the model rebuilt from the JSON in
            the metadata, its weights set by layer name.
+  logits   a Keras model's logits (before a final softmax) for every training image of an IDX data
+           directory, as `distill-student --teacher-logits` reads them: one tensor `logits` [N, K].
   fixtures writes Tests/Fixtures/keras-roundtrip/: two small Keras models as checkpoints, inputs and
            Keras's outputs for them (the test suite checks swift-distill's against them, no Keras needed).
   selftest fixtures, then export them back and check Keras gives the same outputs.
@@ -118,11 +120,34 @@ def selftest(directory):
 
 
 def read_idx(path):
-    with open(path, "rb") as f:
+    import gzip
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        path += ".gz"
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
         data = f.read()
     rank = data[3]
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def logits_model(model):
+    """The model without a final softmax: its outputs are the logits distillation needs."""
+    last = model.layers[-1]
+    if isinstance(last, layers.Activation) and last.get_config()["activation"] == "softmax":
+        return keras.Sequential([keras.Input(model.input_shape[1:])] + model.layers[:-1])
+    if last.get_config().get("activation") == "softmax":
+        last.activation = keras.activations.linear
+    return model
+
+
+def write_logits(model_path, data, output):
+    images = read_idx(f"{data}/train-images-idx3-ubyte").astype(np.float32) / 255
+    if images.ndim == 3:
+        images = images[..., None]
+    logits = logits_model(keras.models.load_model(model_path)).predict(images, batch_size=256, verbose=0)
+    save_file({"logits": np.ascontiguousarray(logits, dtype=np.float32)}, output,
+              metadata={"producer": f"keras {keras.__version__}", "model": os.path.basename(model_path)})
+    print(f"wrote {output}: logits {list(logits.shape)}")
 
 
 def keras_accuracy(model, images, labels):
@@ -168,6 +193,10 @@ def main():
     p = sub.add_parser("export")
     p.add_argument("checkpoint")
     p.add_argument("keras_model", help="a .keras file")
+    p = sub.add_parser("logits")
+    p.add_argument("keras_model")
+    p.add_argument("output")
+    p.add_argument("--data", default="data/mnist", help="directory with train-images-idx3-ubyte (plain or .gz)")
     p = sub.add_parser("fixtures")
     p.add_argument("--directory", default=FIXTURES)
     p = sub.add_parser("mnist")
@@ -183,6 +212,8 @@ def main():
         model, metadata = from_checkpoint(args.checkpoint)
         model.save(args.keras_model)
         print(f"wrote {args.keras_model} ({metadata.get('role')} {model.name}, {model.count_params()} parameters)")
+    elif args.command == "logits":
+        write_logits(args.keras_model, args.data, args.output)
     elif args.command == "fixtures":
         fixtures(args.directory)
     elif args.command == "mnist":

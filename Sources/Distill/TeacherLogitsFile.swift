@@ -61,4 +61,27 @@ public enum TeacherLogitsFile {
         }
         return .success(CachedTeacherLogits(table: table, classes: classes))
     }
+
+    /// Logits computed elsewhere (Keras: `keras-roundtrip.py logits`): one tensor `logits` of
+    /// `[count, classes]`, row `i` for training sample `i`, all finite. Anything else is an error
+    /// naming the file, before any training.
+    public static func loadExternal(from path: String, count: Int, classes: Int) throws -> CachedTeacherLogits {
+        let (tensors, _) = try SafeTensors.read(from: path)
+        guard tensors.count == 1, let tensor = tensors.first, tensor.name == "logits", tensor.shape.count == 2 else {
+            throw CheckpointError(path: path, "holds \(tensors.map { "\($0.name) \($0.shape)" }); expected one tensor 'logits' [samples, classes]")
+        }
+        guard tensor.shape[0] == count else {
+            throw CheckpointError(path: path, "holds logits for \(tensor.shape[0]) samples, but the training set has \(count) "
+                + "(row i is training sample i; with --train-limit, the first that many)")
+        }
+        guard tensor.shape[1] == classes else {
+            throw CheckpointError(path: path, "holds \(tensor.shape[1]) logits per sample, but the student has \(classes) classes")
+        }
+        let table = FloatBuffer(count: tensor.values.count)
+        tensor.values.withUnsafeBufferPointer { table.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        if let bad = firstNonFinite(UnsafeBufferPointer(table.buffer)) {
+            throw CheckpointError(path: path, "logit \(bad.index) (row \(bad.index / classes)) is \(bad.value)")
+        }
+        return CachedTeacherLogits(table: table, classes: classes)
+    }
 }

@@ -13,8 +13,14 @@ struct DistillStudent: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(help: "The teacher checkpoint (from train-teacher or run --save-directory).")
+    @Option(help: "The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import).")
     var teacher = "teacher.safetensors"
+
+    @Option(name: .customLong("teacher-logits"),
+            help: ArgumentHelp("Distil from logits computed elsewhere instead of a teacher checkpoint: a safetensors file with "
+                               + "one tensor 'logits' [training samples, classes], row i for training sample i "
+                               + "(scripts/keras-roundtrip.py logits writes one from a Keras model).", valueName: "file"))
+    var logitsFile: String?
 
     @Option(help: "Where to write the student checkpoint.")
     var output = "student.safetensors"
@@ -36,19 +42,34 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
-            let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
-            let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement + [
-                ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
-            ])
-            // The teacher is the file's model, whatever --preset or --teacher-model say.
-            settings.teacherModel = loaded.description
-            // Every rank distils from rank 0's copy of the teacher.
-            session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+            let source: TeacherLogitsSource
+            var recipe: Recipe
+            if let logitsFile {
+                let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
+                recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+                try recipe.checkModels([.student])
+                let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
+                let logits = try TeacherLogitsFile.loadExternal(from: logitsFile, count: train.count, classes: classes)
+                var hash = ContentHash()
+                hash.mix(UnsafeBufferPointer(logits.table.buffer))
+                try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", hash.value)])
+                source = logits
+                session.log("teacher logits: \(logitsFile), \(train.count) x \(classes)")
+            } else {
+                let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
+                let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement + [
+                    ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
+                ])
+                // The teacher is the file's model, whatever --preset or --teacher-model say.
+                settings.teacherModel = loaded.description
+                // Every rank distils from rank 0's copy of the teacher.
+                session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
+                recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+                try recipe.checkModels([.student], teacher: loaded.model)
+                source = runTeacher ? RunningTeacher(loaded.model)
+                    : try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
+            }
             recipe.observer = session.observer
-            try recipe.checkModels([.student], teacher: loaded.model)
-            let source: TeacherLogitsSource = runTeacher ? RunningTeacher(loaded.model)
-                : try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
             let student = try recipe.distillStudent(from: source)
             session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
             guard session.isRoot else { return }

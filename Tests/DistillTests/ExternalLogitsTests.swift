@@ -1,0 +1,63 @@
+import Foundation
+import NN
+import TestSupport
+import XCTest
+
+/// `distill-student --teacher-logits`: logits Keras wrote for the training set (the committed
+/// fixture: `keras-roundtrip.py logits` of a Keras-trained MNIST teacher over Tests/Fixtures/mnist-small)
+/// distil a student; a file with the wrong rows, classes or a NaN stops before training.
+final class ExternalLogitsTests: XCTestCase {
+    private let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+    private let logits = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip/mnist-small-teacher-logits.safetensors").path
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("external-logits-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    private func distillStudent(_ logitsFile: String, _ extra: [String] = []) throws -> ProcessRun {
+        let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let run = try ProcessRun.run(binary, ["distill-student", "--data-dir", fixture, "--teacher-logits", logitsFile, "--student-epochs", "1",
+                                              "--test-limit", "500", "--plain", "--output", "\(directory)/student.safetensors"] + extra,
+                                     timeout: 300)
+        XCTAssertFalse(run.timedOut, run.output)
+        return run
+    }
+
+    func testKerasLogitsDistilAStudent() throws {
+        let run = try distillStudent(logits)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("teacher logits: \(logits), 4000 x 10"), run.output)
+        let accuracy = try XCTUnwrap(run.output.firstMatch(of: #/distilled student test accuracy ([0-9.]+)%/#), run.output)
+        XCTAssertGreaterThan(Double(accuracy.1)!, 70, run.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/student.safetensors"))
+    }
+
+    func testBadLogitFilesAreRefusedBeforeTraining() throws {
+        let (tensors, _) = try SafeTensors.read(from: logits)
+        var values = tensors[0].values
+        let nineClasses = "\(directory)/nine.safetensors"
+        try SafeTensors.write([NamedTensor(name: "logits", shape: [4000, 9], values: Array(values[..<36000]))], metadata: [:], to: nineClasses)
+        values[123] = .nan
+        let withNaN = "\(directory)/nan.safetensors"
+        try SafeTensors.write([NamedTensor(name: "logits", shape: [4000, 10], values: values)], metadata: [:], to: withNaN)
+        let wrongName = "\(directory)/name.safetensors"
+        try SafeTensors.write([NamedTensor(name: "scores", shape: [4000, 10], values: values)], metadata: [:], to: wrongName)
+        let cases: [(file: String, extra: [String], expected: String)] = [
+            (logits, ["--train-limit", "100"], "holds logits for 4000 samples, but the training set has 100"),
+            (nineClasses, [], "holds 9 logits per sample, but the student has 10 classes"),
+            (withNaN, [], "logit 123 (row 12) is nan"),
+            (wrongName, [], "expected one tensor 'logits'"),
+            ("\(directory)/missing.safetensors", [], "missing.safetensors: no such file"),
+        ]
+        for (file, extra, expected) in cases {
+            let run = try distillStudent(file, extra)
+            XCTAssertNotEqual(run.status, 0, run.output)
+            XCTAssertTrue(run.output.contains("error: \(file): \(expected)") || run.output.contains(expected), "expected '\(expected)' in \(run.output)")
+            XCTAssertFalse(run.output.contains("epoch 1"), "stopped before training: \(run.output)")
+        }
+    }
+}
