@@ -1,4 +1,4 @@
-import CZlib
+import CGzip
 import Foundation
 
 /// Reads a file front to back through zlib: gzip data is inflated, other data passes

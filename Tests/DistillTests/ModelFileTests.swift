@@ -108,6 +108,41 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(run.output.contains("--train-images and --train-labels go together"), run.output)
     }
 
+    /// The committed fixtures of scripts/make-shape-fixtures.py: 32 x 32 x 3 IDX images in 4 classes
+    /// with a small CNN, and Keras's mnist.npz layout with the keras preset.
+    func testThirtyTwoByThirtyTwoColourIDXAndAnNPZTrainEndToEnd() throws {
+        let json = """
+            {"class_name": "Sequential", "config": {"name": "NAME", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 32, 32, 3], "name": "input_layer"}},
+              {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": FILTERS, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}},
+              {"class_name": "MaxPooling2D", "config": {"name": "max_pooling2d", "pool_size": 2}},
+              {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.1}},
+              {"class_name": "GlobalAveragePooling2D", "config": {"name": "global_average_pooling2d"}},
+              {"class_name": "Dense", "config": {"name": "dense", "units": 4, "activation": "softmax"}}]}}
+            """
+        var models: [String] = []
+        for (name, filters) in [("teacher", 32), ("student", 8)] {
+            let path = "\(directory)/\(name)-32.json"
+            try Data(json.replacingOccurrences(of: "NAME", with: name).replacingOccurrences(of: "FILTERS", with: "\(filters)").utf8)
+                .write(to: URL(fileURLWithPath: path))
+            models.append(path)
+        }
+        let colour = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/colour-32").path
+        var run = try distill(["--data-dir", colour, "--teacher-model", models[0], "--student-model", models[1], "--teacher-epochs", "8",
+                               "--student-epochs", "6", "--batch-size", "16", "--learning-rate", "0.01", "--plain"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("240 training, 60 test samples, 32 x 32 x 3, 4 classes"), run.output)
+        let accuracy = try XCTUnwrap(run.output.firstMatch(of: #/teacher test accuracy ([0-9.]+)%/#), run.output)
+        XCTAssertGreaterThan(Double(accuracy.1)!, 80, "four coloured squares; chance is 25%: \(run.output)")
+
+        let npz = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small.npz").path
+        run = try distill(["--npz", npz, "--teacher-epochs", "1", "--student-epochs", "1", "--plain"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("data: \(npz): 1000 training, 200 test samples, 28 x 28 x 1, 10 classes"), run.output)
+        run = try distill(["--npz", npz, "--data-dir", colour])
+        XCTAssertTrue(run.output.contains("--npz holds both splits"), run.output)
+    }
+
     func testModelsThatDoNotFitStopBeforeTraining() throws {
         let cases: [(arguments: [String], expected: String)] = [
             (["--student-model", try modelFile("twelve", classes: 12)], "has 12 output units, the teacher 'teacher' 10"),

@@ -40,7 +40,7 @@ struct Run: ParsableCommand {
                 }
             }
             let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
-            session.log("data: \(data.dataset.rawValue) from \(data.directory): \(train.count) training, \(test.count) test samples")
+            session.log("data: \(data.source): \(train.count) training, \(test.count) test samples, \(train.sampleShape.map(String.init).joined(separator: " x ")), \(train.classes) classes")
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             try recipe.checkModels([.teacher, .student])

@@ -26,6 +26,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("IDX file of test labels. Default: t10k-labels-idx1-ubyte in --data-dir.", valueName: "file"))
     var testLabels: String?
 
+    @Option(help: ArgumentHelp("A NumPy .npz archive in Keras's mnist.npz layout (x_train, y_train, x_test, y_test; images "
+                               + "N x H x W or N x H x W x C unsigned bytes, labels 0...K-1), instead of IDX files.", valueName: "file.npz"))
+    var npz: String?
+
     @Option(help: "Use only the first N training samples (for quick runs).")
     var trainLimit: Int?
 
@@ -34,7 +38,16 @@ struct DataOptions: ParsableArguments {
 
     var directory: String { dataDirectory ?? dataset.defaultDirectory }
 
+    /// Where the data comes from, for the log: the archive, the named files or the directory.
+    var source: String {
+        npz ?? trainImages.map { "\($0) and the other named files" } ?? dataDirectory.map { "IDX files in \($0)" }
+            ?? "\(dataset.rawValue) from \(directory)"
+    }
+
     func validate() throws {
+        if npz != nil, [trainImages, trainLabels, testImages, testLabels, dataDirectory].contains(where: { $0 != nil }) {
+            throw ValidationError("--npz holds both splits; it cannot be combined with --data-dir or the IDX file flags")
+        }
         for (images, labels, split) in [(trainImages, trainLabels, "train"), (testImages, testLabels, "test")] where (images == nil) != (labels == nil) {
             throw ValidationError("--\(split)-images and --\(split)-labels go together; got only --\(split)-\(images == nil ? "labels" : "images")")
         }
@@ -62,7 +75,9 @@ struct DataOptions: ParsableArguments {
 
     func load(_ split: Split) throws -> LabeledImages {
         let files = split == .train ? (trainImages, trainLabels) : (testImages, testLabels)
-        let data = if let images = files.0, let labels = files.1 {
+        let data = if let npz {
+            try NPZLoader.load(path: npz, split: split)
+        } else if let images = files.0, let labels = files.1 {
             try IDXLoader.load(imagesPath: images, labelsPath: labels)
         } else {
             try IDXLoader.load(directory: directory, split: split)
