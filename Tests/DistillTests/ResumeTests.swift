@@ -102,6 +102,16 @@ final class ResumeTests: XCTestCase {
         try check(ranks: 2, interrupt: { kill($0.pid, SIGUSR1) }, expectStatus: { $0 == 75 })
     }
 
+    /// Slurm signals every process of a job and mpirun passes a signal on: a rank may get two at
+    /// once, and the second must not cut its save short.
+    func testTwoSignalsAtOnceStillSave() throws {
+        try check(ranks: 1, interrupt: { job in
+            kill(job.pid, SIGTERM)
+            usleep(5_000)
+            kill(job.pid, SIGUSR1)
+        }, expectStatus: { $0 == 75 })
+    }
+
     func testSIGTERMToOneProcessSavesAndExitsWithItsCode() throws {
         try check(ranks: 1, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 == 75 })
     }
