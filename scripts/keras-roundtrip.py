@@ -84,6 +84,7 @@ def fixture_models():
     second = keras.Sequential([
         keras.Input(shape=(6, 6, 3)),
         layers.Conv2D(4, 3, bias_initializer="ones"),
+        layers.BatchNormalization(momentum=0.9, epsilon=0.01),
         layers.ReLU(),
         layers.GlobalAveragePooling2D(),
         layers.Dense(3),
@@ -96,8 +97,10 @@ def fixtures(directory):
     os.makedirs(directory, exist_ok=True)
     rng = np.random.default_rng(11)
     for model in fixture_models():
-        # Biases start at zero in Keras; give every weight a value so that each one matters.
-        model.set_weights([rng.uniform(-1, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+        # Biases start at zero in Keras; give every weight a value so that each one matters (moving
+        # variances positive).
+        model.set_weights([rng.uniform(0.5 if "variance" in w.path else -1, 1.5 if "variance" in w.path else 1, w.shape)
+                           .astype(np.float32) for w in model.weights])
         inputs = rng.uniform(0, 1, (5,) + tuple(model.input_shape[1:])).astype(np.float32)
         outputs = model.predict(inputs, verbose=0).astype(np.float32)
         to_checkpoint(model, "student", os.path.join(directory, f"{model.name}.safetensors"))

@@ -9,6 +9,7 @@ public final class Classifier: LocalGradientStep {
     public let model: Sequential
     public let optimizer: Adam
     public let communicator: Communicator
+    private let reducer: CommunicatorReducer
     let loss = SparseCategoricalCrossentropy()
     let metricNames = ["loss", "accuracy"]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
@@ -17,6 +18,7 @@ public final class Classifier: LocalGradientStep {
         self.model = model
         self.optimizer = optimizer
         self.communicator = communicator
+        reducer = CommunicatorReducer(communicator)
     }
 
     func prepare(batchSizes: Set<Int>) {
@@ -27,7 +29,7 @@ public final class Classifier: LocalGradientStep {
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = model.outputSize
         if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }
-        let logits = model.forward(batch.images, batch: batch.count, training: batch.trainingPass)
+        let logits = model.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
         sums[0] = loss(logits: logits, labels: batch.labels, rows: batch.count, classes: classes,
                        gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
         sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))

@@ -9,6 +9,7 @@ public final class Distiller: LocalGradientStep {
     public let student: Sequential
     public let teacher: TeacherLogitsSource
     public let communicator: Communicator
+    private let reducer: CommunicatorReducer
     public private(set) var optimizer = Adam()
     public private(set) var loss = DistillationLoss(alpha: 0.1, temperature: 10)
     let metricNames = ["student_loss", "distillation_loss", "accuracy"]
@@ -29,6 +30,7 @@ public final class Distiller: LocalGradientStep {
         self.student = student
         self.teacher = teacherLogits
         self.communicator = communicator
+        reducer = CommunicatorReducer(communicator)
     }
 
     /// As Keras's `Distiller.compile`: the optimizer, the metrics (sparse categorical accuracy, the only
@@ -63,7 +65,7 @@ public final class Distiller: LocalGradientStep {
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
         teacher.logits(for: batch, into: teacherLogits.pointer)
-        let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass)
+        let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
         let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,
                          rows: batch.count, classes: classes, gradient: logitGradient.pointer,
                          scale: 1 / Float(batch.globalCount))

@@ -15,8 +15,10 @@ public struct LocalBatch {
     public let step: Int
 
     public var count: Int { sampleIDs.count }
-    /// The forward pass of a training step on this batch.
-    public var trainingPass: TrainingPass { TrainingPass(seed: seed, step: step, sampleIDs: sampleIDs) }
+    /// The forward pass of a training step on this batch; `reducer` sums over the global batch.
+    public func trainingPass(_ reducer: BatchReducer) -> TrainingPass {
+        TrainingPass(seed: seed, step: step, sampleIDs: sampleIDs, reducer: reducer)
+    }
 
     public init(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, sampleIDs: ArraySlice<Int>, globalCount: Int,
                 seed: UInt64 = 0, step: Int = 0) {

@@ -1,16 +1,24 @@
+/// Sums values over every rank's part of the global batch (an allreduce), so that statistics of
+/// the batch are those of the global batch; `NN` reaches the communicator only through this.
+public protocol BatchReducer: AnyObject {
+    func sum(_ values: UnsafeMutableBufferPointer<Double>)
+}
+
 /// What a training step's forward pass tells the layers that behave differently in training
-/// (Dropout): which step it is and which samples the batch rows are, so a random choice keyed on
-/// them is the same whatever the number of ranks the global batch is split across. A forward pass
-/// without one is inference.
+/// (Dropout, BatchNormalization): which step it is and which samples the batch rows are, so a
+/// random choice keyed on them is the same whatever the number of ranks the global batch is split
+/// across, and how to sum over the global batch. A forward pass without one is inference.
 public struct TrainingPass {
     /// The phase's seed and the step's number within it (counting over epochs).
     public let seed: UInt64
     public let step: Int
     /// Global sample ids of the batch rows (`[batch]`).
     public let sampleIDs: ArraySlice<Int>
+    /// Every rank takes each reduction, in the same order, even with no samples of its own.
+    public let reducer: BatchReducer?
 
-    public init(seed: UInt64, step: Int, sampleIDs: ArraySlice<Int>) {
-        (self.seed, self.step, self.sampleIDs) = (seed, step, sampleIDs)
+    public init(seed: UInt64, step: Int, sampleIDs: ArraySlice<Int>, reducer: BatchReducer? = nil) {
+        (self.seed, self.step, self.sampleIDs, self.reducer) = (seed, step, sampleIDs, reducer)
     }
 }
 

@@ -49,15 +49,19 @@ final class DataParallelEquivalenceTests: XCTestCase {
     }
 
     /// A model with Dropout draws the same masks for the same global batch on 1 and 2 ranks (keyed
-    /// on the sample's global id, not its row in a rank's slice), so the runs still match.
-    func testDropoutTrainsTheSameAcrossRankCounts() throws {
+    /// on the sample's global id, not its row in a rank's slice), and its BatchNormalization uses the
+    /// global batch's statistics (reduced across ranks), so the runs still match. The last global
+    /// batch has one sample, so rank 1 takes the reductions with none of its own.
+    func testDropoutAndBatchNormalizationTrainTheSameAcrossRankCounts() throws {
         guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
         let model = directory.appendingPathComponent("dropout.json").path
         try Data(#"""
             {"class_name": "Sequential", "config": {"name": "dropout", "layers": [
               {"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "input_layer"}},
-              {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "activation": "relu"}},
+              {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "use_bias": false}},
+              {"class_name": "BatchNormalization", "config": {"name": "batch_normalization", "axis": -1, "momentum": 0.9, "epsilon": 0.001}},
+              {"class_name": "Activation", "config": {"name": "activation", "activation": "relu"}},
               {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.3, "seed": null, "noise_shape": null}},
               {"class_name": "Flatten", "config": {"name": "flatten"}},
               {"class_name": "Dense", "config": {"name": "dense", "units": 10}}]}}

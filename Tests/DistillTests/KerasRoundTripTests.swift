@@ -39,7 +39,8 @@ final class KerasRoundTripTests: XCTestCase {
                                         "max_pooling2d", "flatten", "dense", "dense_activation", "dense_1"])
     }
 
-    func testGlobalAveragePoolingAndOnesBiasInitializer() throws {
-        try check("second", layerNames: ["conv2d_2", "re_lu", "global_average_pooling2d", "dense_2"])
+    /// BatchNormalization in inference, from Keras's moving statistics.
+    func testGlobalAveragePoolingBatchNormalizationAndOnesBiasInitializer() throws {
+        try check("second", layerNames: ["conv2d_2", "batch_normalization", "re_lu", "global_average_pooling2d", "dense_2"])
     }
 }

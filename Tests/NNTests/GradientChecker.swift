@@ -195,12 +195,20 @@ struct GradientChecker {
                              "\(what): every derivative is ~0, the check would be vacuous", file: file, line: line)
     }
 
-    /// Checks the input gradient and every parameter gradient of the harnessed layer.
-    func checkLayer(_ h: LayerHarness, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// Checks the input gradient and every parameter gradient of the harnessed layer. Parameters in
+    /// `untrained` (BatchNormalization's moving statistics) must get no gradient and must not change
+    /// the training-mode output at all.
+    func checkLayer(_ h: LayerHarness, _ what: String, untrained: Set<String> = [], file: StaticString = #filePath, line: UInt = #line) {
         let analytic = h.analyticGradients()
         check("\(what) input gradient", values: h.input.pointer, count: h.input.count,
               analytic: analytic.input, loss: h.loss, file: file, line: line)
-        for (k, name) in h.parameterNames.enumerated() {
+        for (k, name) in h.parameterNames.enumerated() where untrained.contains(name) {
+            let numeric = numericGradient(of: h.parameters[k].pointer, count: h.parameters[k].count, loss: h.loss)
+            XCTAssertEqual(analytic.parameters[k], Array(repeating: 0, count: h.parameters[k].count),
+                           "\(what) \(name): no gradient", file: file, line: line)
+            XCTAssertEqual(numeric.map(abs).max() ?? 0, 0, "\(what) \(name) changes the output", file: file, line: line)
+        }
+        for (k, name) in h.parameterNames.enumerated() where !untrained.contains(name) {
             check("\(what) \(name) gradient", values: h.parameters[k].pointer, count: h.parameters[k].count,
                   analytic: analytic.parameters[k], loss: h.loss, file: file, line: line)
         }

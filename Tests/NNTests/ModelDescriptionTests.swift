@@ -122,6 +122,9 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("Activation", "t")], saying: "'t' (Activation)", "activation is missing")
         assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": true"#)], saying: "keepdims")
         assertError([Self.layer("Dropout", "x")], saying: "'x' (Dropout)", "rate is missing")
+        assertError([Self.layer("BatchNormalization", "b", #""axis": 1"#)], saying: "'b' (BatchNormalization)", "axis is 1", "-1")
+        assertError([Self.layer("BatchNormalization", "b", #""renorm": true"#)], saying: "renorm")
+        assertError([Self.layer("BatchNormalization", "b", #""gamma_initializer": "zeros""#)], saying: "gamma_initializer", "Ones")
         assertError([Self.layer("Dropout", "x", #""rate": 1.0"#)], saying: "'x' (Dropout)", "rate is 1.0")
         assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1, 1]"#)], saying: "noise_shape")
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "he_normal""#)],

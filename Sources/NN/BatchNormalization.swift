@@ -1,0 +1,157 @@
+/// Keras's `BatchNormalization` over the last (channel) axis: `y = gamma * (x - mean) / sqrt(var + epsilon) + beta`.
+///
+/// In training, `mean` and `var` (biased) are those of the global batch: each rank sums its samples
+/// (`sum x`, `sum x^2`, count per channel) and one reduction adds the ranks' sums; backward needs
+/// the global `sum dy` and `sum dy * xhat` and takes a second one. The moving statistics follow
+/// Keras, `moving = moving * momentum + batch * (1 - momentum)`, and are used in inference. They
+/// live in the model's parameter store as tensors no gradient reaches (their gradients stay zero,
+/// so Adam leaves them where the forward pass puts them), so checkpoints and resumes carry them.
+public final class BatchNormalization: Layer, ModeDependentLayer {
+    public let momentum: Float, epsilon: Float
+    public let center: Bool, scale: Bool
+    public var kind: String { "batch_normalization" }
+
+    private var channels = 0, size = 0
+    private var gamma: UnsafeMutablePointer<Float>?, beta: UnsafeMutablePointer<Float>?
+    private var gammaGradient: UnsafeMutablePointer<Float>?, betaGradient: UnsafeMutablePointer<Float>?
+    private var movingMean: UnsafeMutablePointer<Float>!, movingVariance: UnsafeMutablePointer<Float>!
+    private var reducer: BatchReducer?
+    private var normalised = FloatBuffer(count: 0)            // [maxBatch, size]: xhat of the last training forward
+    private var inverseDeviation = FloatBuffer(count: 0)      // [C]: 1 / sqrt(var + epsilon) of that batch
+    private var sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [2C + 1]: reduction buffer
+
+    public init(momentum: Float = 0.99, epsilon: Float = 0.001, center: Bool = true, scale: Bool = true) {
+        (self.momentum, self.epsilon, self.center, self.scale) = (momentum, epsilon, center, scale)
+    }
+
+    deinit { sums.deallocate() }
+
+    public func build(inputShape: [Int]) throws -> [Int] {
+        guard let last = inputShape.last, last > 0 else { throw ModelError("batch normalization needs an input with channels, got \(inputShape)") }
+        guard (0...1).contains(momentum), epsilon > 0 else {
+            throw ModelError("batch normalization needs momentum in [0, 1] and epsilon > 0, got \(momentum), \(epsilon)")
+        }
+        (channels, size) = (last, elementCount(inputShape))
+        sums.deallocate()
+        sums = .allocate(capacity: 2 * channels + 1)
+        inverseDeviation = FloatBuffer(count: channels)
+        return inputShape
+    }
+
+    /// Keras's order and names: gamma, beta (when scaled and centred), then the moving statistics.
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        (scale ? [("gamma", [channels])] : []) + (center ? [("beta", [channels])] : [])
+            + [("moving_mean", [channels]), ("moving_variance", [channels])]
+    }
+
+    public func initializer(for parameter: String) -> Initializer {
+        parameter == "gamma" || parameter == "moving_variance" ? .ones : .zeros
+    }
+
+    public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
+        var next = 0
+        if scale { (gamma, gammaGradient, next) = (parameters[next], gradients[next], next + 1) }
+        if center { (beta, betaGradient, next) = (parameters[next], gradients[next], next + 1) }
+        (movingMean, movingVariance) = (parameters[next], parameters[next + 1])
+    }
+
+    public func reserve(maxBatch: Int) {
+        if normalised.count < maxBatch * size { normalised = FloatBuffer(count: maxBatch * size) }
+    }
+
+    public func begin(_ pass: TrainingPass?, layer index: Int) { reducer = pass?.reducer }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        let rows = batch * (size / channels), c = channels
+        guard let reducer else {
+            // Inference: the moving statistics.
+            for ch in 0..<c { inverseDeviation.pointer[ch] = 1 / (movingVariance[ch] + epsilon).squareRoot() }
+            for r in 0..<rows {
+                for ch in 0..<c {
+                    let xhat = (input[r * c + ch] - movingMean[ch]) * inverseDeviation.pointer[ch]
+                    output[r * c + ch] = (gamma?[ch] ?? 1) * xhat + (beta?[ch] ?? 0)
+                }
+            }
+            return
+        }
+        sums.update(repeating: 0)
+        for r in 0..<rows {
+            for ch in 0..<c {
+                let x = Double(input[r * c + ch])
+                sums[ch] += x
+                sums[c + ch] += x * x
+            }
+        }
+        sums[2 * c] = Double(rows)
+        reducer.sum(sums)
+        let count = max(sums[2 * c], 1)
+        for ch in 0..<c {
+            let mean = sums[ch] / count
+            let variance = max(sums[c + ch] / count - mean * mean, 0)
+            inverseDeviation.pointer[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
+            sums[ch] = mean
+            movingMean[ch] = movingMean[ch] * momentum + Float(mean) * (1 - momentum)
+            movingVariance[ch] = movingVariance[ch] * momentum + Float(variance) * (1 - momentum)
+        }
+        let xhat = normalised.pointer
+        for r in 0..<rows {
+            for ch in 0..<c {
+                let i = r * c + ch
+                xhat[i] = (input[i] - Float(sums[ch])) * inverseDeviation.pointer[ch]
+                output[i] = (gamma?[ch] ?? 1) * xhat[i] + (beta?[ch] ?? 0)
+            }
+        }
+    }
+
+    /// Training-mode backward (the only one a step takes):
+    /// `dx = gamma / sigma * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)`, sums over the global batch.
+    public func backward(
+        outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
+    ) {
+        let rows = batch * (size / channels), c = channels, xhat = normalised.pointer
+        sums.update(repeating: 0)
+        for r in 0..<rows {
+            for ch in 0..<c {
+                let dy = Double(outputGradient[r * c + ch])
+                sums[ch] += dy
+                sums[c + ch] += dy * Double(xhat[r * c + ch])
+            }
+        }
+        // This rank's parameter gradients; the step's gradient allreduce adds the other ranks'.
+        for ch in 0..<c {
+            betaGradient?[ch] += Float(sums[ch])
+            gammaGradient?[ch] += Float(sums[c + ch])
+        }
+        guard let inputGradient else { return }
+        sums[2 * c] = Double(rows)
+        reducer?.sum(sums)
+        let count = max(sums[2 * c], 1)
+        for r in 0..<rows {
+            for ch in 0..<c {
+                let i = r * c + ch
+                let centred = Double(outputGradient[i]) - sums[ch] / count - Double(xhat[i]) * sums[c + ch] / count
+                inputGradient[i] = (gamma?[ch] ?? 1) * inverseDeviation.pointer[ch] * Float(centred)
+            }
+        }
+    }
+}
+
+extension BatchNormalization: KerasLayer {
+    public static let kerasClassName = "BatchNormalization"
+
+    /// The channel axis only (-1, Keras's default); Keras's default initialisers.
+    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+        if let axis = config.options["axis"], axis != .number(-1), axis != .array([.number(-1)]) {
+            throw config.error("option axis is \(axis.text); only the last (channel) axis, -1, is supported")
+        }
+        try config.requireDefault("renorm", .bool(false))
+        for (key, initializer) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"), ("moving_mean_initializer", "Zeros"),
+                                   ("moving_variance_initializer", "Ones")] {
+            try config.requireInitializer(key, [initializer])
+        }
+        return BuiltLayer([BatchNormalization(
+            momentum: try config.float("momentum", default: 0.99), epsilon: try config.float("epsilon", default: 0.001),
+            center: try config.bool("center", default: true), scale: try config.bool("scale", default: true))])
+    }
+}
