@@ -9,7 +9,8 @@
   logits   a Keras model's logits (before a final softmax) for every training image of an IDX data
            directory, as `distill-student --teacher-logits` reads them: one tensor `logits` [N, K].
   fixtures writes Tests/Fixtures/keras-roundtrip/: two small Keras models as checkpoints, inputs and
-           Keras's outputs for them (the test suite checks swift-distill's against them, no Keras needed).
+           Keras's outputs for them (the test suite checks swift-distill's against them, no Keras needed),
+           and the JSON of a teacher and a student that use every layer type between them.
   selftest fixtures, then export them back and check Keras gives the same outputs.
   mnist    the whole path on MNIST: Keras trains the example's teacher for an epoch, it is imported
            and evaluated by `distill evaluate`, `distill distill-student` distils a student from it,
@@ -93,8 +94,41 @@ def fixture_models():
     return [first, second]
 
 
+def every_layer_models():
+    """A teacher and a student for 28 x 28 x 1 images that between them use every layer type
+    swift-distill reads (the data-parallel equivalence test trains and distils them)."""
+    keras.backend.clear_session()
+    teacher = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.MaxPooling2D(2, strides=1, padding="same"),
+        layers.Conv2D(16, 3, strides=2),
+        layers.ReLU(),
+        layers.AveragePooling2D(2, padding="same"),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(10),
+        layers.Activation("softmax"),
+    ], name="every_layer_teacher")
+    student = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(8, 3, strides=2, activation="relu"),
+        layers.BatchNormalization(momentum=0.9),
+        layers.GlobalAveragePooling2D(),
+        layers.Dropout(0.1),
+        layers.Dense(10, activation="softmax"),
+    ], name="every_layer_student")
+    return teacher, student
+
+
 def fixtures(directory):
     os.makedirs(directory, exist_ok=True)
+    for model in every_layer_models():
+        with open(os.path.join(directory, f"{model.name.replace('_', '-')}.json"), "w") as f:
+            f.write(model.to_json())
     rng = np.random.default_rng(11)
     for model in fixture_models():
         # Biases start at zero in Keras; give every weight a value so that each one matters (moving

@@ -48,36 +48,35 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("student")
     }
 
-    /// A model with Dropout draws the same masks for the same global batch on 1 and 2 ranks (keyed
-    /// on the sample's global id, not its row in a rank's slice), and its BatchNormalization uses the
-    /// global batch's statistics (reduced across ranks), so the runs still match. The last global
+    /// A teacher and a student that Keras wrote (scripts/keras-roundtrip.py fixtures) and that use every
+    /// layer type between them train and distil alike on 1 and 2 ranks: Dropout draws the same masks
+    /// for the same global batch (keyed on the sample's global id, not its row in a rank's slice), and
+    /// BatchNormalization uses the global batch's statistics (reduced across ranks). The last global
     /// batch has one sample, so rank 1 takes the reductions with none of its own.
-    func testDropoutAndBatchNormalizationTrainTheSameAcrossRankCounts() throws {
+    func testModelsWithEveryLayerTypeTrainAndDistilTheSameAcrossRankCounts() throws {
         guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
-        let model = directory.appendingPathComponent("dropout.json").path
-        try Data(#"""
-            {"class_name": "Sequential", "config": {"name": "dropout", "layers": [
-              {"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "input_layer"}},
-              {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "use_bias": false}},
-              {"class_name": "BatchNormalization", "config": {"name": "batch_normalization", "axis": -1, "momentum": 0.9, "epsilon": 0.001}},
-              {"class_name": "Activation", "config": {"name": "activation", "activation": "relu"}},
-              {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.3, "seed": null, "noise_shape": null}},
-              {"class_name": "Flatten", "config": {"name": "flatten"}},
-              {"class_name": "Dense", "config": {"name": "dense", "units": 10}}]}}
-            """#.utf8).write(to: URL(fileURLWithPath: model))
-        for ranks in [1, 2] {
-            let arguments = ["train-teacher", "--teacher-model", model, "--teacher-epochs", "2", "--data-dir",
-                             ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                             "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain",
-                             "--output", directory.appendingPathComponent("dropout-\(ranks).safetensors").path,
-                             "--metrics-json", directory.appendingPathComponent("dropout-\(ranks).json").path]
+        let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
+        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        func run(_ ranks: Int, _ arguments: [String]) throws {
             let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
             let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
             XCTAssertEqual(result.status, 0, result.output)
             XCTAssertTrue(result.output.contains("layout: \(ranks) rank"), result.output)
         }
-        try assertEquivalent("dropout")
+        for ranks in [1, 2] {
+            try run(ranks, ["train-teacher", "--teacher-model", "\(models)/every-layer-teacher.json", "--teacher-epochs", "2",
+                            "--output", path("every-teacher-\(ranks).safetensors"), "--metrics-json", path("every-teacher-\(ranks).json")] + common)
+        }
+        try assertEquivalent("every-teacher")
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("every-teacher-1.safetensors"), "--no-logits-cache",
+                            "--student-model", "\(models)/every-layer-student.json", "--student-epochs", "2",
+                            "--output", path("every-student-\(ranks).safetensors"), "--metrics-json", path("every-student-\(ranks).json")] + common)
+        }
+        try assertEquivalent("every-student")
     }
 
     /// Per-epoch metrics within 1e-4 relative; weights within 2e-4 absolute.
