@@ -77,9 +77,7 @@ extension AveragePooling2D: KerasLayer {
     public static let kerasClassName = "AveragePooling2D"
 
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        let pool = try config.pair("pool_size", default: (2, 2))
-        return BuiltLayer([AveragePooling2D(
-            poolSize: pool, strides: try config.pair("strides", default: pool),
-            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!)])
+        let window = try config.poolingWindow()
+        return BuiltLayer([AveragePooling2D(poolSize: window.pool, strides: window.strides, padding: window.padding)])
     }
 }

@@ -116,7 +116,7 @@ extension Conv2D: KerasLayer {
         let convolution = Conv2D(
             filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
             strides: try config.pair("strides", default: (1, 1)),
-            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!,
+            padding: try config.padding(),
             useBias: try config.bool("use_bias", default: true),
             kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
             biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)

@@ -119,11 +119,8 @@ public final class MaxPooling2D: Layer {
 extension MaxPooling2D: KerasLayer {
     public static let kerasClassName = "MaxPooling2D"
 
-    /// Keras's default strides are the pool size.
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        let pool = try config.pair("pool_size", default: (2, 2))
-        return BuiltLayer([MaxPooling2D(
-            poolSize: pool, strides: try config.pair("strides", default: pool),
-            padding: Padding(rawValue: try config.choice("padding", default: "valid", allowed: ["valid", "same"]))!)])
+        let window = try config.poolingWindow()
+        return BuiltLayer([MaxPooling2D(poolSize: window.pool, strides: window.strides, padding: window.padding)])
     }
 }

@@ -17,3 +17,16 @@ public enum Padding: String, Sendable {
         }
     }
 }
+
+extension LayerConfig {
+    /// The `padding` option: valid (Keras's default) or same.
+    func padding() throws -> Padding {
+        Padding(rawValue: try choice("padding", default: "valid", allowed: ["valid", "same"]))!
+    }
+
+    /// A pooling layer's window: `pool_size` (default 2 x 2), `strides` (default the pool size, as in Keras), `padding`.
+    func poolingWindow() throws -> (pool: (Int, Int), strides: (Int, Int), padding: Padding) {
+        let pool = try pair("pool_size", default: (2, 2))
+        return (pool, try pair("strides", default: pool), try padding())
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import TestSupport
 import XCTest
 
@@ -66,7 +67,7 @@ final class ModelFileTests: XCTestCase {
     /// IDX files of `count` 8 x 8 x 3 images in 4 classes (class k lights channel k % 3, in the top
     /// half for k < 3, else all over), so a small model can learn them.
     private func colourData(_ name: String, count: Int) throws -> (images: String, labels: String) {
-        var rng = SplitMix(seed: UInt64(count))
+        var rng = SeededGenerator(seed: UInt64(count))
         var pixels: [UInt8] = [], labels: [UInt8] = []
         for i in 0..<count {
             let k = i % 4
@@ -162,15 +163,3 @@ final class ModelFileTests: XCTestCase {
     }
 }
 
-/// A small seeded generator for test data.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
