@@ -67,8 +67,9 @@ if [ -f "$CONF" ] && ! grep -qF "$MARKER" "$CONF"; then
     die "$CONF exists and was not written by this script; move it away first"
 fi
 mkdir -p "$DIR/state" "$DIR/spool" "$DIR/log"
-node_line=$(slurmd -C | head -1 | sed 's/ RealMemory=.*//')
+node_line=$(slurmd -C | sed -n '1s/ RealMemory=.*//p')   # sed reads it all: no SIGPIPE under pipefail
 mem=$(( $(free -m | awk '/^Mem:/ {print $2}') - 1024 ))
+[ "$mem" -ge 512 ] || mem=512
 new_conf=$(cat <<EOF
 $MARKER
 ClusterName=onenode

@@ -16,12 +16,14 @@ trap 'rm -f "$log"' EXIT
 status=0
 swift test "${flags[@]}" --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 # One plain closing line for the whole XCTest run.
-summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 || true)
+# "Executed 280 tests, with 2 tests skipped and 0 failures": the whole run's line is the last of them.
+summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1 || true)
 executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
-failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+skipped=$(sed -E -n 's/.*with ([0-9]+) tests? skipped.*/\1/p' <<<"$summary")
 if [ -z "$summary" ] || [ "$executed" -eq 0 ]; then
     echo "test.sh: no test ran" >&2
     exit 1
 fi
-echo "$((executed - failed)) passed, $failed failed"
+echo "$((executed - failed - ${skipped:-0})) passed, $failed failed, ${skipped:-0} skipped"
 exit "$status"

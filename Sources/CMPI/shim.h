@@ -19,6 +19,7 @@ static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
 
 // Threads (the collective watchdog's roll call runs on a thread of its own).
 static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
+static inline int cmpi_thread_single(void) { return MPI_THREAD_SINGLE; }
 
 // Point-to-point, for the watchdog's side channel.
 static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }

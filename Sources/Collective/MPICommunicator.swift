@@ -28,7 +28,9 @@ public final class MPICommunicator: Communicator {
         // Threads: the watchdog's roll call talks MPI while the main thread waits in a collective.
         var threads: Int32 = 0
         if initialized == 0 {
-            if MPI_Init_thread(nil, nil, Int32(cmpi_thread_multiple()), &threads) != cmpi_success() {
+            // Without a watchdog no second thread talks MPI: single-threaded MPI keeps every call lock-free.
+            let wanted = collectiveTimeout == nil ? Int32(cmpi_thread_single()) : Int32(cmpi_thread_multiple())
+            if MPI_Init_thread(nil, nil, wanted, &threads) != cmpi_success() {
                 Self.exitBeforeMPI("MPI_Init_thread failed")
             }
         } else if MPI_Query_thread(&threads) != cmpi_success() {

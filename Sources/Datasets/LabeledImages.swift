@@ -16,11 +16,12 @@ public struct LabeledImages: Sendable {
     public var sampleSize: Int { height * width * channels }
     /// `[height, width, channels]`: what a model's input must be.
     public var sampleShape: [Int] { [height, width, channels] }
-    /// Classes the labels name: the largest label + 1.
-    public var classes: Int { Int(labels.max() ?? -1) + 1 }
+    /// Classes the labels name: the largest label + 1 of the whole file, kept when a prefix is
+    /// taken (a quick run on the first samples still has the data set's classes).
+    public let classes: Int
 
     /// `images.count` must be `labels.count * height * width * channels`.
-    public init(images: [Float], labels: [Int32], height: Int, width: Int, channels: Int = 1) {
+    public init(images: [Float], labels: [Int32], height: Int, width: Int, channels: Int = 1, classes: Int? = nil) {
         precondition(images.count == labels.count * height * width * channels, "images do not match labels x height x width x channels")
         self.images = images
         self.labels = labels
@@ -28,6 +29,7 @@ public struct LabeledImages: Sendable {
         self.height = height
         self.width = width
         self.channels = channels
+        self.classes = max(classes ?? 0, Int(labels.max() ?? -1) + 1)
     }
 
     /// Copies the samples at `indices`, in order, into caller buffers without allocating:

@@ -140,5 +140,6 @@ private struct HeaderParser {
 }
 
 private extension String {
-    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// The header for a message: at most 120 characters, quoted, escapes for newlines.
+    var trimmed: String { String(trimmingCharacters(in: .whitespacesAndNewlines).prefix(120)).debugDescription }
 }

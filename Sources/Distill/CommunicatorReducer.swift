@@ -3,10 +3,10 @@ import NN
 
 /// A `BatchReducer` over the ranks: BatchNormalization's sums of the global batch are one
 /// allreduce each, taken by every rank in the same order.
-final class CommunicatorReducer: BatchReducer {
+public final class CommunicatorReducer: BatchReducer {
     private let communicator: Communicator
 
-    init(_ communicator: Communicator) { self.communicator = communicator }
+    public init(_ communicator: Communicator) { self.communicator = communicator }
 
-    func sum(_ values: UnsafeMutableBufferPointer<Double>) { communicator.allreduceSum(values) }
+    public func sum(_ values: UnsafeMutableBufferPointer<Double>) { communicator.allreduceSum(values) }
 }

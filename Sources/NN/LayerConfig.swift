@@ -52,7 +52,7 @@ public struct LayerConfig: Sendable {
             if let fallback { return fallback }
             throw error("option \(key) is missing")
         }
-        if let number = value.int, number > 0 { return (number, number) }
+        if let number = value.int, number > 0, number <= 1 << 16 { return (number, number) }
         guard let items = value.array, items.count == 2, let first = items[0].int, let second = items[1].int,
               first > 0, second > 0, first <= 1 << 16, second <= 1 << 16 else {
             throw error("option \(key) is \(value.text); expected a positive integer or a pair of them")

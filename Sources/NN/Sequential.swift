@@ -38,6 +38,7 @@ public final class Sequential {
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
         guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
+        try Self.checkSize(inputShape, "the input")
         precondition(givenNames == nil || givenNames!.count == layers.count, "one name per layer")
         self.inputShape = inputShape
         self.layers = layers
@@ -54,6 +55,8 @@ public final class Sequential {
             let layerName = givenNames?[index] ?? (ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)")
             do {
                 shape = try layer.build(inputShape: shape)
+                try Self.checkSize(shape, "its output")
+                for parameter in layer.parameterShapes { try Self.checkSize(parameter.shape, "its \(parameter.name)") }
             } catch let error as ModelError where givenNames != nil {
                 throw ModelError("layer '\(layerName)': \(error.description)")
             }
@@ -70,6 +73,19 @@ public final class Sequential {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
+        }
+    }
+
+    /// Refuses a tensor of more than 2^31 elements (8 GiB of floats per sample or parameter), so that
+    /// no count further on overflows.
+    static func checkSize(_ shape: [Int], _ what: String) throws {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow, product <= 1 << 31 else {
+                throw ModelError("\(what) of shape \(shape) is larger than 2^31 values")
+            }
+            count = product
         }
     }
 

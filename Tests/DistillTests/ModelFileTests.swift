@@ -144,6 +144,14 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(run.output.contains("--npz holds both splits"), run.output)
     }
 
+    /// A quick run on the first few samples keeps the data set's classes (MNIST's first four labels are
+    /// 5, 0, 4, 1; the file's are 0...9), so the 10-output presets still fit.
+    func testAFewSamplesKeepTheClassesOfTheWholeFile() throws {
+        let run = try distill(["train-teacher", "--data-dir", fixture, "--train-limit", "4", "--test-limit", "10", "--teacher-epochs", "1",
+                               "--output", "\(directory)/four.safetensors", "--plain"])
+        XCTAssertEqual(run.status, 0, run.output)
+    }
+
     func testModelsThatDoNotFitStopBeforeTraining() throws {
         let cases: [(arguments: [String], expected: String)] = [
             (["--student-model", try modelFile("twelve", classes: 12)], "has 12 output units, the teacher 'teacher' 10"),

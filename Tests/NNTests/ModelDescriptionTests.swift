@@ -136,6 +136,16 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("Conv2D", "big", #""filters": 2, "kernel_size": 9"#)], saying: "layer 'big'", "does not fit")
     }
 
+    /// Sizes that would overflow a count further on are refused by name, not trapped on.
+    func testHugeShapesAreErrors() {
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 4294967296, "padding": "same""#)], saying: "'c'", "kernel_size")
+        assertError([Self.layer("Flatten", "f")], input: "[null, 65536, 65536, 65536]", saying: "the input of shape", "2^31")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 16777216"#)], input: "[null, 256, 256, 1]",
+                    saying: "layer 'd'", "its kernel of shape [65536, 16777216]", "2^31")
+        assertError([Self.layer("Conv2D", "c", #""filters": 16777216, "kernel_size": 1"#)], input: "[null, 4096, 4096, 1]",
+                    saying: "layer 'c'", "its output of shape [4096, 4096, 16777216]")
+    }
+
     func testSoftmaxOnlyAtTheEnd() {
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 4, "activation": "softmax""#),
                      Self.layer("Dense", "e", #""units": 2"#)], saying: "'d'", "softmax", "last")

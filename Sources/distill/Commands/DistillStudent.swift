@@ -74,7 +74,7 @@ struct DistillStudent: ParsableCommand {
             session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
             guard session.isRoot else { return }
             try Checkpoint.save(student.model, role: .student, to: output,
-                                extra: recipe.savedMetadata(dataset: data.dataset.rawValue, trainingSeconds: student.report.trainingSeconds))
+                                extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: student.report.trainingSeconds))
             session.log("saved \(output)")
             if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
         }

@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
                 RecipeCheckpoints(directory: $0, every: checkpoints.checkpointEvery, resume: checkpoints.resume,
                                   stopRequested: { session.stop.isRequested }, log: session.log)
             }
-            let phases = PhaseModels(recipe: recipe, session: session, dataset: data.dataset.rawValue,
+            let phases = PhaseModels(recipe: recipe, session: session, dataset: data.source,
                                      directories: [checkpoints.checkpointDir, saveDirectory].compactMap { $0 },
                                      resume: checkpoints.resume)
 

@@ -32,7 +32,7 @@ struct TrainTeacher: ParsableCommand {
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
             guard session.isRoot else { return }
             try Checkpoint.save(teacher.model, role: .teacher, to: output,
-                                extra: recipe.savedMetadata(dataset: data.dataset.rawValue, trainingSeconds: teacher.report.trainingSeconds))
+                                extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: teacher.report.trainingSeconds))
             session.log("saved \(output)")
             if let metricsJSON { try writeMetrics(teacher.history, test: teacher.report.test, to: metricsJSON) }
         }

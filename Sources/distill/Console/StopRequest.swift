@@ -25,7 +25,8 @@ final class StopRequest: @unchecked Sendable {
             source.setEventHandler { [self] in
                 let now = DispatchTime.now().uptimeNanoseconds
                 let (exchanged, earlier) = first.compareExchange(expected: 0, desired: now, ordering: .relaxed)
-                if !exchanged, now - earlier > Self.grace { _exit(128 + number) }
+                // Two handlers may run at once, so `earlier` can be later than `now`.
+                if !exchanged, now > earlier, now - earlier > Self.grace { _exit(128 + number) }
             }
             source.resume()
             sources.append(source)

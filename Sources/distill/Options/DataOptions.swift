@@ -64,10 +64,10 @@ struct DataOptions: ParsableArguments {
     {
         let (train, test) = (try load(.train), try load(.test))
         guard train.sampleShape == test.sampleShape else {
-            throw DatasetError(path: testImages ?? directory, reason: "test images are \(test.sampleShape), training images \(train.sampleShape); they must match")
+            throw DatasetError(path: testImages ?? npz ?? directory, reason: "test images are \(test.sampleShape), training images \(train.sampleShape); they must match")
         }
         guard test.classes <= train.classes else {
-            throw DatasetError(path: testLabels ?? directory, reason: "test labels go up to \(test.classes - 1), training labels only to \(train.classes - 1)")
+            throw DatasetError(path: testLabels ?? npz ?? directory, reason: "test labels go up to \(test.classes - 1), training labels only to \(train.classes - 1)")
         }
         try checkSameDataOnEveryRank([("the training data", train), ("the test data", test)], also: items, communicator: communicator)
         return (train, test)
@@ -93,6 +93,6 @@ extension LabeledImages {
     func prefix(_ limit: Int?) -> LabeledImages {
         guard let limit, limit < count else { return self }
         return LabeledImages(images: Array(images[..<(limit * sampleSize)]), labels: Array(labels[..<limit]),
-                             height: height, width: width, channels: channels)
+                             height: height, width: width, channels: channels, classes: classes)
     }
 }

@@ -60,12 +60,15 @@ final class StepProfile: LayerClock {
         let adam = Adam()
         var sums = [0.0, 0.0, 0.0]
         let scale = 1 / Float(globalBatch)
+        // A training forward, as in fit: Dropout draws, BatchNormalization reduces across ranks.
+        let reducer = CommunicatorReducer(communicator), ids = Array(0..<batch)
         for step in 0..<(warmup + steps) {
             if step == warmup { reset() }
             time("zero gradients") { model.parameters.zeroGradients() }
             if distill { time("teacher logits (cached)") { teacherLogits.pointer.update(from: table.pointer, count: table.count) } }
             gemmMark = timed.total
-            let logits = model.forward(images.pointer, batch: batch)
+            let logits = model.forward(images.pointer, batch: batch,
+                                       training: TrainingPass(seed: 1, step: step, sampleIDs: ids[...], reducer: reducer))
             time(distill ? "distillation loss + accuracy" : "loss + accuracy") {
                 if distill {
                     let s = distillation(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: labelPointer,
