@@ -16,6 +16,12 @@ final class SlurmLaunchTests: XCTestCase {
         guard state.status == 0, ["idle", "mixed"].contains(where: state.output.contains) else {
             throw XCTSkip("no idle Slurm node: \(state.output)")
         }
+        // A Slurm that lists a node but cannot run a step, or has no PMIx plugin, is the machine's
+        // problem, not distill's.
+        let step = try ProcessRun.run(srun, ["-n", "1", "--time=1", "true"], timeout: 60)
+        guard step.status == 0 else { throw XCTSkip("this Slurm cannot run a job step: \(step.output)") }
+        let plugins = try ProcessRun.run(srun, ["--mpi=list"], timeout: 30)
+        guard plugins.output.contains("pmix") else { throw XCTSkip("this Slurm has no PMIx plugin: \(plugins.output)") }
         return srun
     }
 
