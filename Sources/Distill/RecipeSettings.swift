@@ -40,6 +40,7 @@ public struct RecipeSettings: Sendable {
     public enum Purpose: UInt64, Sendable {
         case teacherWeights = 1, studentWeights, scratchWeights
         case teacherShuffle = 11, studentShuffle, scratchShuffle
+        case trainSubset = 21
     }
 }
 

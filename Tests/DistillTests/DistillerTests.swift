@@ -101,6 +101,14 @@ final class DistillerTests: XCTestCase {
         }
     }
 
+    func testLogitRowsOfASubsetKeepTheirOriginalIDs() {
+        let table = FloatBuffer(count: 12)
+        for i in 0..<12 { table.pointer[i] = Float(i) }
+        let rows = CachedTeacherLogits(table: table, classes: 3).rows([3, 0])
+        XCTAssertEqual(rows.count, 2)
+        XCTAssertEqual(rows.table.array, [9, 10, 11, 0, 1, 2])
+    }
+
     func testCheckpointRoundTripAndMismatch() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

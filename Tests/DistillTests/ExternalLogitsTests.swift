@@ -36,6 +36,28 @@ final class ExternalLogitsTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/student.safetensors"))
     }
 
+    /// A class-balanced quarter of the training set, distilled from the whole set's logits picked by
+    /// original id; the same run on 2 ranks picks the same samples and trains alike.
+    func testATrainFractionDistilsFromTheRowsOfItsSamples() throws {
+        let one = try distillStudent(logits, ["--train-fraction", "0.25"])
+        XCTAssertEqual(one.status, 0, one.output)
+        XCTAssertTrue(one.output.contains("training on 1000 of 4000 samples: a class-balanced 25.0%"), one.output)
+        let single = try SafeTensors.read(from: "\(directory)/student.safetensors").tensors
+        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let two = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: 2) + [binary.path, "distill-student", "--data-dir", fixture,
+            "--teacher-logits", logits, "--student-epochs", "1", "--test-limit", "500", "--plain", "--train-fraction", "0.25",
+            "--threads", "1", "--output", "\(directory)/two.safetensors"], timeout: 300)
+        XCTAssertEqual(two.status, 0, two.output)
+        XCTAssertTrue(two.output.contains("layout: 2 ranks"), two.output)
+        let pair = try SafeTensors.read(from: "\(directory)/two.safetensors").tensors
+        let largest = zip(single, pair).flatMap { zip($0.values, $1.values).map { abs($0 - $1) } }.max() ?? .infinity
+        XCTAssertLessThan(largest, 2e-4, "the same subset and batches on 2 ranks")
+        let bad = try distillStudent(logits, ["--train-fraction", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--train-fraction must be in (0, 1], got 0.0"), bad.output)
+    }
+
     func testBadLogitFilesAreRefusedBeforeTraining() throws {
         let (tensors, _) = try SafeTensors.read(from: logits)
         var values = tensors[0].values

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Distill
 import Foundation
 import NN
@@ -25,6 +26,10 @@ struct DistillStudent: ParsableCommand {
     @Option(help: "Where to write the student checkpoint.")
     var output = "student.safetensors"
 
+    @Option(help: ArgumentHelp("Train the student on a seeded, class-balanced fraction of the training set (0 < F <= 1; "
+                               + "the teacher's logits still come from, and are indexed by, the whole set).", valueName: "F"))
+    var trainFraction: Double = 1
+
     @Flag(help: "Run the teacher forward on every batch instead of computing its logits once.")
     var runTeacher = false
 
@@ -35,6 +40,10 @@ struct DistillStudent: ParsableCommand {
     @Option(help: "Also write per-epoch metrics as JSON here (rank 0).")
     var metricsJSON: String?
 
+    func validate() throws {
+        guard trainFraction > 0, trainFraction <= 1 else { throw ValidationError("--train-fraction must be in (0, 1], got \(trainFraction)") }
+    }
+
     func run() throws {
         let session = Session.start(runtime)
         session.run {
@@ -42,7 +51,7 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
-            let source: TeacherLogitsSource
+            var source: TeacherLogitsSource
             var recipe: Recipe
             if let logitsFile {
                 let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
@@ -69,6 +78,9 @@ struct DistillStudent: ParsableCommand {
                 source = runTeacher ? RunningTeacher(loaded.model)
                     : try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
             }
+            if trainFraction < 1 {
+                (recipe, source) = try subset(recipe, source, settings: settings, session: session)
+            }
             recipe.observer = session.observer
             let student = try recipe.distillStudent(from: source)
             session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
@@ -78,5 +90,25 @@ struct DistillStudent: ParsableCommand {
             session.log("saved \(output)")
             if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
         }
+    }
+
+    /// The recipe on a class-balanced `--train-fraction` of the training set, with the teacher's logits
+    /// of those samples (computed, or read, for the whole set first, and picked by original id).
+    private func subset(_ recipe: Recipe, _ source: TeacherLogitsSource, settings: RecipeSettings, session: Session) throws
+        -> (Recipe, TeacherLogitsSource)
+    {
+        var rng = SeededGenerator(seed: settings.seed(for: .trainSubset))
+        let train = recipe.train
+        let ids = classBalancedSubset(labels: train.labels, classes: train.classes, fraction: trainFraction, using: &rng)
+        session.log("training on \(ids.count) of \(train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% "
+            + "(seed \(settings.seed))")
+        let picked: TeacherLogitsSource
+        if let cached = source as? CachedTeacherLogits {
+            picked = cached.rows(ids)
+        } else {
+            picked = source   // a running teacher sees the subset's images as they come
+        }
+        return (Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train.subset(ids), test: recipe.test),
+                picked)
     }
 }
