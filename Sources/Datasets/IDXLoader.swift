@@ -60,16 +60,21 @@ public enum IDXLoader {
 
     /// A regular file at `path`, gzip when its name ends in `.gz` or it starts with gzip's magic.
     private static func file(_ path: String) throws -> (path: String, gzip: Bool) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw DatasetError(path: path, reason: "not found") }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw DatasetError(path: path, reason: "is not a regular file (\(fileKind(info.st_mode))); expected an IDX file")
-        }
+        try requireRegularFile(path, expecting: "an IDX file")
         if path.hasSuffix(".gz") { return (path, true) }
         let handle = FileHandle(forReadingAtPath: path)
         let start = try handle?.read(upToCount: 2) ?? Data()
         try? handle?.close()
         return (path, start == Data([0x1F, 0x8B]))
+    }
+}
+
+/// Throws unless `path` is a regular file: a FIFO would block a reader forever, a directory cannot be read.
+func requireRegularFile(_ path: String, expecting what: String) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw DatasetError(path: path, reason: "not found") }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+        throw DatasetError(path: path, reason: "is not a regular file (\(fileKind(info.st_mode))); expected \(what)")
     }
 }
 

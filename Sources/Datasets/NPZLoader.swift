@@ -10,11 +10,7 @@ public enum NPZLoader {
     static let largestMember: UInt64 = 1 << 34
 
     public static func load(path: String, split: Split) throws -> LabeledImages {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw DatasetError(path: path, reason: "not found") }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw DatasetError(path: path, reason: "is not a regular file (\(fileKind(info.st_mode))); expected an .npz archive")
-        }
+        try requireRegularFile(path, expecting: "an .npz archive")
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)

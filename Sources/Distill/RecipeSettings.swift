@@ -22,6 +22,9 @@ public struct RecipeSettings: Sendable {
             + "batch \(batchSize), learning rate \(learningRate), alpha \(alpha), temperature \(temperature), seed \(seed)"
     }
 
+    /// What every rank must agree on: the settings that affect training (the models by content).
+    public var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(summary))", settingsHash(summary))] }
+
     public func model(_ role: Architecture.Role) -> ModelDescription { role == .teacher ? teacherModel : studentModel }
 
     /// Both models of `preset`.

@@ -11,6 +11,8 @@ public protocol TeacherLogitsSource: AnyObject {
     func prepare(batchSizes: Set<Int>)
     /// Writes `logits[batch.count, classes]` for the batch's samples.
     func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>)
+    /// The source for a training set made of the samples at `ids` (in that order).
+    func restricted(to ids: [Int]) -> TeacherLogitsSource
 }
 
 /// Runs the teacher forward on every batch (its weights are never touched).
@@ -27,6 +29,9 @@ public final class RunningTeacher: TeacherLogitsSource {
         let output = teacher.forward(batch.images, batch: batch.count)
         logits.update(from: output, count: batch.count * classes)
     }
+
+    /// It sees each subset's images as they come.
+    public func restricted(to ids: [Int]) -> TeacherLogitsSource { self }
 }
 
 /// The teacher's logits for every training sample, `[N, classes]`, indexed by sample id.
@@ -52,6 +57,8 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
 
     /// The rows of the samples at `ids`, in that order: the logits of a subset of the training set,
     /// indexed by the subset's own sample ids from then on.
+    public func restricted(to ids: [Int]) -> TeacherLogitsSource { rows(ids) }
+
     public func rows(_ ids: [Int]) -> CachedTeacherLogits {
         let picked = FloatBuffer(count: max(ids.count * classes, 0))
         for (row, id) in ids.enumerated() {

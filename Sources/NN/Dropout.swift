@@ -33,7 +33,8 @@ public final class Dropout: Layer, ModeDependentLayer {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
         guard let pass, rate > 0 else {
             output.update(from: input, count: batch * size)
-            mask.pointer.update(repeating: 1, count: batch * size)
+            // Only a training forward is followed by a backward, which needs the mask.
+            if pass != nil { mask.pointer.update(repeating: 1, count: batch * size) }
             return
         }
         precondition(pass.sampleIDs.count == batch, "a training pass names \(pass.sampleIDs.count) samples for a batch of \(batch)")

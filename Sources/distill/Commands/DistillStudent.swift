@@ -54,7 +54,7 @@ struct DistillStudent: ParsableCommand {
             var source: TeacherLogitsSource
             var recipe: Recipe
             if let logitsFile {
-                let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
+                let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
                 recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
                 try recipe.checkModels([.student])
                 let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
@@ -66,7 +66,7 @@ struct DistillStudent: ParsableCommand {
                 session.log("teacher logits: \(logitsFile), \(train.count) x \(classes)")
             } else {
                 let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
-                let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement + [
+                let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement + [
                     ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
                 ])
                 // The teacher is the file's model, whatever --preset or --teacher-model say.
@@ -102,13 +102,7 @@ struct DistillStudent: ParsableCommand {
         let ids = classBalancedSubset(labels: train.labels, classes: train.classes, fraction: trainFraction, using: &rng)
         session.log("training on \(ids.count) of \(train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% "
             + "(seed \(settings.seed))")
-        let picked: TeacherLogitsSource
-        if let cached = source as? CachedTeacherLogits {
-            picked = cached.rows(ids)
-        } else {
-            picked = source   // a running teacher sees the subset's images as they come
-        }
         return (Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train.subset(ids), test: recipe.test),
-                picked)
+                source.restricted(to: ids))
     }
 }

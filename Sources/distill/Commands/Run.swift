@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
                                       isRoot: true)
                 }
             }
-            let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
+            let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
             session.log("data: \(data.source): \(train.count) training, \(test.count) test samples, \(train.sampleShape.map(String.init).joined(separator: " x ")), \(train.classes) classes")
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer

@@ -24,7 +24,7 @@ struct TrainTeacher: ParsableCommand {
             try checkWritable(output, bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
-            let (train, test) = try data.load(on: session.communicator, agreeing: training.agreement)
+            let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             try recipe.checkModels([.teacher])

@@ -53,14 +53,6 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// What every rank must agree on: the settings that affect training.
-    var agreement: [(name: String, hash: UInt64)] {
-        get throws {
-            let summary = try settings.summary
-            return [("the training settings (\(summary))", settingsHash(summary))]
-        }
-    }
-
     /// The settings, with the model files read (a missing or malformed file throws, naming it).
     var settings: RecipeSettings {
         get throws {
