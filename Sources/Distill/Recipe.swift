@@ -100,6 +100,15 @@ public struct Recipe {
                                  epochs: settings.studentEpochs)
     }
 
+    /// The scratch twin of `distillStudent`: the same student, initial weights and batch order
+    /// (its seeds), trained on the labels alone by the plain classifier path. At alpha 1 the two
+    /// train bit for bit alike, so a difference between them is the teacher's doing.
+    public func trainScratchTwin() throws -> TrainedModel {
+        let student = try freshModel(.student, purpose: .studentWeights)
+        return try fitClassifier(student, name: "student (scratch twin)", state: "student-scratch-twin", shuffle: .studentShuffle,
+                                 epochs: settings.studentEpochs)
+    }
+
     public func teacherLogits(_ teacher: Sequential) -> CachedTeacherLogits {
         CachedTeacherLogits.compute(teacher: teacher, data: train, communicator: communicator)
     }
