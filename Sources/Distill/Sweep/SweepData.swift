@@ -1,0 +1,44 @@
+import Datasets
+import NN
+
+/// What every run of a sweep trains and is evaluated on. The training set is split once, class-balanced
+/// and seeded: `validation` (held out, where settings are chosen) and the `pool` the students train on,
+/// with the teacher's logits of the pool's samples picked by their original ids.
+public struct SweepData {
+    public let pool: LabeledImages
+    /// `[pool.count, classes]`, row i for pool sample i.
+    public let poolLogits: CachedTeacherLogits
+    public let validation: LabeledImages
+    public let test: LabeledImages
+    /// Original training-set ids of the validation samples (increasing).
+    public let validationIDs: [Int]
+
+    /// The seed of the validation split: fixed, so every sweep of the same data holds out the same samples.
+    public static let splitSeed: UInt64 = 0x5EED_0F_5B117
+
+    public init(train: LabeledImages, logits: CachedTeacherLogits, test: LabeledImages, validationFraction: Double) throws {
+        guard logits.count == train.count else {
+            throw TrainingError("the teacher logits have \(logits.count) rows, the training set \(train.count) samples")
+        }
+        var rng = SeededGenerator(seed: Self.splitSeed)
+        validationIDs = classBalancedSubset(labels: train.labels, classes: train.classes, fraction: validationFraction, using: &rng)
+        var held = [Bool](repeating: false, count: train.count)
+        for id in validationIDs { held[id] = true }
+        let poolIDs = train.labels.indices.filter { !held[$0] }
+        guard !poolIDs.isEmpty else {
+            throw TrainingError("--validation-fraction \(validationFraction) leaves no training samples of the \(train.count)")
+        }
+        pool = train.subset(poolIDs)
+        poolLogits = logits.rows(poolIDs)
+        validation = train.subset(validationIDs)
+        self.test = test
+    }
+
+    /// The pool samples a run trains on (all of them, or its seeded class-balanced fraction) and their logits.
+    public func trainingSet(fraction: Double, seed: UInt64) -> (data: LabeledImages, logits: CachedTeacherLogits) {
+        guard fraction < 1 else { return (pool, poolLogits) }
+        var rng = SeededGenerator(seed: seed)
+        let ids = classBalancedSubset(labels: pool.labels, classes: pool.classes, fraction: fraction, using: &rng)
+        return (pool.subset(ids), poolLogits.rows(ids))
+    }
+}

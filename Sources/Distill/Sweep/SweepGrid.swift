@@ -1,0 +1,62 @@
+import Foundation
+
+/// The lists a sweep crosses, and the runs they make: for every train fraction, epoch count and
+/// seed, one scratch twin and one distilled run per alpha x temperature.
+public struct SweepGrid: Sendable {
+    public var alphas: [Float]
+    public var temperatures: [Float]
+    public var epochs: [Int]
+    public var seeds: [UInt64]
+    public var trainFractions: [Double]
+
+    public init(alphas: [Float], temperatures: [Float], epochs: [Int], seeds: [UInt64], trainFractions: [Double]) {
+        (self.alphas, self.temperatures, self.epochs, self.seeds, self.trainFractions) = (alphas, temperatures, epochs, seeds, trainFractions)
+    }
+
+    /// The search stage's runs, evaluated on the validation split.
+    public var searchRuns: [SweepRun] {
+        var runs: [SweepRun] = []
+        for fraction in trainFractions {
+            for epochs in epochs {
+                for seed in seeds {
+                    runs.append(SweepRun(stage: .search, kind: .scratch, trainFraction: fraction, epochs: epochs, seed: seed))
+                    for alpha in alphas {
+                        for temperature in temperatures {
+                            runs.append(SweepRun(stage: .search, kind: .distilled(alpha: alpha, temperature: temperature),
+                                                 trainFraction: fraction, epochs: epochs, seed: seed))
+                        }
+                    }
+                }
+            }
+        }
+        return runs
+    }
+
+    /// The confirmation stage's runs: each chosen setting and its scratch twins on `seeds`, evaluated on the test set.
+    public static func confirmRuns(_ settings: [SweepSetting], seeds: [UInt64]) -> [SweepRun] {
+        settings.flatMap { setting -> [SweepRun] in
+            guard let alpha = setting.alpha, let temperature = setting.temperature else { return [] }
+            return seeds.flatMap { seed in
+                [SweepRun(stage: .confirm, kind: .scratch, trainFraction: setting.trainFraction, epochs: setting.epochs, seed: seed),
+                 SweepRun(stage: .confirm, kind: .distilled(alpha: alpha, temperature: temperature),
+                          trainFraction: setting.trainFraction, epochs: setting.epochs, seed: seed)]
+            }
+        }
+    }
+}
+
+/// Parses a comma-separated list of `T` (`0.1,0.5,0.9`) for the sweep's list flags: every item must
+/// parse and pass `check`, and none may repeat; the error names the flag, the item and what was expected.
+public func parseList<T: Hashable>(_ text: String, flag: String, expected: String, _ parse: (String) -> T?,
+                                   check: (T) -> Bool = { _ in true }) throws -> [T] {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard text.count <= 10_000, items.count <= 1000 else { throw TrainingError("\(flag): at most 1000 values, got a list of \(items.count)") }
+    var values: [T] = []
+    for item in items {
+        guard !item.isEmpty else { throw TrainingError("\(flag) '\(text.prefix(80))': an empty item; expected \(expected), separated by commas") }
+        guard let value = parse(item), check(value) else { throw TrainingError("\(flag): '\(item.prefix(40))' is not \(expected)") }
+        guard !values.contains(value) else { throw TrainingError("\(flag): \(item) appears twice") }
+        values.append(value)
+    }
+    return values
+}

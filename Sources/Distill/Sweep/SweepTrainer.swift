@@ -1,0 +1,54 @@
+import Collective
+import Dispatch
+import NN
+
+/// What one finished run measured on its evaluation set (validation or test).
+public struct SweepOutcome: Sendable, Equatable {
+    public var accuracy: Double
+    public var loss: Double
+    public var seconds: Double
+
+    public init(accuracy: Double, loss: Double, seconds: Double) { (self.accuracy, self.loss, self.seconds) = (accuracy, loss, seconds) }
+}
+
+/// Trains single runs of a sweep in this process alone (a sweep spreads whole runs over ranks, never
+/// a run's batches): the recipe's student with the run's seed, epochs, alpha and temperature, on
+/// its training set, evaluated on the validation split (search) or the test set (confirm).
+public struct SweepTrainer {
+    public let data: SweepData
+    /// The student model, batch size and learning rate; seed, epochs, alpha and T come from each run.
+    public let settings: RecipeSettings
+    public let gemm: GEMMBackend
+
+    public init(data: SweepData, settings: RecipeSettings, gemm: GEMMBackend) {
+        (self.data, self.settings, self.gemm) = (data, settings, gemm)
+    }
+
+    /// The recipe for `run`: its settings, training set and evaluation set, on a single process.
+    public func recipe(for run: SweepRun) -> (recipe: Recipe, logits: CachedTeacherLogits) {
+        var settings = settings
+        settings.seed = run.seed
+        settings.studentEpochs = run.epochs
+        if case let .distilled(alpha, temperature) = run.kind { (settings.alpha, settings.temperature) = (alpha, temperature) }
+        let (train, logits) = data.trainingSet(fraction: run.trainFraction, seed: settings.seed(for: .trainSubset))
+        let evaluation = run.stage == .search ? data.validation : data.test
+        return (Recipe(settings: settings, communicator: SingleProcess(), gemm: gemm, train: train, test: evaluation), logits)
+    }
+
+    /// Trains `run`; the distilled student and its scratch twin share initial weights, subset and batch order.
+    public func train(_ run: SweepRun) throws -> TrainedModel {
+        let (recipe, logits) = recipe(for: run)
+        switch run.kind {
+        case .scratch: return try recipe.trainScratchTwin()
+        case .distilled: return try recipe.distillStudent(from: logits)
+        }
+    }
+
+    /// Trains `run` and reports its evaluation and wall-clock seconds.
+    public func outcome(of run: SweepRun) throws -> SweepOutcome {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let trained = try train(run)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return SweepOutcome(accuracy: trained.report.test.accuracy, loss: trained.report.test.loss, seconds: seconds)
+    }
+}
