@@ -24,6 +24,13 @@
       Distiller runs the frozen teacher on every batch: the same loss and gradients), and prints each
       student's test accuracy: the Keras side of a paired comparison with `distill distill-student`.
 
+  keras-crosscheck.py teacher DATA_DIR SEED RESULTS.jsonl [MODEL.keras]
+      Trains the Keras example's teacher alone (5 epochs, its own initialisation and shuffling,
+      keras.utils.set_random_seed(SEED)) on the backend KERAS_BACKEND names (tensorflow for the
+      teacher comparison: JAX's LeakyReLU gradient at 0 differs), appends one JSON line with the
+      seed, backend, per-epoch training losses and the test accuracy to RESULTS.jsonl, and saves the
+      model when MODEL.keras is given (scripts/keras-roundtrip.py import makes it a checkpoint).
+
 Needs `pip install keras jax` (a virtualenv is fine); not part of the test command.
 """
 import json, os, struct, sys
@@ -218,6 +225,25 @@ def recipe(directory, seed):
           f"scratch student {test_accuracy(scratch, x_test, y_test):.2%}")
 
 
+def teacher_only(directory, seed, results, model_path=None):
+    keras.utils.set_random_seed(seed)
+    x, y = mnist(directory, "train")
+    x_test, y_test = mnist(directory, "test")
+    teacher = keras_example_model(256, 512)
+    teacher.compile(optimizer=keras.optimizers.Adam(),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    history = teacher.fit(x, y, epochs=5, verbose=0)
+    accuracy = float(test_accuracy(teacher, x_test, y_test))
+    line = {"producer": "keras", "backend": keras.backend.backend(), "keras": keras.__version__, "seed": seed,
+            "epoch_losses": [round(float(v), 5) for v in history.history["loss"]], "test_accuracy": accuracy}
+    with open(results, "a") as f:
+        f.write(json.dumps(line) + "\n")
+    print(json.dumps(line), flush=True)
+    if model_path:
+        teacher.save(model_path)
+
+
 def distill_from(directory, teacher_path, seeds):
     x, y = mnist(directory, "train")
     x_test, y_test = mnist(directory, "test")
@@ -238,6 +264,8 @@ if __name__ == "__main__":
         replay(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 4 and sys.argv[1] == "recipe":
         recipe(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "teacher":
+        teacher_only(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] if len(sys.argv) == 6 else None)
     elif len(sys.argv) >= 5 and sys.argv[1] == "distill":
         distill_from(sys.argv[2], sys.argv[3], [int(s) for s in sys.argv[4:]])
     else:

@@ -12,6 +12,6 @@ struct DistillCommand: ParsableCommand {
             with MPI allreduce; only rank 0 prints and writes files. Models come from Keras JSON \
             (--teacher-model, --student-model) or the presets; data from IDX files or a Keras .npz archive.
             """,
-        subcommands: [Run.self, TrainTeacher.self, DistillStudent.self, Evaluate.self, Bench.self],
+        subcommands: [Run.self, TrainTeacher.self, DistillStudent.self, Sweep.self, Evaluate.self, Bench.self],
         defaultSubcommand: Run.self)
 }

@@ -86,6 +86,10 @@ struct Session {
                 + (resumeHint.map { "its state is saved: run the same command with --resume to continue (\($0))" } ?? "nothing was saved"))
             communicator.finalize()
             exit(StopRequest.exitCode)
+        } catch let stopped as SweepStopped {
+            log("\(stopped) (a signal arrived); every finished run is in the sweep's CSV: run the same command to continue")
+            communicator.finalize()
+            exit(StopRequest.exitCode)
         } catch {
             communicator.abort(message: "\(error)")
         }

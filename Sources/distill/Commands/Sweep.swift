@@ -1,0 +1,253 @@
+import ArgumentParser
+import Datasets
+import Distill
+import Foundation
+import NN
+
+/// Which distillation settings beat training from scratch: many short student runs on cached teacher logits.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Find where distillation beats training from scratch: students over lists of alpha, temperature, epochs, seeds and train fractions, from cached teacher logits.",
+        discussion: """
+            For every train fraction, epoch count and seed the sweep trains one scratch twin (the plain \
+            classifier path) and one distilled student per alpha x temperature, all from the same initial \
+            weights, training subset and batch order, so each distilled run is compared with its twin seed by seed. \
+            Settings are chosen on a validation split held out of the training set (class-balanced, fixed); the \
+            best setting of each train fraction is then confirmed on --confirm-seeds and the test set.
+            Under mpirun the ranks train whole runs (one thread each unless --threads says otherwise), and \
+            rank 0 writes OUTPUT/sweep.csv (a row per run, appended as runs end), OUTPUT/sweep.md (tables of \
+            mean, standard deviation, paired difference and paired t) and OUTPUT/heatmap-*.png (gnuplot). \
+            Stopped (Ctrl-C, SIGTERM, SIGUSR1) or killed, the same command continues where it was: runs \
+            already in sweep.csv are not trained again.
+            """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import).")
+    var teacher = "teacher.safetensors"
+
+    @Option(name: .customLong("teacher-logits"),
+            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint: a safetensors file with one tensor "
+                               + "'logits' [training samples, classes], row i for training sample i.", valueName: "file"))
+    var logitsFile: String?
+
+    @Flag(inversion: .prefixedNo,
+          help: "Keep the teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
+    var logitsCache = true
+
+    @Option(help: "Architecture preset whose student is trained (keras or hidden).")
+    var preset: Architecture = .keras
+
+    @Option(help: ArgumentHelp("The student's architecture as a Keras Sequential JSON file. Default: the preset's student.",
+                               valueName: "file.json"))
+    var studentModel: String?
+
+    @Option(name: .customLong("alpha"), help: ArgumentHelp("Weights of the student loss to try, comma-separated, each in [0, 1].", valueName: "list"))
+    var alphas = "0.1,0.5,0.9"
+
+    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each > 0.", valueName: "list"))
+    var temperatures = "2,5,10"
+
+    @Option(name: .customLong("student-epochs"), help: ArgumentHelp("Epoch counts to try, comma-separated.", valueName: "list"))
+    var epochs = "3"
+
+    @Option(help: ArgumentHelp("Seeds of the search (initial weights, subset, batch order), comma-separated.", valueName: "list"))
+    var seeds = "1,2,3,4,5"
+
+    @Option(name: .customLong("train-fraction"),
+            help: ArgumentHelp("Fractions of the training pool to train on, comma-separated, each in (0, 1]: a seeded, class-balanced "
+                               + "subset per seed (the teacher's logits are the whole set's, picked by original id).", valueName: "list"))
+    var fractions = "1"
+
+    @Option(help: ArgumentHelp("Fresh seeds on which the best setting of each train fraction is confirmed on the test set; "
+                               + "none of --seeds. 'none' skips the confirmation.", valueName: "list"))
+    var confirmSeeds = "101,102,103,104,105"
+
+    @Option(help: "Fraction of the training set held out (class-balanced, the same every sweep) to choose settings on, in (0, 0.5].")
+    var validationFraction = 0.1
+
+    @Option(help: "Global batch size of every run.")
+    var batchSize = 32
+
+    @Option(help: "Adam learning rate of every run.")
+    var learningRate: Float = 0.001
+
+    @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
+    var output = "sweep"
+
+    var grid: SweepGrid {
+        get throws {
+            SweepGrid(alphas: try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", Float.init, check: { (0...1).contains($0) }),
+                      temperatures: try parseList(temperatures, flag: "--temperature", expected: "a positive number", Float.init,
+                                                  check: { $0 > 0 && $0.isFinite }),
+                      epochs: try parseList(epochs, flag: "--student-epochs", expected: "a whole number of epochs in 1...100000", Int.init,
+                                            check: { (1...100_000).contains($0) }),
+                      seeds: try parseList(seeds, flag: "--seeds", expected: "an unsigned integer", UInt64.init),
+                      trainFractions: try parseList(fractions, flag: "--train-fraction", expected: "a number in (0, 1]", Double.init,
+                                                    check: { $0 > 0 && $0 <= 1 }))
+        }
+    }
+
+    var confirmation: [UInt64] {
+        get throws {
+            confirmSeeds == "none" ? [] : try parseList(confirmSeeds, flag: "--confirm-seeds", expected: "an unsigned integer", UInt64.init)
+        }
+    }
+
+    func validate() throws {
+        do {
+            let grid = try grid
+            if let shared = try confirmation.first(where: grid.seeds.contains) {
+                throw ValidationError("--confirm-seeds must be fresh seeds, but \(shared) is also in --seeds")
+            }
+        } catch let error as TrainingError {
+            throw ValidationError(error.description)
+        }
+        guard validationFraction > 0, validationFraction <= 0.5 else {
+            throw ValidationError("--validation-fraction must be in (0, 0.5], got \(validationFraction)")
+        }
+        guard (1...(1 << 20)).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...\(1 << 20), got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite, learningRate <= 10 else {
+            throw ValidationError("--learning-rate must be a positive number up to 10, got \(learningRate)")
+        }
+    }
+
+    func run() throws {
+        let session = Session.start(runtime)
+        session.run {
+            let grid = try grid
+            var settings = RecipeSettings()
+            settings.use(preset)
+            if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
+            (settings.batchSize, settings.learningRate) = (batchSize, learningRate)
+            let csvPath = (output as NSString).appendingPathComponent("sweep.csv")
+            if session.isRoot {
+                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+                    throw CommandError("--output \(output): cannot create the directory (\(error.localizedDescription))")
+                }
+                try checkWritable(csvPath, isRoot: true)
+            }
+            let sweepSettings = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
+                + "batch \(batchSize), learning rate \(learningRate), validation fraction \(validationFraction)"
+            let (train, test, logits, teacherLine) = try dataAndLogits(settings: settings, session: session,
+                                                                      agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings))])
+            let student = try settings.studentModel.build(gemm: session.gemm)
+            try ModelCompatibility.check(teacher: nil, student: student, data: train)
+            guard logits.classes == student.outputSize else {
+                throw CommandError("the teacher gives \(logits.classes) logits per sample, the student model has \(student.outputSize) output units")
+            }
+            let sweepData = try SweepData(train: train, logits: logits, test: test, validationFraction: validationFraction)
+            let fingerprint = Self.fingerprint(settings: sweepSettings, logits: logits, train: train, test: test)
+
+            // Every rank reads the CSV and they check they read the same runs: none is trained twice.
+            let existing = try SweepLog.read(csvPath, sweep: fingerprint)
+            var recorded = existing.records
+            var hash = ContentHash()
+            for record in recorded { hash.mix(SweepLog.row(record, sweep: fingerprint)) }
+            try session.communicator.checkAgreement([("the finished runs in \(csvPath)", hash.value)])
+            let writer = session.isRoot ? try SweepLogWriter(path: csvPath, sweep: fingerprint, complete: existing.complete) : nil
+            if existing.exists { session.log("continuing \(csvPath): \(recorded.count) run\(recorded.count == 1 ? "" : "s") already done") }
+            session.log("teacher: \(teacherLine)")
+            session.log("student \(settings.studentModel.name) (\(student.parameterCount) parameters); training pool \(sweepData.pool.count), "
+                + "validation \(sweepData.validation.count) (held out), test \(test.count) samples")
+
+            let trainer = SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm)
+            func stage(_ name: String, _ runs: [SweepRun]) throws {
+                let done = Set(recorded.map(\.run))
+                let pending = runs.filter { !done.contains($0) }
+                let progress = SweepProgress(stage: name, total: runs.count, done: runs.count - pending.count,
+                                             pendingCost: pending.map(\.cost).reduce(0, +), log: session.log)
+                try trainAcrossRanks(pending, communicator: session.communicator, stopRequested: { session.stop.isRequested },
+                                     train: trainer.outcome(of:)) { records in
+                    recorded += records
+                    try writer?.append(records)
+                    progress.finished(records)
+                }
+            }
+            try stage("search", grid.searchRuns)
+            let best = SweepSummary(records: recorded, stage: .search).best()
+            for (setting, comparison) in best {
+                session.log("best on validation at train fraction \(setting.trainFraction): \(SweepMarkdown.describe(setting)), "
+                    + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison))")
+            }
+            try stage("confirm", SweepGrid.confirmRuns(best.map(\.setting), seeds: try confirmation))
+            let confirmed = SweepSummary(records: recorded, stage: .confirm)
+            for group in confirmed.groups {
+                for (alpha, temperature, comparison) in group.settings {
+                    session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, alpha \(alpha), "
+                        + "T \(temperature): distilled \(percent(comparison.distilled.mean)), scratch \(percent(comparison.scratch.mean)), "
+                        + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison)) "
+                        + "over \(comparison.seeds) seeds")
+                }
+            }
+            guard session.isRoot else { return }
+            let search = SweepSummary(records: recorded, stage: .search)
+            var images: [String: String] = [:]
+            for group in search.groups {
+                let name = "heatmap-f\(group.trainFraction)-e\(group.epochs).png"
+                do {
+                    try drawHeatmap(group, grid: grid, to: (output as NSString).appendingPathComponent(name))
+                    images["\(group.trainFraction) \(group.epochs)"] = name
+                } catch {
+                    session.log("warning: no heatmap \(name): \(error)")
+                }
+            }
+            let context = ["Teacher: \(teacherLine).",
+                           "Student: \(settings.studentModel.name), \(student.parameterCount) parameters; batch \(batchSize), "
+                               + "learning rate \(learningRate), Adam.",
+                           "Data: \(data.source); training pool \(sweepData.pool.count) samples, validation \(sweepData.validation.count) "
+                               + "(held out of the training set, class-balanced), test \(test.count)."]
+            let markdown = SweepMarkdown.render(search: search, confirm: confirmed, context: context) { images["\($0) \($1)"] }
+            let report = (output as NSString).appendingPathComponent("sweep.md")
+            do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                throw CommandError("\(report): cannot write it (\(error.localizedDescription))")
+            }
+            session.log("wrote \(csvPath), \(report)" + (images.isEmpty ? "" : " and \(images.count) heatmap\(images.count == 1 ? "" : "s")"))
+        }
+    }
+
+    /// The training and test data and the teacher's logits for the training set (from the checkpoint, computed once
+    /// data-parallel or reused from its cache; or from --teacher-logits), with a line describing the teacher.
+    private func dataAndLogits(settings: RecipeSettings, session: Session, agreeing items: [(name: String, hash: UInt64)]) throws
+        -> (LabeledImages, LabeledImages, CachedTeacherLogits, String)
+    {
+        if let logitsFile {
+            let (train, test) = try data.load(on: session.communicator, agreeing: items)
+            let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
+            let logits = try TeacherLogitsFile.loadExternal(from: logitsFile, count: train.count, classes: classes)
+            var hash = ContentHash()
+            hash.mix(UnsafeBufferPointer(logits.table.buffer))
+            try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", hash.value)])
+            return (train, test, logits, "logits from \(logitsFile)")
+        }
+        let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
+        let (train, test) = try data.load(on: session.communicator, agreeing: items + [
+            ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
+        ])
+        session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
+        var teacherSettings = settings
+        teacherSettings.teacherModel = loaded.description
+        let recipe = Recipe(settings: teacherSettings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+        try recipe.checkModels([.student], teacher: loaded.model)
+        let logits = try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
+        let accuracy = Evaluation.run(loaded.model, on: test, batchSize: 500, communicator: session.communicator).accuracy
+        return (train, test, logits, "\(teacher) (\(loaded.description.name), \(loaded.model.parameterCount) parameters, "
+            + "test accuracy \(percent(accuracy)))")
+    }
+
+    /// What makes two sweeps' runs comparable: the student model and training settings, the teacher's logits and the data.
+    static func fingerprint(settings: String, logits: CachedTeacherLogits, train: LabeledImages, test: LabeledImages) -> String {
+        var hash = ContentHash()
+        hash.mix(settings)
+        hash.mix(UInt64(SweepData.splitSeed))
+        hash.mix(UnsafeBufferPointer(logits.table.buffer))
+        for data in [train, test] {
+            hash.mix(data.sampleShape.map { UInt64($0) }.reduce(0) { $0 &* 31 &+ $1 })
+            hash.mix(data.images)
+            hash.mix(data.labels)
+        }
+        return String(format: "%016llx", hash.value)
+    }
+}

@@ -1,0 +1,48 @@
+import Distill
+import Foundation
+
+/// Draws one sweep group's mean paired difference (distilled minus scratch, points) over alpha
+/// (rows) x temperature (columns) as a PNG with gnuplot (Debian's gnuplot-nox): writes
+/// `<png>.dat` (the matrix) and `<png>.gp` (the script) beside it, so the figure can be redrawn.
+func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) throws {
+    let alphas = grid.alphas.sorted(), temperatures = grid.temperatures.sorted()
+    var cells: [[Double]] = alphas.map { _ in temperatures.map { _ in .nan } }
+    for (alpha, temperature, comparison) in group.settings {
+        guard let row = alphas.firstIndex(of: alpha), let column = temperatures.firstIndex(of: temperature) else { continue }
+        cells[row][column] = 100 * comparison.difference.mean
+    }
+    let finite = cells.joined().filter(\.isFinite)
+    guard !finite.isEmpty else { throw CommandError("no paired runs to draw") }
+    let range = max(finite.map(abs).max() ?? 0, 0.05)
+    let matrix = cells.map { $0.map { $0.isFinite ? String(format: "%.4f", $0) : "NaN" }.joined(separator: " ") }.joined(separator: "\n")
+    try (matrix + "\n").write(toFile: png + ".dat", atomically: true, encoding: .utf8)
+    func tics(_ values: [Float]) -> String { "(" + values.enumerated().map { "\"\($1)\" \($0)" }.joined(separator: ", ") + ")" }
+    let script = """
+        set terminal png size 720,540
+        set output '\(png)'
+        set title "distilled - scratch twin, mean over seeds (points): train fraction \(group.trainFraction), \(group.epochs) epochs"
+        set xlabel "temperature T"
+        set ylabel "alpha"
+        set xtics \(tics(temperatures))
+        set ytics \(tics(alphas))
+        set xrange [-0.5:\(Double(temperatures.count) - 0.5)]
+        set yrange [-0.5:\(Double(alphas.count) - 0.5)]
+        set cbrange [\(-range):\(range)]
+        set cblabel "points"
+        set palette defined (0 "#b2182b", 0.5 "#f7f7f7", 1 "#2166ac")
+        plot '\(png).dat' matrix with image notitle, \\
+             '\(png).dat' matrix using 1:2:(sprintf("%+.2f", $3)) with labels notitle
+        """
+    try (script + "\n").write(toFile: png + ".gp", atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["gnuplot", png + ".gp"]
+    let errors = Pipe()
+    process.standardError = errors
+    do { try process.run() } catch { throw CommandError("cannot run gnuplot (apt-get install gnuplot-nox): \(error.localizedDescription)") }
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw CommandError("gnuplot failed (apt-get install gnuplot-nox): \(message.split(separator: "\n").last ?? "exit \(process.terminationStatus)")")
+    }
+}

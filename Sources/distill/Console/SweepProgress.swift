@@ -1,0 +1,39 @@
+import Distill
+import Foundation
+
+/// One line per finished run of a sweep stage: how many are done, the run and its accuracy, and the
+/// time left, estimated from this process's pace so far (runs weighted by epochs x train fraction).
+final class SweepProgress {
+    let stage: String
+    let total: Int
+    private var done: Int
+    private var remainingCost: Double
+    private var spentCost = 0.0
+    private let started = Date()
+    private let log: (String) -> Void
+
+    init(stage: String, total: Int, done: Int, pendingCost: Double, log: @escaping (String) -> Void) {
+        (self.stage, self.total, self.done, self.remainingCost, self.log) = (stage, total, done, pendingCost, log)
+        if done < total {
+            log("\(stage): \(total) runs" + (done > 0 ? ", \(done) already done, \(total - done) to train" : ""))
+        }
+    }
+
+    func finished(_ records: [SweepRecord]) {
+        for record in records {
+            done += 1
+            spentCost += record.run.cost
+            remainingCost -= record.run.cost
+            let evaluatedOn = record.run.stage == .search ? "validation" : "test"
+            let elapsed = Date().timeIntervalSince(started)
+            let left = spentCost > 0 ? elapsed / spentCost * max(remainingCost, 0) : 0
+            log("\(stage) [\(done)/\(total)] \(record.run.label): \(evaluatedOn) \(percent(record.outcome.accuracy)) "
+                + "(rank \(record.rank), \(fixed(record.outcome.seconds, 1)) s); about \(duration(left)) left")
+        }
+    }
+
+    private func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
+    }
+}
