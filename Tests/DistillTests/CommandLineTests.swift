@@ -102,5 +102,18 @@ final class CommandLineTests: XCTestCase {
                      "--checkpoint-dir", "--checkpoint-every", "--resume", "--collective-timeout", "--metrics-dir"] {
             XCTAssertTrue(run.output.contains(flag), "help lacks \(flag): \(run.output)")
         }
+        // Every option of every command has a sentence: a flag line with nothing after it and no indented
+        // continuation below is an unexplained flag.
+        for command in ["run", "train-teacher", "distill-student", "sweep", "evaluate", "bench"] {
+            let help = try distill(["help", command])
+            XCTAssertEqual(help.status, 0, help.output)
+            let lines = help.output.components(separatedBy: "\n")
+            for (i, line) in lines.enumerated() where line.hasPrefix("  --") {
+                let text = line.replacing(#/^  --[\w-]+(/--[\w-]+)?( <[^>]+>)?/#, with: "").trimmingCharacters(in: .whitespaces)
+                let explained = !text.isEmpty
+                    || (i + 1 < lines.count && lines[i + 1].hasPrefix("      ") && !lines[i + 1].trimmingCharacters(in: .whitespaces).hasPrefix("-"))
+                XCTAssertTrue(explained, "\(command): '\(line)' has no help text")
+            }
+        }
     }
 }

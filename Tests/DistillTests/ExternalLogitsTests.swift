@@ -30,7 +30,7 @@ final class ExternalLogitsTests: XCTestCase {
     func testKerasLogitsDistilAStudent() throws {
         let run = try distillStudent(logits)
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.output.contains("teacher logits: \(logits), 4000 x 10"), run.output)
+        XCTAssertTrue(run.output.contains("teacher: logits from \(logits), 4000 x 10"), run.output)
         let accuracy = try XCTUnwrap(run.output.firstMatch(of: #/distilled student test accuracy ([0-9.]+)%/#), run.output)
         XCTAssertGreaterThan(Double(accuracy.1)!, 70, run.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/student.safetensors"))

@@ -13,15 +13,7 @@ struct DistillStudent: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var runtime: RuntimeOptions
-
-    @Option(help: "The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import).")
-    var teacher = "teacher.safetensors"
-
-    @Option(name: .customLong("teacher-logits"),
-            help: ArgumentHelp("Distil from logits computed elsewhere instead of a teacher checkpoint: a safetensors file with "
-                               + "one tensor 'logits' [training samples, classes], row i for training sample i "
-                               + "(scripts/keras-roundtrip.py logits writes one from a Keras model).", valueName: "file"))
-    var logitsFile: String?
+    @OptionGroup var teacher: TeacherOptions
 
     @Option(help: "Where to write the student checkpoint.")
     var output = "student.safetensors"
@@ -32,10 +24,6 @@ struct DistillStudent: ParsableCommand {
 
     @Flag(help: "Run the teacher forward on every batch instead of computing its logits once.")
     var runTeacher = false
-
-    @Flag(inversion: .prefixedNo,
-          help: "Keep the teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
-    var logitsCache = true
 
     @Option(help: "Also write per-epoch metrics as JSON here (rank 0).")
     var metricsJSON: String?
@@ -51,33 +39,14 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, isRoot: session.isRoot)
-            var source: TeacherLogitsSource
-            var recipe: Recipe
-            if let logitsFile {
-                let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
-                recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
-                try recipe.checkModels([.student])
-                let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
-                let logits = try TeacherLogitsFile.loadExternal(from: logitsFile, count: train.count, classes: classes)
-                var hash = ContentHash()
-                hash.mix(UnsafeBufferPointer(logits.table.buffer))
-                try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", hash.value)])
-                source = logits
-                session.log("teacher logits: \(logitsFile), \(train.count) x \(classes)")
-            } else {
-                let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
-                let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement + [
-                    ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
-                ])
-                // The teacher is the file's model, whatever --preset or --teacher-model say.
-                settings.teacherModel = loaded.description
-                // Every rank distils from rank 0's copy of the teacher.
-                session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-                recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
-                try recipe.checkModels([.student], teacher: loaded.model)
-                source = runTeacher ? RunningTeacher(loaded.model)
-                    : try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
+            let loaded = try teacher.load(data: data, settings: settings, session: session, agreeing: settings.agreement,
+                                          computeLogits: !runTeacher)
+            if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
+            session.log("teacher: \(loaded.summary)")
+            guard var source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
+                throw CommandError("no teacher: give --teacher or --teacher-logits")
             }
+            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: loaded.train, test: loaded.test)
             if trainFraction < 1 {
                 (recipe, source) = try subset(recipe, source, settings: settings, session: session)
             }

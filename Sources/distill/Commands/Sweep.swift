@@ -24,18 +24,7 @@ struct Sweep: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var runtime: RuntimeOptions
-
-    @Option(help: "The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import).")
-    var teacher = "teacher.safetensors"
-
-    @Option(name: .customLong("teacher-logits"),
-            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint: a safetensors file with one tensor "
-                               + "'logits' [training samples, classes], row i for training sample i.", valueName: "file"))
-    var logitsFile: String?
-
-    @Flag(inversion: .prefixedNo,
-          help: "Keep the teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
-    var logitsCache = true
+    @OptionGroup var teacher: TeacherOptions
 
     @Option(help: "Architecture preset whose student is trained (keras or hidden).")
     var preset: Architecture = .keras
@@ -105,6 +94,9 @@ struct Sweep: ParsableCommand {
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
+        if runtime.metricsDir != nil {
+            throw ValidationError("--metrics-dir does not apply to sweep: every run's figures go to <output>/sweep.csv")
+        }
         guard validationFraction > 0, validationFraction <= 0.5 else {
             throw ValidationError("--validation-fraction must be in (0, 0.5], got \(validationFraction)")
         }
@@ -131,8 +123,15 @@ struct Sweep: ParsableCommand {
             }
             let sweepSettings = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
                 + "batch \(batchSize), learning rate \(learningRate), validation fraction \(validationFraction)"
-            let (train, test, logits, teacherLine) = try dataAndLogits(settings: settings, session: session,
-                                                                      agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings))])
+            let loaded = try teacher.load(data: data, settings: settings, session: session,
+                                          agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings))])
+            let (train, test) = (loaded.train, loaded.test)
+            guard let logits = loaded.logits else { throw CommandError("no teacher logits: give --teacher or --teacher-logits") }
+            var teacherLine = loaded.summary
+            if let model = loaded.model {
+                let accuracy = Evaluation.run(model, on: test, batchSize: 500, communicator: session.communicator).accuracy
+                teacherLine += ", test accuracy \(percent(accuracy))"
+            }
             let student = try settings.studentModel.build(gemm: session.gemm)
             try ModelCompatibility.check(teacher: nil, student: student, data: train)
             guard logits.classes == student.outputSize else {
@@ -154,6 +153,16 @@ struct Sweep: ParsableCommand {
                 + "validation \(sweepData.validation.count) (held out), test \(test.count) samples")
 
             let trainer = SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm)
+            var warned = false
+            /// A rank waits at each round's gather for the round's slowest run, and that wait counts against the watchdog.
+            func checkRunLength(_ records: [SweepRecord]) {
+                let timeout = runtime.collectiveTimeout
+                guard !warned, session.communicator.size > 1, timeout > 0, let longest = records.map(\.outcome.seconds).max(),
+                      longest > timeout / 2 else { return }
+                warned = true
+                session.log("warning: a run took \(fixed(longest, 0)) s; a rank waits for the round's slowest run at its gather, and a wait "
+                    + "over --collective-timeout \(fixed(timeout, 0)) s ends the job: raise it above the longest run")
+            }
             func stage(_ name: String, _ runs: [SweepRun]) throws {
                 let done = Set(recorded.map(\.run))
                 let pending = runs.filter { !done.contains($0) }
@@ -164,6 +173,7 @@ struct Sweep: ParsableCommand {
                     recorded += records
                     try writer?.append(records)
                     progress.finished(records)
+                    checkRunLength(records)
                 }
             }
             try stage("search", grid.searchRuns)
@@ -206,35 +216,6 @@ struct Sweep: ParsableCommand {
             }
             session.log("wrote \(csvPath), \(report)" + (images.isEmpty ? "" : " and \(images.count) heatmap\(images.count == 1 ? "" : "s")"))
         }
-    }
-
-    /// The training and test data and the teacher's logits for the training set (from the checkpoint, computed once
-    /// data-parallel or reused from its cache; or from --teacher-logits), with a line describing the teacher.
-    private func dataAndLogits(settings: RecipeSettings, session: Session, agreeing items: [(name: String, hash: UInt64)]) throws
-        -> (LabeledImages, LabeledImages, CachedTeacherLogits, String)
-    {
-        if let logitsFile {
-            let (train, test) = try data.load(on: session.communicator, agreeing: items)
-            let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
-            let logits = try TeacherLogitsFile.loadExternal(from: logitsFile, count: train.count, classes: classes)
-            var hash = ContentHash()
-            hash.mix(UnsafeBufferPointer(logits.table.buffer))
-            try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", hash.value)])
-            return (train, test, logits, "logits from \(logitsFile)")
-        }
-        let loaded = try Checkpoint.load(from: teacher, expecting: .teacher, gemm: session.gemm)
-        let (train, test) = try data.load(on: session.communicator, agreeing: items + [
-            ("the teacher file \(teacher) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
-        ])
-        session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-        var teacherSettings = settings
-        teacherSettings.teacherModel = loaded.description
-        let recipe = Recipe(settings: teacherSettings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
-        try recipe.checkModels([.student], teacher: loaded.model)
-        let logits = try teacherLogits(loaded.model, teacherPath: logitsCache ? teacher : nil, recipe: recipe, session: session)
-        let accuracy = Evaluation.run(loaded.model, on: test, batchSize: 500, communicator: session.communicator).accuracy
-        return (train, test, logits, "\(teacher) (\(loaded.description.name), \(loaded.model.parameterCount) parameters, "
-            + "test accuracy \(percent(accuracy)))")
     }
 
     /// What makes two sweeps' runs comparable: the student model and training settings, the teacher's logits and the data.
