@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The teacher comparison of docs/teacher-vs-keras.md: swift-distill against Keras (TensorFlow backend).
+
+  teacher-comparison.py add-swift RUNS.jsonl SEED METRICS.json
+      Appends one swift-distill run (from `distill train-teacher --seed SEED --metrics-json METRICS.json`)
+      to RUNS.jsonl in the format keras-crosscheck.py teacher writes, with this machine's CPU.
+  teacher-comparison.py add-keras RUNS.jsonl LINES.jsonl
+      Appends Keras runs (lines written by keras-crosscheck.py teacher) with this machine's CPU.
+  teacher-comparison.py report RUNS.jsonl
+      Per producer: runs, mean and standard deviation of the test accuracy and of each epoch's training
+      loss; Welch's t and degrees of freedom for each, and the 95% interval of the accuracy difference.
+
+Standard library only.
+"""
+import json
+import math
+import sys
+
+
+def cpu():
+    fields = {}
+    for line in open("/proc/cpuinfo"):
+        if ":" in line:
+            key, value = (part.strip() for part in line.split(":", 1))
+            fields.setdefault(key, value)
+    return f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+
+
+def mean_sd(values):
+    m = sum(values) / len(values)
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return m, sd
+
+
+def welch(a, b):
+    (ma, sa), (mb, sb) = mean_sd(a), mean_sd(b)
+    va, vb = sa * sa / len(a), sb * sb / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va * va / (len(a) - 1) + vb * vb / (len(b) - 1)) if va + vb > 0 else float("inf")
+    return (ma - mb) / se if se > 0 else float("nan"), df, ma - mb, se
+
+
+def t_quantile_975(df):
+    """Two-sided 95% critical value of Student's t, by bisection on its CDF (Simpson's rule on the density)."""
+    def cdf(x):
+        steps = 2000
+        h = x / steps
+        density = lambda t: (1 + t * t / df) ** (-(df + 1) / 2)
+        area = density(0) + density(x) + sum((4 if i % 2 else 2) * density(i * h) for i in range(1, steps))
+        norm = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2))
+        return 0.5 + norm * area * h / 3
+    low, high = 0.0, 20.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if cdf(mid) < 0.975 else (low, mid)
+    return (low + high) / 2
+
+
+def report(path):
+    runs = [json.loads(line) for line in open(path) if line.strip()]
+    groups = {}
+    for run in runs:
+        groups.setdefault(run["producer"], []).append(run)
+    for producer, members in sorted(groups.items()):
+        accuracies = [100 * r["test_accuracy"] for r in members]
+        m, sd = mean_sd(accuracies)
+        print(f"{producer}: {len(members)} runs, seeds {sorted(r['seed'] for r in members)}, test accuracy {m:.2f} ± {sd:.2f}% "
+              f"(min {min(accuracies):.2f}, max {max(accuracies):.2f}); CPUs {sorted(set(r.get('cpu', '?') for r in members))}")
+        losses = list(zip(*[r["epoch_losses"] for r in members]))
+        print("  training loss per epoch: " + ", ".join(f"{mean_sd(e)[0]:.4f} ± {mean_sd(e)[1]:.4f}" for e in losses))
+    if set(groups) >= {"swift-distill", "keras"} and min(len(groups["swift-distill"]), len(groups["keras"])) > 1:
+        ours, theirs = groups["swift-distill"], groups["keras"]
+        t, df, difference, se = welch([100 * r["test_accuracy"] for r in ours], [100 * r["test_accuracy"] for r in theirs])
+        half = t_quantile_975(df) * se
+        print(f"test accuracy, swift-distill - keras: {difference:+.3f} points, Welch t {t:.2f}, df {df:.1f}, "
+              f"95% interval [{difference - half:+.3f}, {difference + half:+.3f}]")
+        for epoch in range(min(len(ours[0]["epoch_losses"]), len(theirs[0]["epoch_losses"]))):
+            t, df, difference, _ = welch([r["epoch_losses"][epoch] for r in ours], [r["epoch_losses"][epoch] for r in theirs])
+            print(f"  epoch {epoch + 1} training loss, swift-distill - keras: {difference:+.4f}, Welch t {t:.2f}, df {df:.1f}")
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "add-swift":
+        metrics = json.load(open(sys.argv[4]))
+        loss = metrics["metrics"].index("loss")
+        line = {"producer": "swift-distill", "seed": int(sys.argv[3]), "epoch_losses": [round(e[loss], 5) for e in metrics["epochs"]],
+                "test_accuracy": metrics["test"]["accuracy"], "cpu": cpu()}
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps(line) + "\n")
+    elif len(sys.argv) == 4 and sys.argv[1] == "add-keras":
+        with open(sys.argv[2], "a") as f:
+            for raw in open(sys.argv[3]):
+                if raw.strip():
+                    line = json.loads(raw)
+                    line.setdefault("cpu", cpu())
+                    f.write(json.dumps(line) + "\n")
+    elif len(sys.argv) == 3 and sys.argv[1] == "report":
+        report(sys.argv[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
