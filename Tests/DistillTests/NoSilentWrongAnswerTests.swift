@@ -52,6 +52,11 @@ final class NoSilentWrongAnswerTests: XCTestCase {
                     saying: "rank 1 differs from rank 0")
         assertFails(try mpmd(teacher, teacher + ["--train-limit", "301"]), saying: "the ranks disagree on the training data")
         assertFails(try mpmd(teacher, teacher + ["--gemm", "openblas"]), saying: "the ranks disagree on --gemm")
+        // A sweep whose ranks hold other lists would hand out other runs: it stops before the first.
+        let logits = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip/mnist-small-teacher-logits.safetensors").path
+        let sweep = ["sweep", "--data-dir", fixture, "--teacher-logits", logits, "--threads", "1", "--output", path("sweep"), "--seeds", "1"]
+        assertFails(try mpmd(sweep + ["--alpha", "0.1"], sweep + ["--alpha", "0.2"]), saying: "the ranks disagree on the sweep's lists")
+        assertFails(try mpmd(sweep, sweep + ["--validation-fraction", "0.2"]), saying: "the ranks disagree on the sweep settings")
     }
 
     func testRanksWithDifferentModelFilesStop() throws {

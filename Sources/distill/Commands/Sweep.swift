@@ -123,8 +123,12 @@ struct Sweep: ParsableCommand {
             }
             let sweepSettings = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
                 + "batch \(batchSize), learning rate \(learningRate), validation fraction \(validationFraction)"
+            // The lists are not part of the sweep's identity (a later run may extend them), but the ranks must share them.
+            let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
+                + "train fractions \(grid.trainFractions), confirm seeds \(try confirmation)"
             let loaded = try teacher.load(data: data, settings: settings, session: session,
-                                          agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings))])
+                                          agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings)),
+                                                     ("the sweep's lists (\(lists))", settingsHash(lists))])
             let (train, test) = (loaded.train, loaded.test)
             guard let logits = loaded.logits else { throw CommandError("no teacher logits: give --teacher or --teacher-logits") }
             var teacherLine = loaded.summary
@@ -132,11 +136,7 @@ struct Sweep: ParsableCommand {
                 let accuracy = Evaluation.run(model, on: test, batchSize: 500, communicator: session.communicator).accuracy
                 teacherLine += ", test accuracy \(percent(accuracy))"
             }
-            let student = try settings.studentModel.build(gemm: session.gemm)
-            try ModelCompatibility.check(teacher: nil, student: student, data: train)
-            guard logits.classes == student.outputSize else {
-                throw CommandError("the teacher gives \(logits.classes) logits per sample, the student model has \(student.outputSize) output units")
-            }
+            let student = try settings.studentModel.build(gemm: session.gemm)   // checked against the data and teacher by load
             let sweepData = try SweepData(train: train, logits: logits, test: test, validationFraction: validationFraction)
             let fingerprint = Self.fingerprint(settings: sweepSettings, logits: logits, train: train, test: test)
 
