@@ -11,6 +11,8 @@
   fixtures writes Tests/Fixtures/keras-roundtrip/: two small Keras models as checkpoints, inputs and
            Keras's outputs for them (the test suite checks swift-distill's against them, no Keras needed),
            and the JSON of a teacher and a student that use every layer type between them.
+  ensemble several teachers (.keras files or checkpoints) as one: their mean logits for the training
+           images, written as `--teacher-logits` reads them, and each member's and the ensemble's test accuracy.
   selftest fixtures, then export them back and check Keras gives the same outputs.
   mnist    the whole path on MNIST: Keras trains the example's teacher for an epoch, it is imported
            and evaluated by `distill evaluate`, `distill distill-student` distils a student from it,
@@ -187,6 +189,29 @@ def write_logits(model_path, data, output):
     print(f"wrote {output}: logits {list(logits.shape)}")
 
 
+def ensemble(data, output, members):
+    """Mean logits of several teachers (Keras .keras files or swift-distill checkpoints): prints each
+    member's and the ensemble's test accuracy and writes the ensemble's training logits for
+    `--teacher-logits`."""
+    def images_of(split):
+        x = read_idx(f"{data}/{split}-images-idx3-ubyte").astype(np.float32) / 255
+        return x[..., None] if x.ndim == 3 else x
+    x_train, x_test = images_of("train"), images_of("t10k")
+    y_test = read_idx(f"{data}/t10k-labels-idx1-ubyte").astype(np.int64)
+    train_sum, test_sum = 0, 0
+    for path in members:
+        model = keras.models.load_model(path) if path.endswith(".keras") else from_checkpoint(path)[0]
+        model = logits_model(model)
+        test_logits = model.predict(x_test, batch_size=500, verbose=0)
+        print(f"{path}: test accuracy {np.mean(test_logits.argmax(1) == y_test):.2%}", flush=True)
+        train_sum = train_sum + model.predict(x_train, batch_size=500, verbose=0)
+        test_sum = test_sum + test_logits
+    print(f"ensemble of {len(members)} (mean logits): test accuracy {np.mean(test_sum.argmax(1) == y_test):.2%}")
+    save_file({"logits": np.ascontiguousarray(train_sum / len(members), dtype=np.float32)}, output,
+              metadata={"producer": f"keras {keras.__version__}", "model": "mean logits of " + ", ".join(os.path.basename(m) for m in members)})
+    print(f"wrote {output}: logits {list(train_sum.shape)}")
+
+
 def keras_accuracy(model, images, labels):
     logits = model.predict(images, batch_size=256, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == labels))
@@ -234,6 +259,10 @@ def main():
     p.add_argument("keras_model")
     p.add_argument("output")
     p.add_argument("--data", default="data/mnist", help="directory with train-images-idx3-ubyte (plain or .gz)")
+    p = sub.add_parser("ensemble")
+    p.add_argument("output", help="where to write the ensemble's training logits")
+    p.add_argument("members", nargs="+", help=".keras files or swift-distill checkpoints")
+    p.add_argument("--data", default="data/mnist", help="directory with MNIST's four IDX files (plain or .gz)")
     p = sub.add_parser("fixtures")
     p.add_argument("--directory", default=FIXTURES)
     p = sub.add_parser("mnist")
@@ -251,6 +280,8 @@ def main():
         print(f"wrote {args.keras_model} ({metadata.get('role')} {model.name}, {model.count_params()} parameters)")
     elif args.command == "logits":
         write_logits(args.keras_model, args.data, args.output)
+    elif args.command == "ensemble":
+        ensemble(args.data, args.output, args.members)
     elif args.command == "fixtures":
         fixtures(args.directory)
     elif args.command == "mnist":
