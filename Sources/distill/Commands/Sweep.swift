@@ -193,29 +193,38 @@ struct Sweep: ParsableCommand {
                 }
             }
             guard session.isRoot else { return }
-            let search = SweepSummary(records: recorded, stage: .search)
-            var images: [String: String] = [:]
-            for group in search.groups {
-                let name = "heatmap-f\(group.trainFraction)-e\(group.epochs).png"
-                do {
-                    try drawHeatmap(group, grid: grid, to: (output as NSString).appendingPathComponent(name))
-                    images["\(group.trainFraction) \(group.epochs)"] = name
-                } catch {
-                    session.log("warning: no heatmap \(name): \(error)")
-                }
-            }
             let context = ["Teacher: \(teacherLine).",
                            "Student: \(settings.studentModel.name), \(student.parameterCount) parameters; batch \(batchSize), "
                                + "learning rate \(learningRate), Adam.",
                            "Data: \(data.source); training pool \(sweepData.pool.count) samples, validation \(sweepData.validation.count) "
                                + "(held out of the training set, class-balanced), test \(test.count)."]
-            let markdown = SweepMarkdown.render(search: search, confirm: confirmed, context: context) { images["\($0) \($1)"] }
-            let report = (output as NSString).appendingPathComponent("sweep.md")
-            do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
-                throw CommandError("\(report): cannot write it (\(error.localizedDescription))")
-            }
-            session.log("wrote \(csvPath), \(report)" + (images.isEmpty ? "" : " and \(images.count) heatmap\(images.count == 1 ? "" : "s")"))
+            try writeReport(recorded, grid: grid, context: context, session: session)
+            session.log("wrote \(csvPath)")
         }
+    }
+
+    /// Rank 0: OUTPUT/sweep.md and a heatmap per train fraction and epoch count (a missing gnuplot only loses the images).
+    private func writeReport(_ records: [SweepRecord], grid: SweepGrid, context: [String], session: Session) throws {
+        let search = SweepSummary(records: records, stage: .search)
+        var images: [String: String] = [:]
+        for group in search.groups {
+            let name = "heatmap-f\(group.trainFraction)-e\(group.epochs).png"
+            do {
+                try drawHeatmap(group, grid: grid, to: (output as NSString).appendingPathComponent(name))
+                images["\(group.trainFraction) \(group.epochs)"] = name
+                session.log("wrote \((output as NSString).appendingPathComponent(name))")
+            } catch {
+                session.log("warning: no heatmap \(name): \(error)")
+            }
+        }
+        let markdown = SweepMarkdown.render(search: search, confirm: SweepSummary(records: records, stage: .confirm), context: context) {
+            images["\($0) \($1)"]
+        }
+        let report = (output as NSString).appendingPathComponent("sweep.md")
+        do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+            throw CommandError("\(report): cannot write it (\(error.localizedDescription))")
+        }
+        session.log("wrote \(report)")
     }
 
     /// What makes two sweeps' runs comparable: the student model and training settings, the teacher's logits and the data.
