@@ -163,9 +163,12 @@ struct Sweep: ParsableCommand {
                 session.log("warning: a run took \(fixed(longest, 0)) s; a rank waits for the round's slowest run at its gather, and a wait "
                     + "over --collective-timeout \(fixed(timeout, 0)) s ends the job: raise it above the longest run")
             }
+            var trainedRuns = 0
+            let started = Date()
             func stage(_ name: String, _ runs: [SweepRun]) throws {
                 let done = Set(recorded.map(\.run))
                 let pending = runs.filter { !done.contains($0) }
+                trainedRuns += pending.count
                 let progress = SweepProgress(stage: name, total: runs.count, done: runs.count - pending.count,
                                              pendingCost: pending.map(\.cost).reduce(0, +), log: session.log)
                 try trainAcrossRanks(pending, communicator: session.communicator, stopRequested: { session.stop.isRequested },
@@ -192,6 +195,8 @@ struct Sweep: ParsableCommand {
                         + "over \(comparison.seeds) seeds")
                 }
             }
+            session.log("\(trainedRuns) run\(trainedRuns == 1 ? "" : "s") trained in \(fixed(Date().timeIntervalSince(started), 1)) s "
+                + "on \(session.communicator.size) rank\(session.communicator.size == 1 ? "" : "s") x \(session.threads) thread\(session.threads == 1 ? "" : "s")")
             guard session.isRoot else { return }
             let context = ["Teacher: \(teacherLine).",
                            "Student: \(settings.studentModel.name), \(student.parameterCount) parameters; batch \(batchSize), "
