@@ -19,14 +19,15 @@ final class SweepProgress {
         }
     }
 
+    /// One round's records: the runs trained side by side, so the pace counts them together.
     func finished(_ records: [SweepRecord]) {
+        let cost = records.map(\.run.cost).reduce(0, +)
+        spentCost += cost
+        remainingCost -= cost
+        let left = spentCost > 0 ? Date().timeIntervalSince(started) / spentCost * max(remainingCost, 0) : 0
         for record in records {
             done += 1
-            spentCost += record.run.cost
-            remainingCost -= record.run.cost
             let evaluatedOn = record.run.stage == .search ? "validation" : "test"
-            let elapsed = Date().timeIntervalSince(started)
-            let left = spentCost > 0 ? elapsed / spentCost * max(remainingCost, 0) : 0
             log("\(stage) [\(done)/\(total)] \(record.run.label): \(evaluatedOn) \(percent(record.outcome.accuracy)) "
                 + "(rank \(record.rank), \(fixed(record.outcome.seconds, 1)) s); about \(duration(left)) left")
         }
