@@ -149,11 +149,12 @@ final class SweepTests: XCTestCase {
                         outcome: SweepOutcome(accuracy: accuracy, loss: 0.1, seconds: 1), rank: 0)
         }
         let a = SweepRun.Kind.distilled(alpha: 0.1, temperature: 2), b = SweepRun.Kind.distilled(alpha: 0.5, temperature: 8)
-        let records = [record(.scratch, seed: 1, 0.90), record(.scratch, seed: 2, 0.80), record(a, seed: 1, 0.91), record(a, seed: 2, 0.82),
-                       record(b, seed: 2, 0.84), record(b, seed: 1, 0.93), record(b, seed: 3, 0.99), record(.scratch, seed: 1, 0.5, stage: .confirm)]
+        let records = [record(.scratch, seed: 1, 0.90), record(.scratch, seed: 2, 0.80), record(b, seed: 2, 0.84), record(b, seed: 1, 0.93),
+                       record(a, seed: 1, 0.91), record(a, seed: 2, 0.82), record(b, seed: 3, 0.99), record(.scratch, seed: 1, 0.5, stage: .confirm)]
         let summary = SweepSummary(records: records, stage: .search)
         XCTAssertEqual(summary.groups.count, 1)
         XCTAssertEqual(summary.groups[0].scratch, [1: 0.90, 2: 0.80])
+        XCTAssertEqual(summary.groups[0].settings.map(\.alpha), [0.1, 0.5], "settings by alpha, whatever the records' order")
         let second = summary.groups[0].settings[1]
         XCTAssertEqual(second.comparison.seeds, 2, "seed 3 has no twin")
         XCTAssertEqual(second.comparison.difference.mean, 0.035, accuracy: 1e-12)

@@ -15,7 +15,8 @@ public struct SweepSummary: Sendable {
     public let stage: SweepRun.Stage
     public let groups: [Group]
 
-    /// `records` of any stage (others are ignored); groups and settings keep the order they first appear in.
+    /// `records` of any stage (others are ignored). Groups go from the largest train fraction down, fewer epochs first;
+    /// settings by alpha, then temperature.
     public init(records: [SweepRecord], stage: SweepRun.Stage) {
         self.stage = stage
         let mine = records.filter { $0.run.stage == stage }
@@ -24,6 +25,7 @@ public struct SweepSummary: Sendable {
             let key = SweepSetting(trainFraction: record.run.trainFraction, epochs: record.run.epochs, alpha: nil, temperature: nil)
             if !keys.contains(key) { keys.append(key) }
         }
+        keys.sort { $0.trainFraction != $1.trainFraction ? $0.trainFraction > $1.trainFraction : $0.epochs < $1.epochs }
         groups = keys.map { key in
             let inGroup = mine.filter { $0.run.trainFraction == key.trainFraction && $0.run.epochs == key.epochs }
             var scratch: [UInt64: Double] = [:]
@@ -34,6 +36,7 @@ public struct SweepSummary: Sendable {
                     pairs.append((alpha, temperature))
                 }
             }
+            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
             let settings = pairs.map { alpha, temperature in
                 let paired = inGroup.compactMap { record -> (distilled: Double, scratch: Double)? in
                     guard record.run.kind == .distilled(alpha: alpha, temperature: temperature),
