@@ -5,7 +5,8 @@
       Appends one swift-distill run (from `distill train-teacher --seed SEED --metrics-json METRICS.json`)
       to RUNS.jsonl in the format keras-crosscheck.py teacher writes, with this machine's CPU.
   teacher-comparison.py add-keras RUNS.jsonl LINES.jsonl
-      Appends Keras runs (lines written by keras-crosscheck.py teacher) with this machine's CPU.
+      Appends the Keras runs of LINES.jsonl (written by keras-crosscheck.py teacher) not yet in RUNS.jsonl,
+      with this machine's CPU.
   teacher-comparison.py report RUNS.jsonl
       Per producer: runs, mean and standard deviation of the test accuracy and of each epoch's training
       loss; Welch's t and degrees of freedom for each, and the 95% interval of the accuracy difference.
@@ -79,19 +80,32 @@ def report(path):
             print(f"  epoch {epoch + 1} training loss, swift-distill - keras: {difference:+.4f}, Welch t {t:.2f}, df {df:.1f}")
 
 
+def recorded(path):
+    """(producer, seed) of the runs already in RUNS.jsonl: adding a run twice would count it twice."""
+    try:
+        return {(r["producer"], r["seed"]) for r in map(json.loads, filter(str.strip, open(path)))}
+    except FileNotFoundError:
+        return set()
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "add-swift":
         metrics = json.load(open(sys.argv[4]))
         loss = metrics["metrics"].index("loss")
         line = {"producer": "swift-distill", "seed": int(sys.argv[3]), "epoch_losses": [round(e[loss], 5) for e in metrics["epochs"]],
                 "test_accuracy": metrics["test"]["accuracy"], "cpu": cpu()}
+        if ("swift-distill", line["seed"]) in recorded(sys.argv[2]):
+            sys.exit(f"{sys.argv[2]}: swift-distill seed {line['seed']} is already there")
         with open(sys.argv[2], "a") as f:
             f.write(json.dumps(line) + "\n")
     elif len(sys.argv) == 4 and sys.argv[1] == "add-keras":
+        known = recorded(sys.argv[2])
         with open(sys.argv[2], "a") as f:
             for raw in open(sys.argv[3]):
                 if raw.strip():
                     line = json.loads(raw)
+                    if ("keras", line["seed"]) in known:
+                        continue
                     line.setdefault("cpu", cpu())
                     f.write(json.dumps(line) + "\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "report":
