@@ -48,7 +48,7 @@ def t_quantile_975(df):
         h = x / steps
         density = lambda t: (1 + t * t / df) ** (-(df + 1) / 2)
         area = density(0) + density(x) + sum((4 if i % 2 else 2) * density(i * h) for i in range(1, steps))
-        norm = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2))
+        norm = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
         return 0.5 + norm * area * h / 3
     low, high = 0.0, 20.0
     for _ in range(60):
@@ -106,6 +106,7 @@ def main():
                     line = json.loads(raw)
                     if ("keras", line["seed"]) in known:
                         continue
+                    known.add(("keras", line["seed"]))
                     line.setdefault("cpu", cpu())
                     f.write(json.dumps(line) + "\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "report":

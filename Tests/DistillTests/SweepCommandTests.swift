@@ -84,6 +84,14 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(Array(after.prefix(3)), Array(first.prefix(3)))
         XCTAssertEqual(Set(keys(after)).count, after.count, "no run repeated")
         XCTAssertEqual(results(after), results(first))
+
+        // Narrower lists: the rows outside them stay in the CSV but leave the choice and the report.
+        let narrower = try sweep("\(directory)/one", ["--alpha", "0.2"])
+        XCTAssertEqual(narrower.status, 0, narrower.output)
+        XCTAssertTrue(narrower.output.contains("lie outside these lists: kept there, left out of this report"), narrower.output)
+        let narrowReport = try String(contentsOfFile: "\(directory)/one/sweep.md", encoding: .utf8)
+        XCTAssertTrue(narrowReport.contains("| 0.2 | 4.0 |") && !narrowReport.contains("| 0.6 | 4.0 |"), narrowReport)
+        XCTAssertGreaterThanOrEqual(try rows("\(directory)/one").count, 8)
     }
 
     /// SIGTERM mid-sweep: the round ends, its runs are written, the exit is 75; the same command finishes the rest.
@@ -119,6 +127,8 @@ final class SweepCommandTests: XCTestCase {
             (["--train-fraction", "0"], "--train-fraction: '0' is not a number in (0, 1]"),
             (["--validation-fraction", "0.9"], "--validation-fraction must be in (0, 0.5], got 0.9"),
             (["--train-limit", "100"], "holds logits for 4000 samples, but the training set has 100"),
+            (["--alpha", (1...100).map { "\(Double($0) / 100)" }.joined(separator: ","), "--temperature", (1...100).map(String.init).joined(separator: ","),
+              "--seeds", (1...200).map(String.init).joined(separator: ",")], "the lists make 2000200 runs"),
         ]
         for (extra, expected) in cases {
             let run = try sweep("\(directory)/bad", extra)

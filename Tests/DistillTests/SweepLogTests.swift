@@ -29,6 +29,15 @@ final class SweepLogTests: XCTestCase {
         XCTAssertEqual(parsed, Array(records.dropLast()))
         XCTAssertEqual(complete, text.utf8.count - SweepLog.row(records.last!, sweep: sweep).utf8.count - 1)
         XCTAssertEqual(try SweepLog.parse(String(SweepLog.header.prefix(10)), path: "s.csv", sweep: sweep).complete, 0)
+        // Anything else after the last newline is not a half-written row: the file is refused, not cut.
+        for tail in ["hello", "ffff0000", String(sweep.prefix(5)) + "x"] {
+            XCTAssertThrowsError(try SweepLog.parse(String(text.dropLast()) + "\n" + tail, path: "s.csv", sweep: sweep)) {
+                XCTAssertTrue("\($0)".contains("ends the file without a newline"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try SweepLog.parse("one line of something else", path: "s.csv", sweep: sweep)) {
+            XCTAssertTrue("\($0)".contains("is not the sweep's header"), "\($0)")
+        }
     }
 
     func testMalformedRowsAreRefusedNamingTheLineAndField() {

@@ -13,6 +13,11 @@ public struct SweepGrid: Sendable {
         (self.alphas, self.temperatures, self.epochs, self.seeds, self.trainFractions) = (alphas, temperatures, epochs, seeds, trainFractions)
     }
 
+    /// How many runs the search stage has.
+    public var searchRunCount: Double {
+        Double(trainFractions.count) * Double(epochs.count) * Double(seeds.count) * Double(1 + alphas.count * temperatures.count)
+    }
+
     /// The search stage's runs, evaluated on the validation split.
     public var searchRuns: [SweepRun] {
         var runs: [SweepRun] = []
@@ -50,7 +55,8 @@ public struct SweepGrid: Sendable {
 public func parseList<T: Hashable>(_ text: String, flag: String, expected: String, _ parse: (String) -> T?,
                                    check: (T) -> Bool = { _ in true }) throws -> [T] {
     let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard text.count <= 10_000, items.count <= 1000 else { throw TrainingError("\(flag): at most 1000 values, got a list of \(items.count)") }
+    guard text.utf8.count <= 10_000 else { throw TrainingError("\(flag): at most 10000 characters, got \(text.utf8.count)") }
+    guard items.count <= 1000 else { throw TrainingError("\(flag): at most 1000 values, got \(items.count)") }
     var values: [T] = []
     for item in items {
         guard !item.isEmpty else { throw TrainingError("\(flag) '\(text.prefix(80))': an empty item; expected \(expected), separated by commas") }

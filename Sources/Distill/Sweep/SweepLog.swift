@@ -16,8 +16,7 @@ public enum SweepLog {
         case .scratch: ("scratch", "", "")
         case let .distilled(a, t): ("distilled", "\(a)", "\(t)")
         }
-        let evaluatedOn = run.stage == .search ? "validation" : "test"
-        return [sweep, run.stage.rawValue, kind, "\(run.trainFraction)", "\(run.epochs)", "\(run.seed)", alpha, temperature, evaluatedOn,
+        return [sweep, run.stage.rawValue, kind, "\(run.trainFraction)", "\(run.epochs)", "\(run.seed)", alpha, temperature, run.stage.evaluatedOn,
                 "\(record.outcome.accuracy)", "\(record.outcome.loss)", String(format: "%.3f", record.outcome.seconds), "\(record.rank)"]
             .joined(separator: ",")
     }
@@ -31,6 +30,13 @@ public enum SweepLog {
         let complete = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
         let lines = String(decoding: bytes[..<complete], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         func fail(_ line: Int, _ why: String) -> TrainingError { TrainingError("\(path), line \(line): \(why)") }
+        // What follows the last newline may only be the start of the header or of one of this sweep's rows.
+        let fragment = String(decoding: bytes[complete...], as: UTF8.self)
+        let expected = complete == 0 ? header : sweep + ","
+        guard expected.hasPrefix(fragment) || (complete > 0 && fragment.hasPrefix(expected)) else {
+            throw fail(lines.count + 1, "'\(fragment.prefix(60))' ends the file without a newline and is not "
+                + (complete == 0 ? "the sweep's header" : "the start of a row of this sweep"))
+        }
         guard let first = lines.first else { return ([], 0) }   // only a cut-off header: start afresh
         guard first == header else { throw fail(1, "expected the header '\(header)', found '\(first.prefix(120))'") }
         var records: [SweepRecord] = []
@@ -64,7 +70,7 @@ public enum SweepLog {
                 kind = .distilled(alpha: alpha, temperature: temperature)
             default: throw fail(number, "kind '\(fields[2].prefix(20))' is not scratch or distilled")
             }
-            guard fields[8] == (stage == .search ? "validation" : "test") else {
+            guard fields[8] == stage.evaluatedOn else {
                 throw fail(number, "evaluated_on '\(fields[8].prefix(20))' does not match stage \(stage.rawValue)")
             }
             guard let accuracy = Double(fields[9]), (0...1).contains(accuracy) else {

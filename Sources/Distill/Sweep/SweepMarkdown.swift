@@ -5,14 +5,15 @@ import Foundation
 /// on fresh seeds and the test set.
 public enum SweepMarkdown {
     /// `context`: lines about the teacher, student and data; `heatmap(fraction, epochs)`: the image's file name, if drawn.
-    public static func render(search: SweepSummary, confirm: SweepSummary, context: [String],
+    /// `confirmSkipped`: the confirmation was turned off (`--confirm-seeds none`), not merely not reached.
+    public static func render(search: SweepSummary, confirm: SweepSummary, context: [String], confirmSkipped: Bool = false,
                               heatmap: (Double, Int) -> String? = { _, _ in nil }) -> String {
         var out = ["# Distillation sweep", ""] + context + ["",
             "Accuracy in %, mean ± standard deviation over seeds. *Difference*: distilled minus its scratch twin of the same "
                 + "seed (same initial weights, training subset and batch order), in points; *t*: the paired t statistic over seeds "
                 + "(mean difference / its standard error).", "", "## Search (validation split)", ""]
         for group in search.groups {
-            let scratch = PairedComparison.Spread(Array(group.scratch.values))
+            let scratch = PairedComparison.Spread(group.scratch.sorted { $0.key < $1.key }.map(\.value))
             out.append("### Train fraction \(group.trainFraction), \(group.epochs) epoch\(group.epochs == 1 ? "" : "s"): "
                 + "scratch \(percent(scratch)) (\(group.scratch.count) seed\(group.scratch.count == 1 ? "" : "s"))")
             out += ["", "| alpha | T | distilled % | difference (points) | t | seeds |", "|---:|---:|---:|---:|---:|---:|"]
@@ -31,7 +32,7 @@ public enum SweepMarkdown {
         out += ["## Confirmation (fresh seeds, test set)", ""]
         let rows = confirm.groups.flatMap { group in group.settings.map { (group, $0) } }
         if rows.isEmpty {
-            out.append("Not run yet.")
+            out.append(confirmSkipped ? "Skipped (--confirm-seeds none)." : "Not run yet.")
         } else {
             out += ["| train fraction | epochs | alpha | T | distilled % | scratch % | difference (points) | t | seeds |",
                     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

@@ -1,18 +1,12 @@
 import Collective
 
-/// A run that finished, where, and what it measured.
-public struct SweepRecord: Sendable, Equatable {
-    public var run: SweepRun
-    public var outcome: SweepOutcome
-    public var rank: Int
-
-    public init(run: SweepRun, outcome: SweepOutcome, rank: Int) { (self.run, self.outcome, self.rank) = (run, outcome, rank) }
-}
-
 /// A sweep stopped on request between rounds; every finished run is recorded.
 public struct SweepStopped: Error, CustomStringConvertible {
-    public let finished: Int
+    /// Runs of the sweep not trained yet (of the stage it stopped in).
     public let remaining: Int
+
+    public init(remaining: Int) { self.remaining = remaining }
+
     public var description: String { "the sweep stopped on request with \(remaining) run\(remaining == 1 ? "" : "s") left" }
 }
 
@@ -21,10 +15,12 @@ public struct SweepStopped: Error, CustomStringConvertible {
 /// `finished` sees the round's records in rank order (rank 0 writes them). A round's gather is also
 /// the collective the watchdog watches, so a rank that dies or stalls is reported within the timeout
 /// after the round's slowest run. A stop requested on any rank ends the sweep after its round.
+/// Returns whether a stop was requested in the last round (every run done): the next stage must not start.
+@discardableResult
 public func trainAcrossRanks(
     _ runs: [SweepRun], communicator: Communicator, stopRequested: () -> Bool,
     train: (SweepRun) throws -> SweepOutcome, finished: ([SweepRecord]) throws -> Void
-) throws {
+) throws -> Bool {
     let assignment = RunAssignment(costs: runs.map(\.cost), size: communicator.size)
     let fields = 4   // trained (1 or 0), accuracy, loss, seconds
     var gathered = [Double](repeating: 0, count: communicator.size * fields + 1)   // + the stop votes
@@ -48,8 +44,10 @@ public func trainAcrossRanks(
         }
         done += records.count
         try finished(records)
-        if gathered[communicator.size * fields] > 0, done < runs.count {
-            throw SweepStopped(finished: done, remaining: runs.count - done)
+        if gathered[communicator.size * fields] > 0 {
+            guard done == runs.count else { throw SweepStopped(remaining: runs.count - done) }
+            return true
         }
     }
+    return false
 }

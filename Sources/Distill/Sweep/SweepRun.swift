@@ -4,7 +4,12 @@
 public struct SweepRun: Hashable, Sendable {
     /// `search` runs are evaluated on the validation split (settings are chosen there);
     /// `confirm` runs, on fresh seeds, on the test set.
-    public enum Stage: String, Sendable, CaseIterable { case search, confirm }
+    public enum Stage: String, Sendable, CaseIterable {
+        case search, confirm
+
+        /// The data a stage's runs are evaluated on (the CSV's `evaluated_on`).
+        public var evaluatedOn: String { self == .search ? "validation" : "test" }
+    }
 
     public enum Kind: Hashable, Sendable {
         case scratch

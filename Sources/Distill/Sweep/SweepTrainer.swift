@@ -2,15 +2,6 @@ import Collective
 import Dispatch
 import NN
 
-/// What one finished run measured on its evaluation set (validation or test).
-public struct SweepOutcome: Sendable, Equatable {
-    public var accuracy: Double
-    public var loss: Double
-    public var seconds: Double
-
-    public init(accuracy: Double, loss: Double, seconds: Double) { (self.accuracy, self.loss, self.seconds) = (accuracy, loss, seconds) }
-}
-
 /// Trains single runs of a sweep in this process alone (a sweep spreads whole runs over ranks, never
 /// a run's batches): the recipe's student with the run's seed, epochs, alpha and temperature, on
 /// its training set, evaluated on the validation split (search) or the test set (confirm).
@@ -45,10 +36,16 @@ public struct SweepTrainer {
     }
 
     /// Trains `run` and reports its evaluation and wall-clock seconds.
+    /// A run that fails (e.g. its loss diverges) ends the sweep with the run named: every run must be recorded for the pairs to hold.
     public func outcome(of run: SweepRun) throws -> SweepOutcome {
         let start = DispatchTime.now().uptimeNanoseconds
-        let trained = try train(run)
+        let trained: TrainedModel
+        do { trained = try train(run) } catch { throw TrainingError("sweep run '\(run.label)' (\(run.stage.rawValue)): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return SweepOutcome(accuracy: trained.report.test.accuracy, loss: trained.report.test.loss, seconds: seconds)
+        let test = trained.report.test
+        guard test.loss.isFinite, test.accuracy.isFinite else {
+            throw TrainingError("sweep run '\(run.label)' (\(run.stage.rawValue)): its \(run.stage.evaluatedOn) loss is \(test.loss)")
+        }
+        return SweepOutcome(accuracy: test.accuracy, loss: test.loss, seconds: seconds)
     }
 }

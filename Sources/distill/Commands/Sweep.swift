@@ -15,7 +15,8 @@ struct Sweep: ParsableCommand {
             weights, training subset and batch order, so each distilled run is compared with its twin seed by seed. \
             Settings are chosen on a validation split held out of the training set (class-balanced, fixed); the \
             best setting of each train fraction is then confirmed on --confirm-seeds and the test set.
-            Under mpirun the ranks train whole runs (one thread each unless --threads says otherwise), and \
+            Under mpirun the ranks train whole runs, each run on one thread unless --threads says otherwise (so use as \
+            many ranks as cores), and \
             rank 0 writes OUTPUT/sweep.csv (a row per run, appended as runs end), OUTPUT/sweep.md (tables of \
             mean, standard deviation, paired difference and paired t) and OUTPUT/heatmap-*.png (gnuplot). \
             Stopped (Ctrl-C, SIGTERM, SIGUSR1) or killed, the same command continues where it was: runs \
@@ -88,6 +89,10 @@ struct Sweep: ParsableCommand {
     func validate() throws {
         do {
             let grid = try grid
+            guard grid.searchRunCount <= 1_000_000 else {
+                throw ValidationError("the lists make \(Int(grid.searchRunCount)) runs (train fractions x epochs x seeds x "
+                    + "(1 + alphas x temperatures)); at most 1000000")
+            }
             if let shared = try confirmation.first(where: grid.seeds.contains) {
                 throw ValidationError("--confirm-seeds must be fresh seeds, but \(shared) is also in --seeds")
             }
@@ -152,6 +157,11 @@ struct Sweep: ParsableCommand {
             session.log("student \(settings.studentModel.name) (\(student.parameterCount) parameters); training pool \(sweepData.pool.count), "
                 + "validation \(sweepData.validation.count) (held out), test \(test.count) samples")
 
+            // A student run's products are too small to split: each run gets one thread (the logit pass above had them all).
+            if runtime.threads == nil, session.threads != 1 {
+                session.gemm.setThreads(1)
+                session.log("runs on 1 thread per rank (--threads to change): use as many ranks as cores")
+            }
             let trainer = SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm)
             var warned = false
             /// A rank waits at each round's gather for the round's slowest run, and that wait counts against the watchdog.
@@ -165,28 +175,42 @@ struct Sweep: ParsableCommand {
             }
             var trainedRuns = 0
             let started = Date()
-            func stage(_ name: String, _ runs: [SweepRun]) throws {
+            /// Trains the stage's runs not yet in the CSV; true when a stop was requested as its last round ended.
+            func stage(_ name: String, _ runs: [SweepRun]) throws -> Bool {
                 let done = Set(recorded.map(\.run))
                 let pending = runs.filter { !done.contains($0) }
                 trainedRuns += pending.count
                 let progress = SweepProgress(stage: name, total: runs.count, done: runs.count - pending.count,
                                              pendingCost: pending.map(\.cost).reduce(0, +), log: session.log)
-                try trainAcrossRanks(pending, communicator: session.communicator, stopRequested: { session.stop.isRequested },
-                                     train: trainer.outcome(of:)) { records in
+                return try trainAcrossRanks(pending, communicator: session.communicator, stopRequested: { session.stop.isRequested },
+                                            train: trainer.outcome(of:)) { records in
                     recorded += records
                     try writer?.append(records)
                     progress.finished(records)
                     checkRunLength(records)
                 }
             }
-            try stage("search", grid.searchRuns)
-            let best = SweepSummary(records: recorded, stage: .search).best()
+            // Rows of the CSV outside the current lists (an earlier, wider sweep) are kept but left out of the choice and the report.
+            let searchRuns = grid.searchRuns
+            let stopped = try stage("search", searchRuns)
+            let inSearch = Set(searchRuns)
+            let search = SweepSummary(records: recorded.filter { inSearch.contains($0.run) }, stage: .search)
+            let best = search.best()
             for (setting, comparison) in best {
                 session.log("best on validation at train fraction \(setting.trainFraction): \(SweepMarkdown.describe(setting)), "
                     + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison))")
             }
-            try stage("confirm", SweepGrid.confirmRuns(best.map(\.setting), seeds: try confirmation))
-            let confirmed = SweepSummary(records: recorded, stage: .confirm)
+            let confirmRuns = SweepGrid.confirmRuns(best.map(\.setting), seeds: try confirmation)
+            let confirmDone = Set(recorded.map(\.run))
+            let confirmLeft = confirmRuns.filter { !confirmDone.contains($0) }.count
+            if stopped, confirmLeft > 0 { throw SweepStopped(remaining: confirmLeft) }
+            _ = try stage("confirm", confirmRuns)
+            let inConfirm = Set(confirmRuns)
+            let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm)
+            let outside = recorded.count - recorded.filter { inSearch.contains($0.run) || inConfirm.contains($0.run) }.count
+            if outside > 0 {
+                session.log("\(outside) run\(outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
+            }
             for group in confirmed.groups {
                 for (alpha, temperature, comparison) in group.settings {
                     session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, alpha \(alpha), "
@@ -195,22 +219,24 @@ struct Sweep: ParsableCommand {
                         + "over \(comparison.seeds) seeds")
                 }
             }
+            let threads = runtime.threads ?? 1
             session.log("\(trainedRuns) run\(trainedRuns == 1 ? "" : "s") trained in \(fixed(Date().timeIntervalSince(started), 1)) s "
-                + "on \(session.communicator.size) rank\(session.communicator.size == 1 ? "" : "s") x \(session.threads) thread\(session.threads == 1 ? "" : "s")")
+                + "on \(session.communicator.size) rank\(session.communicator.size == 1 ? "" : "s") x \(threads) thread\(threads == 1 ? "" : "s")")
             guard session.isRoot else { return }
             let context = ["Teacher: \(teacherLine).",
                            "Student: \(settings.studentModel.name), \(student.parameterCount) parameters; batch \(batchSize), "
                                + "learning rate \(learningRate), Adam.",
                            "Data: \(data.source); training pool \(sweepData.pool.count) samples, validation \(sweepData.validation.count) "
                                + "(held out of the training set, class-balanced), test \(test.count)."]
-            try writeReport(recorded, grid: grid, context: context, session: session)
+            try writeReport(search: search, confirmed: confirmed, confirmSkipped: try confirmation.isEmpty, grid: grid, context: context,
+                            session: session)
             session.log("wrote \(csvPath)")
         }
     }
 
     /// Rank 0: OUTPUT/sweep.md and a heatmap per train fraction and epoch count (a missing gnuplot only loses the images).
-    private func writeReport(_ records: [SweepRecord], grid: SweepGrid, context: [String], session: Session) throws {
-        let search = SweepSummary(records: records, stage: .search)
+    private func writeReport(search: SweepSummary, confirmed: SweepSummary, confirmSkipped: Bool, grid: SweepGrid, context: [String],
+                             session: Session) throws {
         var images: [String: String] = [:]
         for group in search.groups {
             let name = "heatmap-f\(group.trainFraction)-e\(group.epochs).png"
@@ -222,7 +248,7 @@ struct Sweep: ParsableCommand {
                 session.log("warning: no heatmap \(name): \(error)")
             }
         }
-        let markdown = SweepMarkdown.render(search: search, confirm: SweepSummary(records: records, stage: .confirm), context: context) {
+        let markdown = SweepMarkdown.render(search: search, confirm: confirmed, context: context, confirmSkipped: confirmSkipped) {
             images["\($0) \($1)"]
         }
         let report = (output as NSString).appendingPathComponent("sweep.md")
@@ -236,7 +262,7 @@ struct Sweep: ParsableCommand {
     static func fingerprint(settings: String, logits: CachedTeacherLogits, train: LabeledImages, test: LabeledImages) -> String {
         var hash = ContentHash()
         hash.mix(settings)
-        hash.mix(UInt64(SweepData.splitSeed))
+        hash.mix(SweepData.splitSeed)
         hash.mix(UnsafeBufferPointer(logits.table.buffer))
         for data in [train, test] {
             hash.mix(data.sampleShape.map { UInt64($0) }.reduce(0) { $0 &* 31 &+ $1 })

@@ -27,8 +27,7 @@ final class SweepProgress {
         let left = spentCost > 0 ? Date().timeIntervalSince(started) / spentCost * max(remainingCost, 0) : 0
         for record in records {
             done += 1
-            let evaluatedOn = record.run.stage == .search ? "validation" : "test"
-            log("\(stage) [\(done)/\(total)] \(record.run.label): \(evaluatedOn) \(percent(record.outcome.accuracy)) "
+            log("\(stage) [\(done)/\(total)] \(record.run.label): \(record.run.stage.evaluatedOn) \(percent(record.outcome.accuracy)) "
                 + "(rank \(record.rank), \(fixed(record.outcome.seconds, 1)) s); about \(duration(left)) left")
         }
     }

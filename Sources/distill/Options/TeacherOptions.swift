@@ -11,8 +11,8 @@ struct TeacherOptions: ParsableArguments {
     var teacher = "teacher.safetensors"
 
     @Option(name: .customLong("teacher-logits"),
-            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint: a safetensors file with one tensor "
-                               + "'logits' [training samples, classes], row i for training sample i "
+            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint (--teacher is then not read): a safetensors "
+                               + "file with one tensor 'logits' [training samples, classes], row i for training sample i "
                                + "(scripts/keras-roundtrip.py logits writes one from a Keras model).", valueName: "file"))
     var logitsFile: String?
 
