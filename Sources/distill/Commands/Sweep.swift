@@ -176,9 +176,11 @@ struct Sweep: ParsableCommand {
             var trainedRuns = 0
             let started = Date()
             /// Trains the stage's runs not yet in the CSV; true when a stop was requested as its last round ended.
-            func stage(_ name: String, _ runs: [SweepRun]) throws -> Bool {
+            /// `stopped`: a stop arrived as the previous stage ended, so this one must not start.
+            func stage(_ name: String, _ runs: [SweepRun], stopped: Bool = false) throws -> Bool {
                 let done = Set(recorded.map(\.run))
                 let pending = runs.filter { !done.contains($0) }
+                if stopped, !pending.isEmpty { throw SweepStopped(remaining: pending.count) }
                 trainedRuns += pending.count
                 let progress = SweepProgress(stage: name, total: runs.count, done: runs.count - pending.count,
                                              pendingCost: pending.map(\.cost).reduce(0, +), log: session.log)
@@ -201,10 +203,7 @@ struct Sweep: ParsableCommand {
                     + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison))")
             }
             let confirmRuns = SweepGrid.confirmRuns(best.map(\.setting), seeds: try confirmation)
-            let confirmDone = Set(recorded.map(\.run))
-            let confirmLeft = confirmRuns.filter { !confirmDone.contains($0) }.count
-            if stopped, confirmLeft > 0 { throw SweepStopped(remaining: confirmLeft) }
-            _ = try stage("confirm", confirmRuns)
+            _ = try stage("confirm", confirmRuns, stopped: stopped)
             let inConfirm = Set(confirmRuns)
             let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm)
             let outside = recorded.count - recorded.filter { inSearch.contains($0.run) || inConfirm.contains($0.run) }.count
