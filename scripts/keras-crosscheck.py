@@ -12,6 +12,12 @@
       trains one epoch of COUNT samples in Keras, and compares with CHECKPOINT from
       `distill train-teacher --train-limit COUNT --teacher-epochs 1 --threads 1 --output CHECKPOINT`.
 
+  keras-crosscheck.py replay-teacher DATA_DIR SEED RESULTS.jsonl
+      Trains the teacher in Keras for 5 epochs from swift-distill's own initial weights and epoch
+      orders for SEED (as `distill train-teacher --seed SEED` draws them) and appends its per-epoch
+      losses and test accuracy to RESULTS.jsonl ("producer": "keras-replay"): paired with that
+      swift-distill run, the only difference left is the arithmetic of the two frameworks.
+
   keras-crosscheck.py recipe DATA_DIR SEED
       Runs the Keras example's recipe itself (its own layers, initialisation and shuffling, seeded
       with keras.utils.set_random_seed(SEED)): teacher 5 epochs, distilled student 3 epochs (alpha
@@ -137,13 +143,17 @@ def initial_teacher(seed):
     return weights
 
 
-def first_epoch_order(seed, count):
+def epoch_orders(seed, count, epochs):
+    """The teacher's sample order in each epoch: one generator, a Fisher-Yates shuffle per epoch."""
     rng = SplitMix64(purpose_seed(seed, 11))  # RecipeSettings.Purpose.teacherShuffle
-    order = list(range(count))
-    for i in range(count - 1, 0, -1):
-        j = rng.bounded(i + 1)
-        order[i], order[j] = order[j], order[i]
-    return order
+    orders = []
+    for _ in range(epochs):
+        order = list(range(count))
+        for i in range(count - 1, 0, -1):
+            j = rng.bounded(i + 1)
+            order[i], order[j] = order[j], order[i]
+        orders.append(order)
+    return orders
 
 
 def evaluate(directory, models):
@@ -157,7 +167,7 @@ def evaluate(directory, models):
 
 def replay(directory, count, checkpoint):
     initial = initial_teacher(42)
-    order = first_epoch_order(42, count)
+    order = epoch_orders(42, count, 1)[0]
     x, y = mnist(directory, "train", count)
     model = set_weights(example_model(256, 512), initial)
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -169,6 +179,24 @@ def replay(directory, count, checkpoint):
         moved = np.abs(initial[name] - ours[name])
         print(f"{name}: |Keras - swift-distill| max {difference.max():.2g}, mean {difference.mean():.2g}; "
               f"moved from init max {moved.max():.2g}, mean {moved.mean():.2g}")
+
+
+def replay_teacher(directory, seed, results):
+    """The teacher trained in Keras from swift-distill's initial weights and epoch orders for SEED."""
+    x, y = mnist(directory, "train")
+    x_test, y_test = mnist(directory, "test")
+    model = set_weights(example_model(256, 512), initial_teacher(seed))
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    losses = []
+    for order in epoch_orders(seed, len(x), 5):
+        history = model.fit(x[order], y[order], batch_size=32, shuffle=False, epochs=1, verbose=0)
+        losses.append(round(float(history.history["loss"][0]), 5))
+        print(f"seed {seed} epoch {len(losses)} loss {losses[-1]}", flush=True)
+    line = {"producer": "keras-replay", "backend": keras.backend.backend(), "keras": keras.__version__, "seed": seed,
+            "epoch_losses": losses, "test_accuracy": float(test_accuracy(model, x_test, y_test))}
+    with open(results, "a") as f:
+        f.write(json.dumps(line) + "\n")
+    print(json.dumps(line), flush=True)
 
 
 def keras_example_model(f1, f2):
@@ -262,6 +290,8 @@ if __name__ == "__main__":
         evaluate(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "replay":
         replay(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == "replay-teacher":
+        replay_teacher(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 4 and sys.argv[1] == "recipe":
         recipe(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "teacher":

@@ -5,11 +5,16 @@
       Appends one swift-distill run (from `distill train-teacher --seed SEED --metrics-json METRICS.json`)
       to RUNS.jsonl in the format keras-crosscheck.py teacher writes, with this machine's CPU.
   teacher-comparison.py add-keras RUNS.jsonl LINES.jsonl
-      Appends the Keras runs of LINES.jsonl (written by keras-crosscheck.py teacher) not yet in RUNS.jsonl,
-      with this machine's CPU.
+      Appends the Keras runs of LINES.jsonl (written by keras-crosscheck.py teacher or replay-teacher) not
+      yet in RUNS.jsonl, with this machine's CPU.
   teacher-comparison.py report RUNS.jsonl
       Per producer: runs, mean and standard deviation of the test accuracy and of each epoch's training
       loss; Welch's t and degrees of freedom for each, and the 95% interval of the accuracy difference.
+  teacher-comparison.py paired RUNS.jsonl REPLAYS.jsonl
+      Each Keras replay (keras-crosscheck.py replay-teacher: swift-distill's initial weights and epoch
+      orders) against the swift-distill run of the same seed: per-seed figures, the mean paired
+      difference of test accuracy and of each epoch's loss with its paired t, and the spread the
+      arithmetic alone leaves (sd of paired differences / sqrt 2) against the spread over seeds.
 
 Standard library only.
 """
@@ -38,7 +43,7 @@ def welch(a, b):
     va, vb = sa * sa / len(a), sb * sb / len(b)
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va * va / (len(a) - 1) + vb * vb / (len(b) - 1)) if va + vb > 0 else float("inf")
-    return (ma - mb) / se if se > 0 else float("nan"), df, ma - mb, se
+    return (ma - mb) / se if se > 1e-12 else float("nan"), df, ma - mb, se  # equal constants: no t
 
 
 def t_quantile_975(df):
@@ -80,6 +85,30 @@ def report(path):
             print(f"  epoch {epoch + 1} training loss, swift-distill - keras: {difference:+.4f}, Welch t {t:.2f}, df {df:.1f}")
 
 
+def paired(runs_path, replays_path):
+    ours = {r["seed"]: r for r in map(json.loads, filter(str.strip, open(runs_path))) if r["producer"] == "swift-distill"}
+    replays = [r for r in map(json.loads, filter(str.strip, open(replays_path))) if r["seed"] in ours]
+    if len(replays) < 2:
+        sys.exit(f"{replays_path}: {len(replays)} replays with a swift-distill run of the same seed, expected at least 2")
+    replays.sort(key=lambda r: r["seed"])
+    for r in replays:
+        o = ours[r["seed"]]
+        print(f"seed {r['seed']}: test accuracy swift-distill {100 * o['test_accuracy']:.2f}%, Keras replay "
+              f"{100 * r['test_accuracy']:.2f}%; epoch losses {o['epoch_losses']} vs {r['epoch_losses']}")
+
+    def line(name, figure, digits):
+        """figure(run) -> the number compared; the spread over seeds is that of every swift-distill run."""
+        differences = [figure(ours[r["seed"]]) - figure(r) for r in replays]
+        m, sd = mean_sd(differences)
+        t = m / (sd / math.sqrt(len(differences))) if sd > 1e-12 else float("nan")
+        print(f"{name}, swift-distill - Keras replay: mean {m:+.{digits}f}, sd {sd:.{digits}f}, paired t {t:.2f}; "
+              f"spread from arithmetic alone {sd / math.sqrt(2):.{digits}f} against "
+              f"{mean_sd([figure(o) for o in ours.values()])[1]:.{digits}f} over seeds")
+    line("test accuracy (points)", lambda run: 100 * run["test_accuracy"], 3)
+    for epoch in range(len(replays[0]["epoch_losses"])):
+        line(f"epoch {epoch + 1} loss", lambda run: run["epoch_losses"][epoch], 4)
+
+
 def recorded(path):
     """(producer, seed) of the runs already in RUNS.jsonl: adding a run twice would count it twice."""
     try:
@@ -104,13 +133,15 @@ def main():
             for raw in open(sys.argv[3]):
                 if raw.strip():
                     line = json.loads(raw)
-                    if ("keras", line["seed"]) in known:
+                    if (line["producer"], line["seed"]) in known:
                         continue
-                    known.add(("keras", line["seed"]))
+                    known.add((line["producer"], line["seed"]))
                     line.setdefault("cpu", cpu())
                     f.write(json.dumps(line) + "\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "report":
         report(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "paired":
+        paired(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
 
