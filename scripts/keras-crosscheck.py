@@ -36,6 +36,13 @@
       teacher comparison: JAX's LeakyReLU gradient at 0 differs), appends one JSON line with the
       seed, backend, per-epoch training losses and the test accuracy to RESULTS.jsonl, and saves the
       model when MODEL.keras is given (scripts/keras-roundtrip.py import makes it a checkpoint).
+      Seeded this way, Keras 3.15 on TensorFlow 2.21 repeats the first epoch's order in every epoch
+      (see epoch-orders); the unseeded example draws a new order each epoch.
+
+  keras-crosscheck.py epoch-orders seeded|unseeded
+      Fits a tiny model on 20 numbered samples for 3 epochs (shuffle=True, batch 5), with or without
+      keras.utils.set_random_seed(1), records the order the samples arrive in (tf.py_function in a
+      Lambda layer, compiled as fit compiles it) and says whether every epoch had the same order.
 
 Needs `pip install keras jax` (a virtualenv is fine); not part of the test command.
 """
@@ -199,6 +206,28 @@ def replay_teacher(directory, seed, results):
     print(json.dumps(line), flush=True)
 
 
+def epoch_orders_of_fit(seeded):
+    import tensorflow as tf
+    seen = []
+
+    def record(t):
+        seen.extend(int(v) for v in t.numpy().ravel())
+        return t
+    if seeded:
+        keras.utils.set_random_seed(1)
+    x, y = np.arange(20, dtype="float32").reshape(20, 1), np.zeros((20, 1), dtype="float32")
+    model = keras.Sequential([
+        keras.Input((1,)),
+        layers.Lambda(lambda t: tf.ensure_shape(tf.py_function(record, [t], tf.float32), t.shape)),
+        layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=5, epochs=3, shuffle=True, verbose=0)
+    orders = [seen[i:i + 20] for i in range(0, 60, 20)]
+    same = orders[0] == orders[1] == orders[2]
+    print(f"{keras.backend.backend()}, {'seeded' if seeded else 'unseeded'}: "
+          f"{'the same order every epoch' if same else 'a new order each epoch'}: {orders}")
+
+
 def keras_example_model(f1, f2):
     """The example's CNN with its own LeakyReLU layer (under JAX: gradient 1 at exactly 0)."""
     return keras.Sequential([
@@ -292,6 +321,8 @@ if __name__ == "__main__":
         replay(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == "replay-teacher":
         replay_teacher(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 3 and sys.argv[1] == "epoch-orders" and sys.argv[2] in ("seeded", "unseeded"):
+        epoch_orders_of_fit(sys.argv[2] == "seeded")
     elif len(sys.argv) == 4 and sys.argv[1] == "recipe":
         recipe(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "teacher":
