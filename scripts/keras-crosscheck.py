@@ -189,6 +189,13 @@ def replay(directory, count, checkpoint):
               f"moved from init max {moved.max():.2g}, mean {moved.mean():.2g}")
 
 
+def append_result(results, line):
+    """Appends one run's JSON line to RESULTS.jsonl and prints it."""
+    with open(results, "a") as f:
+        f.write(json.dumps(line) + "\n")
+    print(json.dumps(line), flush=True)
+
+
 def replay_teacher(directory, seed, results):
     """The teacher trained in Keras from swift-distill's initial weights and epoch orders for SEED."""
     x, y = mnist(directory, "train")
@@ -202,9 +209,7 @@ def replay_teacher(directory, seed, results):
         print(f"seed {seed} epoch {len(losses)} loss {losses[-1]}", flush=True)
     line = {"producer": "keras-replay", "backend": keras.backend.backend(), "keras": keras.__version__, "seed": seed,
             "epoch_losses": losses, "test_accuracy": float(test_accuracy(model, x_test, y_test))}
-    with open(results, "a") as f:
-        f.write(json.dumps(line) + "\n")
-    print(json.dumps(line), flush=True)
+    append_result(results, line)
 
 
 def epoch_orders_of_fit(seeded):
@@ -296,9 +301,7 @@ def teacher_only(directory, seed, results, model_path=None):
     accuracy = float(test_accuracy(teacher, x_test, y_test))
     line = {"producer": "keras", "backend": keras.backend.backend(), "keras": keras.__version__, "seed": seed,
             "epoch_losses": [round(float(v), 5) for v in history.history["loss"]], "test_accuracy": accuracy}
-    with open(results, "a") as f:
-        f.write(json.dumps(line) + "\n")
-    print(json.dumps(line), flush=True)
+    append_result(results, line)
     if model_path:
         teacher.save(model_path)
 

@@ -62,8 +62,13 @@ def t_quantile_975(df):
     return (low + high) / 2
 
 
+def read_runs(path):
+    """The JSON lines of a runs file, blank lines skipped."""
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+
 def report(path):
-    runs = [json.loads(line) for line in open(path) if line.strip()]
+    runs = read_runs(path)
     groups = {}
     for run in runs:
         groups.setdefault(run["producer"], []).append(run)
@@ -86,8 +91,8 @@ def report(path):
 
 
 def paired(runs_path, replays_path):
-    ours = {r["seed"]: r for r in map(json.loads, filter(str.strip, open(runs_path))) if r["producer"] == "swift-distill"}
-    replays = [r for r in map(json.loads, filter(str.strip, open(replays_path))) if r["seed"] in ours]
+    ours = {r["seed"]: r for r in read_runs(runs_path) if r["producer"] == "swift-distill"}
+    replays = [r for r in read_runs(replays_path) if r["seed"] in ours]
     if len(replays) < 2:
         sys.exit(f"{replays_path}: {len(replays)} replays with a swift-distill run of the same seed, expected at least 2")
     replays.sort(key=lambda r: r["seed"])
@@ -112,7 +117,7 @@ def paired(runs_path, replays_path):
 def recorded(path):
     """(producer, seed) of the runs already in RUNS.jsonl: adding a run twice would count it twice."""
     try:
-        return {(r["producer"], r["seed"]) for r in map(json.loads, filter(str.strip, open(path)))}
+        return {(r["producer"], r["seed"]) for r in read_runs(path)}
     except FileNotFoundError:
         return set()
 
@@ -130,14 +135,12 @@ def main():
     elif len(sys.argv) == 4 and sys.argv[1] == "add-keras":
         known = recorded(sys.argv[2])
         with open(sys.argv[2], "a") as f:
-            for raw in open(sys.argv[3]):
-                if raw.strip():
-                    line = json.loads(raw)
-                    if (line["producer"], line["seed"]) in known:
-                        continue
-                    known.add((line["producer"], line["seed"]))
-                    line.setdefault("cpu", cpu())
-                    f.write(json.dumps(line) + "\n")
+            for line in read_runs(sys.argv[3]):
+                if (line["producer"], line["seed"]) in known:
+                    continue
+                known.add((line["producer"], line["seed"]))
+                line.setdefault("cpu", cpu())
+                f.write(json.dumps(line) + "\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "report":
         report(sys.argv[2])
     elif len(sys.argv) == 4 and sys.argv[1] == "paired":
