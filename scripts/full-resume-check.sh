@@ -10,7 +10,12 @@ args="--teacher-epochs 2 --student-epochs 1 --plain --checkpoint-every 500"
 rm -rf /tmp/fullA /tmp/fullB
 start=$(date +%s); $M .build/release/distill $args --checkpoint-dir /tmp/fullA > /tmp/fullA.log 2>&1; echo "A exit $? in $(( $(date +%s) - start )) s"
 $M .build/release/distill $args --checkpoint-dir /tmp/fullB > /tmp/fullB1.log 2>&1 & P=$!
-until [ "$(ls /tmp/fullB/state-teacher-* 2>/dev/null | wc -l)" -ge 2 ]; do sleep 1; done
+# Waits for the files, not a fixed time (a busy machine is slower), but not past B's end or 30 minutes.
+for _ in $(seq 1 1800); do
+    [ "$(ls /tmp/fullB/state-teacher-* 2>/dev/null | wc -l)" -ge 2 ] && break
+    kill -0 $P 2>/dev/null || { echo "B ended before saving two states (see /tmp/fullB1.log)"; exit 1; }
+    sleep 1
+done
 rank=$(pgrep -f "distill $args --checkpoint-dir /tmp/fullB" | tail -1)
 ls /tmp/fullB; t0=$(date +%s.%N); kill -9 $rank; wait $P; echo "B killed: mpirun exit $? after $(echo "$(date +%s.%N) - $t0" | bc) s"
 start=$(date +%s); $M .build/release/distill $args --checkpoint-dir /tmp/fullB --resume > /tmp/fullB2.log 2>&1; echo "B resumed exit $? in $(( $(date +%s) - start )) s"

@@ -2,7 +2,7 @@
 # A one-node Slurm (slurmctld + slurmd + munged) on this machine, for trying scripts/distill.sbatch
 # and `srun --mpi=pmix` without a cluster. Debian 12, as root, no systemd needed; idempotent.
 #
-#   scripts/slurm-one-node.sh          # install if needed, configure, start, wait until the node is idle
+#   scripts/slurm-one-node.sh          # install if needed, configure, start, return once job steps run
 #   scripts/slurm-one-node.sh stop     # stop slurmctld, slurmd and munged
 #   scripts/slurm-one-node.sh status
 #
@@ -93,6 +93,11 @@ SlurmdLogFile=$DIR/log/slurmd.log
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
+# A loaded 2-core machine answers slowly: the default 10 s message timeout failed a first job step
+# ("Socket timed out on send/recv operation") while another process kept a core busy.
+MessageTimeout=60
+TCPTimeout=10
+SlurmdTimeout=300
 $node_line RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -108,13 +113,35 @@ alive "$DIR/slurmctld.pid" || setsid nohup slurmctld -D >"$DIR/log/slurmctld.out
 sleep 1
 alive "$DIR/slurmd.pid" || setsid nohup slurmd -D >"$DIR/log/slurmd.out" 2>&1 < /dev/null &
 
-# 5. Wait until the node is idle (resume it if an earlier run left it down or drained).
-for i in $(seq 1 30); do
-    state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
-    case "$state" in
-      idle|mixed|allocated) sinfo; exit 0 ;;
-      down*|drain*) [ "$i" -gt 3 ] && scontrol update nodename="$NODE" state=resume || true ;;
-    esac
-    sleep 1
+# 5. Ready means a job step runs, not only that the node is listed: wait until the node is idle
+#    (resuming it if an earlier run left it down or drained), then run `srun -n 2 true` and the same
+#    with --mpi=pmix, retrying within READY_SECONDS with the reason of each failure printed.
+READY_SECONDS=${SLURM_ONE_NODE_READY_SECONDS:-300}
+deadline=$(( $(date +%s) + READY_SECONDS ))
+state=""
+wait_idle() {
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
+        case "$state" in
+          idle) return 0 ;;
+          down*|drain*) scontrol update nodename="$NODE" state=resume >/dev/null 2>&1 || true ;;
+        esac
+        sleep 1
+    done
+    return 1
+}
+for step in "srun -n 2 --time=1 true" "srun -n 2 --time=1 --mpi=pmix true"; do
+    while :; do
+        if wait_idle; then
+            out=$(timeout 120 $step 2>&1) && break
+            reason="\`$step\` failed: $(tr '\n' ' ' <<<"$out")"
+            echo "slurm-one-node: $reason; retrying" >&2
+        else
+            reason="node $NODE ${state:-not listed}, not idle"
+        fi
+        [ "$(date +%s)" -lt "$deadline" ] || die "not ready after $READY_SECONDS s: $reason (logs in $DIR/log/)"
+        sleep 2
+    done
 done
-die "node $NODE not idle after 30 s (state: ${state:-none}); see $DIR/log/"
+sinfo
+echo "slurm-one-node: ready (job steps with and without --mpi=pmix ran)"

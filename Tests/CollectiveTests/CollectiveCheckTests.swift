@@ -53,7 +53,7 @@ final class CollectiveCheckTests: XCTestCase {
 
     /// Runs collective-check under `mpirun -np ranks` with the container-safe flags of `ProcessRun.mpirunFlags`.
     private func mpirun(ranks: Int, _ arguments: [String]) throws -> ProcessRun {
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let run = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [try collectiveCheck().path] + arguments)
         XCTAssertFalse(run.timedOut, "mpirun did not finish within the timeout: \(run.output)")
         return run

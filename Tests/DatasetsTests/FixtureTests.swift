@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import TestSupport
 import XCTest
 
 /// Reading the real MNIST subset in Tests/Fixtures/mnist-small (and Fashion-MNIST if installed).
@@ -62,7 +63,7 @@ final class FixtureTests: XCTestCase {
     func testFashionMNISTFromDebianPackage() throws {
         let dir = DatasetKind.fashionMNIST.defaultDirectory
         guard FileManager.default.fileExists(atPath: dir) else {
-            throw XCTSkip("\(dir) absent (apt install dataset-fashion-mnist)")
+            throw Requirement.unavailable("\(dir) absent (apt install dataset-fashion-mnist)")
         }
         let train = try IDXLoader.load(directory: dir, split: .train)
         let test = try IDXLoader.load(directory: dir, split: .test)

@@ -18,7 +18,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     func testTeacherTrainingAndDistillationMatchAcrossRankCounts() throws {
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
         let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
                       "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
@@ -54,7 +54,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// BatchNormalization uses the global batch's statistics (reduced across ranks). The last global
     /// batch has one sample, so rank 1 takes the reductions with none of its own.
     func testModelsWithEveryLayerTypeTrainAndDistilTheSameAcrossRankCounts() throws {
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
         let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
         let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,

@@ -43,7 +43,7 @@ final class ExternalLogitsTests: XCTestCase {
         XCTAssertEqual(one.status, 0, one.output)
         XCTAssertTrue(one.output.contains("training on 1000 of 4000 samples: a class-balanced 25.0%"), one.output)
         let single = try SafeTensors.read(from: "\(directory)/student.safetensors").tensors
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
         let two = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: 2) + [binary.path, "distill-student", "--data-dir", fixture,
             "--teacher-logits", logits, "--student-epochs", "1", "--test-limit", "500", "--plain", "--train-fraction", "0.25",

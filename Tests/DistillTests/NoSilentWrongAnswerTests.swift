@@ -35,7 +35,7 @@ final class NoSilentWrongAnswerTests: XCTestCase {
 
     /// Two ranks, each with its own arguments (Open MPI's MPMD form `A : B`).
     private func mpmd(_ first: [String], _ second: [String]) throws -> ProcessRun {
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let flags = ProcessRun.mpirunFlags(ranks: 1)
         let run = try ProcessRun.run(mpirun, flags + [try binary.path] + first + [":"] + flags.suffix(2) + [try binary.path] + second,
                                      timeout: 120)

@@ -58,7 +58,7 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/one/heatmap-f0.25-e1.png"), one.output)
         }
 
-        guard let mpirun = ProcessRun.findOnPath("mpirun") else { throw XCTSkip("mpirun is not installed") }
+        let mpirun = try Requirement.mpirun()
         let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
         let two = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: 2) + [binary.path] + arguments("\(directory)/two", []), timeout: 600)
         XCTAssertEqual(two.status, 0, two.output)

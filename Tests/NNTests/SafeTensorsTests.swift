@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import NN
 
@@ -245,7 +246,7 @@ final class SafeTensorsTests: XCTestCase {
     func testPythonNumpyReadsTheFile() throws {
         // The python3 on PATH, or Debian's (where scripts/install-deps.sh puts python3-numpy).
         guard let python = ["python3", "/usr/bin/python3"].first(where: { (try? run([$0, "-c", "import numpy"]))?.status == 0 }) else {
-            throw XCTSkip("no python3 with numpy is available")
+            throw Requirement.unavailable("no python3 with numpy is available")
         }
         let path = file("interop.safetensors")
         let metadata = ["format": "np", "note": "ünï \"q\""]

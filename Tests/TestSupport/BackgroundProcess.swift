@@ -28,13 +28,13 @@ public final class BackgroundProcess {
     public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
     public var pid: Int32 { process.processIdentifier }
 
-    /// Polls `condition` every 50 ms for up to `timeout` seconds; whether it came true.
+    /// Polls `condition` every `interval` seconds for up to `timeout` seconds; whether it came true.
     @discardableResult
-    public static func wait(for timeout: TimeInterval, until condition: () -> Bool) -> Bool {
+    public static func wait(for timeout: TimeInterval, every interval: TimeInterval = 0.05, until condition: () -> Bool) -> Bool {
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            Thread.sleep(forTimeInterval: interval)
         }
         return condition()
     }
