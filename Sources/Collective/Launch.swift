@@ -37,16 +37,29 @@ public enum Launch {
     }
 
     /// MPI when a process manager started this process (unless `singleProcess`), one process otherwise.
-    /// Throws when the environment and MPI disagree on the number of tasks.
-    public static func communicator(singleProcess: Bool, collectiveTimeout: Double?) throws -> Communicator {
+    /// Throws when the environment and MPI disagree on the number of tasks. The ranks first check that
+    /// they agree on `items` (the command line): a rank given other flags would take other collectives.
+    /// `singleProcess` under mpirun with several tasks still joins MPI for that check, so a rank that
+    /// alone was told to run alone is named, not left for the others to wait on; then it runs alone.
+    public static func communicator(singleProcess: Bool, collectiveTimeout: Double?,
+                                    agreeing items: [(name: String, hash: UInt64)] = []) throws -> Communicator {
         let environment = ProcessInfo.processInfo.environment
-        if singleProcess { return SingleProcess() }
-        guard isParallelLaunch(environment) else {
+        let parallel = isParallelLaunch(environment)
+        if singleProcess {
+            if parallel, let (expected, _) = expectedTasks(environment), expected > 1 {
+                let mpi = MPICommunicator(collectiveTimeout: collectiveTimeout)
+                do { try mpi.checkAgreement(items) } catch { mpi.abort(message: "\(error)") }
+                mpi.finalize()
+            }
+            return SingleProcess()
+        }
+        guard parallel else {
             if let problem = problem(environment: environment, mpiSize: nil) { throw LaunchError(description: problem) }
             return SingleProcess()
         }
         let mpi = MPICommunicator(collectiveTimeout: collectiveTimeout)
         if let problem = problem(environment: environment, mpiSize: mpi.size) { mpi.abort(message: problem) }
+        do { try mpi.checkAgreement(items) } catch { mpi.abort(message: "\(error)") }
         return mpi
     }
 }

@@ -4,16 +4,19 @@ import Foundation
 /// version 1, 4 in versions 2 and 3, little-endian), a Python dict literal
 /// `{'descr': '|u1', 'fortran_order': False, 'shape': (60000, 28, 28), }`, then the data in C order.
 ///
-/// Read are the integer types data sets use: bytes (`|u1`) and little-endian 8- to 64-bit
-/// integers; anything else is an error naming the file and what was found.
-struct NPYArray {
+/// Read are the types data sets and logit tables use: bytes (`|u1`), little-endian 8- to 64-bit
+/// integers, and little-endian 32- and 64-bit floats; anything else is an error naming the file and
+/// what was found.
+public struct NPYArray {
     enum Element: String {
         case uint8 = "u1", int8 = "i1", uint16 = "u2", int16 = "i2", uint32 = "u4", int32 = "i4", uint64 = "u8", int64 = "i8"
+        case float32 = "f4", float64 = "f8"
         var size: Int { Int(rawValue.dropFirst())! }
         var signed: Bool { rawValue.hasPrefix("i") }
+        var isInteger: Bool { !rawValue.hasPrefix("f") }
     }
 
-    let shape: [Int]
+    public let shape: [Int]
     let element: Element
     let data: ArraySlice<UInt8>
 
@@ -44,7 +47,8 @@ struct NPYArray {
         guard case .tuple(let shape)? = fields["shape"] else { throw fail(".npy header has no 'shape' tuple: \(text.trimmed)") }
         guard descr.count == 3, let order = descr.first, "<|".contains(order), let element = Element(rawValue: String(descr.dropFirst())),
               order == "<" || element.size == 1 else {
-            throw fail("dtype '\(descr)' is not supported; expected unsigned bytes ('|u1') or little-endian integers ('<i8', ...)")
+            throw fail("dtype '\(descr)' is not supported; expected unsigned bytes ('|u1'), little-endian integers ('<i8', ...) "
+                + "or floats ('<f4', '<f8')")
         }
         guard !fortran || shape.count <= 1 else { throw fail("Fortran-ordered arrays are not supported; save it in C order") }
         var count = 1
@@ -60,6 +64,42 @@ struct NPYArray {
         }
         return NPYArray(shape: shape, element: element, data: bytes[dataStart...])
     }
+
+    /// Reads a `.npy` file (a regular file).
+    public static func read(path: String) throws -> NPYArray {
+        try requireRegularFile(path, expecting: "a .npy array")
+        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(path: path, reason: "cannot be read") }
+        return try parse(Array(data), source: path)
+    }
+
+    /// Whether `bytes` start as a `.npy` array does.
+    public static func hasMagic(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: [0x93] + Array("NUMPY".utf8))
+    }
+
+    /// The values as Float32 (float64 rounded; a value beyond Float32's range becomes infinite), or
+    /// nil for an integer array.
+    public func floats() -> [Float]? {
+        switch element {
+        case .float32:
+            return (0..<count).map { index in
+                let start = data.startIndex + 4 * index
+                let bits = (0..<4).reduce(UInt32(0)) { $0 | UInt32(data[start + $1]) << (8 * UInt32($1)) }
+                return Float(bitPattern: bits)
+            }
+        case .float64:
+            return (0..<count).map { index in
+                let start = data.startIndex + 8 * index
+                let bits = (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[start + $1]) << (8 * UInt64($1)) }
+                return Float(Double(bitPattern: bits))
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The dtype as NumPy writes it, e.g. "<f4".
+    public var dtype: String { (element.size == 1 ? "|" : "<") + element.rawValue }
 
     /// The values as integers (little-endian), for labels.
     func integers() -> [Int64] {

@@ -2,11 +2,11 @@ import NN
 
 /// A trained model on disk: its parameters as a safetensors file (tensors named by layer, e.g.
 /// `conv2d.kernel`), plus metadata that carries the model's Keras JSON and role, so the file
-/// alone rebuilds it.
+/// alone rebuilds it, and a checksum over both (files from before 0.6 and other tools may lack it).
 public enum Checkpoint {
     public static let format = "swift-distill/1"
     /// Written into every file's metadata, with the settings that made the model.
-    public static let producer = "swift-distill 0.5.0"
+    public static let producer = "swift-distill 0.6.0"
 
     /// A model read back: the model, the description it was built from, its role and the metadata.
     public struct Loaded {
@@ -23,7 +23,7 @@ public enum Checkpoint {
         guard let description = model.description else {
             throw CheckpointError(path: path, "the model has no description to save with it (build it from a ModelDescription)")
         }
-        try SafeTensors.write(model.parameters.namedTensors(), metadata: extra.merging([
+        try SafeTensors.writeChecksummed(model.parameters.namedTensors(), metadata: extra.merging([
             "format": format, "model": description.json, "role": role.rawValue, "producer": producer,
         ]) { _, fixed in fixed }, to: path)
     }
@@ -33,6 +33,10 @@ public enum Checkpoint {
     /// Files written before checkpoints carried their model name a preset (`architecture`).
     public static func load(from path: String, expecting expectedRole: Architecture.Role? = nil, gemm: GEMMBackend) throws -> Loaded {
         let (tensors, metadata) = try SafeTensors.read(from: path)
+        if SafeTensors.checksumMatches(tensors, metadata) == false {
+            throw CheckpointError(path: path, "its tensors or metadata do not match their checksum \(metadata["checksum"]!) (damaged or edited); "
+                + "a model file is not edited by hand: export it (keras-roundtrip.py export), change it in Keras, import it again")
+        }
         guard metadata["format"] == format else {
             throw CheckpointError(path: path, "metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)'")
         }

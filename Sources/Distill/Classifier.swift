@@ -45,7 +45,7 @@ public final class Classifier: LocalGradientStep {
                       communicator: communicator, observer: observer, phase: phase, control: control)
     }
 
-    public func evaluate(_ data: LabeledImages, batchSize: Int) -> Evaluation {
-        Evaluation.run(model, on: data, batchSize: batchSize, communicator: communicator)
+    public func evaluate(_ data: LabeledImages, batchSize: Int) throws -> Evaluation {
+        try Evaluation.run(model, on: data, batchSize: batchSize, communicator: communicator)
     }
 }

@@ -8,16 +8,18 @@ import NN
 public func checkSameDataOnEveryRank(_ datasets: [(name: String, data: LabeledImages)], also items: [(name: String, hash: UInt64)] = [],
                                      communicator: Communicator) throws {
     guard communicator.size > 1 else { return }
-    let hashes = datasets.map { name, data -> (name: String, hash: UInt64) in
-        var hash = ContentHash()
-        hash.mix(UInt64(data.height))
-        hash.mix(UInt64(data.width))
-        hash.mix(UInt64(data.channels))
-        hash.mix(data.images)
-        hash.mix(data.labels)
-        return (name, hash.value)
-    }
-    try communicator.checkAgreement(hashes + items)
+    try communicator.checkAgreement(datasets.map { ($0.name, datasetHash($0.data)) } + items)
+}
+
+/// A full hash of a dataset: its shape, every pixel and every label, in order.
+public func datasetHash(_ data: LabeledImages) -> UInt64 {
+    var hash = ContentHash()
+    hash.mix(UInt64(data.height))
+    hash.mix(UInt64(data.width))
+    hash.mix(UInt64(data.channels))
+    hash.mix(data.images)
+    hash.mix(data.labels)
+    return hash.value
 }
 
 /// A hash of a textual description, e.g. of the settings that affect training.

@@ -98,8 +98,8 @@ public final class Distiller: LocalGradientStep {
     }
 
     /// The student's test loss (cross-entropy) and accuracy.
-    public func evaluate(_ data: LabeledImages, batchSize: Int) -> Evaluation {
-        Evaluation.run(student, on: data, batchSize: batchSize, communicator: communicator)
+    public func evaluate(_ data: LabeledImages, batchSize: Int) throws -> Evaluation {
+        try Evaluation.run(student, on: data, batchSize: batchSize, communicator: communicator)
     }
 }
 

@@ -9,8 +9,9 @@ public struct Evaluation: Sendable, Equatable {
     public var count: Int
 
     /// Each rank evaluates its contiguous share of `data` in batches; one allreduce of the sums
-    /// gives every rank the global figures.
-    public static func run(_ model: Sequential, on data: LabeledImages, batchSize: Int, communicator: Communicator) -> Evaluation {
+    /// gives every rank the global figures. A loss that is not finite (the model's outputs overflow)
+    /// is an error on every rank alike, not a figure to report.
+    public static func run(_ model: Sequential, on data: LabeledImages, batchSize: Int, communicator: Communicator) throws -> Evaluation {
         let classes = model.outputSize
         let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0]   // loss, correct
@@ -20,6 +21,10 @@ public struct Evaluation: Sendable, Equatable {
             sums[1] += Double(correctCount(logits: logits, labels: labels, rows: count, classes: classes))
         }
         communicator.allreduceSum(&sums)
+        guard sums[0].isFinite else {
+            throw TrainingError("evaluating \(model.description?.name ?? "the model") on \(data.count) samples: the loss became \(sums[0]) "
+                + "(its outputs are not finite numbers); the model is not usable")
+        }
         let count = max(data.count, 1)
         return Evaluation(loss: sums[0] / Double(count), accuracy: sums[1] / Double(count), count: data.count)
     }

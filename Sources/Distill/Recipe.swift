@@ -77,7 +77,12 @@ public struct Recipe {
     public func savedMetadata(dataset: String, trainingSeconds: Double) -> [String: String] {
         ["settings": settings.summary, "seed": "\(settings.seed)", "alpha": "\(settings.alpha)", "temperature": "\(settings.temperature)",
          "teacher_epochs": "\(settings.teacherEpochs)", "student_epochs": "\(settings.studentEpochs)", "dataset": dataset,
-         "training_seconds": "\(trainingSeconds)"]
+         "training_seconds": "\(trainingSeconds)", "training_data": trainingDataFingerprint]
+    }
+
+    /// The training set's size, shape and full hash, as states and saved models record it.
+    public var trainingDataFingerprint: String {
+        "\(train.count) samples of \(train.height)x\(train.width)x\(train.channels), #\(String(datasetHash(train), radix: 16))"
     }
 
     /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.
@@ -120,10 +125,11 @@ public struct Recipe {
         try distiller.compile(optimizer: optimizer, alpha: settings.alpha, temperature: settings.temperature)
         let history = try distiller.fit(train, epochs: settings.studentEpochs, batchSize: settings.batchSize,
                                         seed: settings.seed(for: .studentShuffle), observer: observer("student (distilled)"),
-                                        control: try control(state: "student-distilled", model: student, optimizer: optimizer),
+                                        control: try control(state: "student-distilled", model: student, optimizer: optimizer,
+                                                             teacher: teacher),
                                         phase: "student (distilled)")
         let report = ModelReport(name: "student (distilled)", parameters: student.parameterCount,
-                                 test: distiller.evaluate(test, batchSize: settings.batchSize),
+                                 test: try distiller.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))
         return TrainedModel(model: student, report: report, history: history)
     }
@@ -135,25 +141,29 @@ public struct Recipe {
                                          seed: settings.seed(for: shuffle), observer: observer(name),
                                          control: try control(state: state, model: model, optimizer: optimizer), phase: name)
         let report = ModelReport(name: name, parameters: model.parameterCount,
-                                 test: classifier.evaluate(test, batchSize: settings.batchSize),
+                                 test: try classifier.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))
         return TrainedModel(model: model, report: report, history: history)
     }
 
     /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
     /// every rank reads the newest intact one and the ranks check that they read the same.
-    private func control(state phase: String, model: Sequential, optimizer: Adam) throws -> FitControl {
+    /// A state carries the fingerprint of the training data (and of the teacher, for a distilled student).
+    private func control(state phase: String, model: Sequential, optimizer: Adam, teacher: TeacherLogitsSource? = nil) throws -> FitControl {
         guard let checkpoints else { return FitControl() }
         let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
         let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)
+        var fingerprint = ["training data": trainingDataFingerprint]
+        if let teacher { fingerprint["teacher"] = "\(teacher.classes) classes, #\(String(teacher.fingerprint, radix: 16))" }
         var control = FitControl(checkpointEvery: checkpoints.every, stopRequested: checkpoints.stopRequested)
         control.save = { position in
             guard isRoot else { return }
-            try TrainingState(phase: phase, settings: summary, ranks: ranks, position: position, model: model, optimizer: optimizer)
+            try TrainingState(phase: phase, settings: summary, fingerprint: fingerprint, ranks: ranks, position: position,
+                              model: model, optimizer: optimizer)
                 .save(in: checkpoints.directory, stepsPerEpoch: stepsPerEpoch)
         }
         guard checkpoints.resume else { return control }
-        let found = try TrainingState.newest(in: checkpoints.directory, phase: phase, settings: summary)
+        let found = try TrainingState.newest(in: checkpoints.directory, phase: phase, settings: summary, fingerprint: fingerprint)
         var hash = ContentHash()
         if let found {
             try found.state.restore(into: model, optimizer: optimizer, source: found.path)

@@ -6,6 +6,9 @@ import NN
 /// or from logits computed once for the whole training set and looked up by sample id.
 public protocol TeacherLogitsSource: AnyObject {
     var classes: Int { get }
+    /// A hash of what the student learns from (the logits, or the running teacher's weights), kept in
+    /// training states so a resume with another teacher is refused.
+    var fingerprint: UInt64 { get }
     func reserve(maxBatch: Int)
     /// Plans whatever batches of exactly these sizes need (a running teacher's products).
     func prepare(batchSizes: Set<Int>)
@@ -19,6 +22,7 @@ public protocol TeacherLogitsSource: AnyObject {
 public final class RunningTeacher: TeacherLogitsSource {
     public let teacher: Sequential
     public var classes: Int { teacher.outputSize }
+    public var fingerprint: UInt64 { parameterHash(teacher) }
 
     public init(_ teacher: Sequential) { self.teacher = teacher }
 
@@ -39,6 +43,11 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
     public let table: FloatBuffer
     public let classes: Int
     public var count: Int { table.count / classes }
+    public var fingerprint: UInt64 {
+        var hash = ContentHash()
+        hash.mix(UnsafeBufferPointer(table.buffer))
+        return hash.value
+    }
 
     public init(table: FloatBuffer, classes: Int) {
         precondition(classes > 0 && table.count % classes == 0, "logit table does not hold whole rows of \(classes)")

@@ -1,3 +1,4 @@
+import Foundation
 import Datasets
 import NN
 
@@ -62,13 +63,31 @@ public enum TeacherLogitsFile {
         return .success(CachedTeacherLogits(table: table, classes: classes))
     }
 
-    /// Logits computed elsewhere (Keras: `keras-roundtrip.py logits`): one tensor `logits` of
-    /// `[count, classes]`, row `i` for training sample `i`, all finite. Anything else is an error
-    /// naming the file, before any training.
+    /// Logits computed elsewhere (Keras: `keras-roundtrip.py logits`): a safetensors file with one
+    /// tensor `logits`, or a NumPy `.npy` array (`np.save`, float32 or float64), of `[count, classes]`,
+    /// row `i` for training sample `i`, all finite. Anything else is an error naming the file, before
+    /// any training.
     public static func loadExternal(from path: String, count: Int, classes: Int) throws -> CachedTeacherLogits {
-        let (tensors, _) = try SafeTensors.read(from: path)
-        guard tensors.count == 1, let tensor = tensors.first, tensor.name == "logits", tensor.shape.count == 2 else {
-            throw CheckpointError(path: path, "holds \(tensors.map { "\($0.name) \($0.shape)" }); expected one tensor 'logits' [samples, classes]")
+        let tensor: NamedTensor
+        if let start = FileHandle(forReadingAtPath: path).flatMap({ try? $0.read(upToCount: 6) }), NPYArray.hasMagic(start) {
+            let array: NPYArray
+            do { array = try NPYArray.read(path: path) } catch let error as DatasetError { throw CheckpointError(path: path, error.reason) }
+            guard array.shape.count == 2, let values = array.floats() else {
+                throw CheckpointError(path: path, "is a .npy array of \(array.dtype) \(array.shape); expected floats [samples, classes]")
+            }
+            tensor = NamedTensor(name: "logits", shape: array.shape, values: values)
+        } else {
+            let tensors: [NamedTensor]
+            do {
+                tensors = try SafeTensors.read(from: path).tensors
+            } catch let error as CheckpointError {
+                throw CheckpointError(path: path, "\(error.message) (--teacher-logits takes a safetensors file with one tensor 'logits' "
+                    + "or a .npy array)")
+            }
+            guard tensors.count == 1, let only = tensors.first, only.name == "logits", only.shape.count == 2 else {
+                throw CheckpointError(path: path, "holds \(tensors.map { "\($0.name) \($0.shape)" }); expected one tensor 'logits' [samples, classes]")
+            }
+            tensor = only
         }
         guard tensor.shape[0] == count else {
             throw CheckpointError(path: path, "holds logits for \(tensor.shape[0]) samples, but the training set has \(count) "

@@ -10,6 +10,8 @@ public struct TrainingState {
 
     public var phase: String            // "teacher", "student-distilled", "student-scratch"
     public var settings: String         // RecipeSettings.summary: a resume must use the same
+    /// What the phase trains on, by name ("training data", "teacher"): a resume must train on the same.
+    public var fingerprint: [String: String]
     public var ranks: Int               // the job that wrote it (a resume on another count says so)
     public var position: FitPosition
     public var parameters: [NamedTensor]
@@ -17,8 +19,9 @@ public struct TrainingState {
     public var adamM: [Float], adamV: [Float]
 
     /// The state of `model` and `optimizer` at `position`.
-    public init(phase: String, settings: String, ranks: Int, position: FitPosition, model: Sequential, optimizer: Adam) {
-        (self.phase, self.settings, self.ranks, self.position) = (phase, settings, ranks, position)
+    public init(phase: String, settings: String, fingerprint: [String: String] = [:], ranks: Int, position: FitPosition,
+                model: Sequential, optimizer: Adam) {
+        (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
         parameters = model.parameters.namedTensors()
         adamIterations = optimizer.iterations
         adamM = optimizer.moments.m.array
@@ -44,16 +47,15 @@ public struct TrainingState {
     @discardableResult
     public func save(in directory: String, stepsPerEpoch: Int) throws -> String {
         let path = (directory as NSString).appendingPathComponent(fileName(stepsPerEpoch: stepsPerEpoch))
-        var metadata = [
+        let metadata = [
             "format": Self.format, "phase": phase, "settings": settings, "ranks": "\(ranks)",
             "adam_iterations": "\(adamIterations)", "epoch": "\(position.epoch)", "step": "\(position.step)",
             "generator": String(position.generator, radix: 16), "totals": Self.encode(position.totals), "seen": "\(position.seen)",
             "epochs": position.epochs.map(Self.encode).joined(separator: ";"), "epoch_seconds": Self.encode(position.epochSeconds),
-        ]
+        ].merging(fingerprint.map { (Self.fingerprintPrefix + $0.key, $0.value) }) { fixed, _ in fixed }
         let tensors = parameters + [NamedTensor(name: "adam.m", shape: [adamM.count], values: adamM),
                                     NamedTensor(name: "adam.v", shape: [adamV.count], values: adamV)]
-        metadata["checksum"] = Self.checksum(tensors, metadata)
-        try SafeTensors.write(tensors, metadata: metadata, to: path)
+        try SafeTensors.writeChecksummed(tensors, metadata: metadata, to: path)
         for old in Self.files(in: directory, phase: phase).dropLast(2) { try? FileManager.default.removeItem(atPath: old) }
         return path
     }
@@ -65,25 +67,42 @@ public struct TrainingState {
             .map { (directory as NSString).appendingPathComponent($0) }
     }
 
+    static let fingerprintPrefix = "fingerprint."
+
     /// The newest state of `phase` in `directory` that reads back intact, with the files skipped
-    /// (damaged, or of another format) and why. A state made with other settings is an error.
-    public static func newest(in directory: String, phase: String, settings: String) throws
+    /// (damaged, or of another format) and why. A state made with other settings, or for other data
+    /// or another teacher, is an error (`StateMismatch`), not a reason to take an older one.
+    public static func newest(in directory: String, phase: String, settings: String, fingerprint: [String: String] = [:]) throws
         -> (state: TrainingState, path: String, skipped: [String])?
     {
         var skipped: [String] = []
         for path in files(in: directory, phase: phase).reversed() {
+            let state: TrainingState
             do {
-                let state = try load(path)
-                guard state.settings == settings else {
-                    throw CheckpointError(path: path, "was written with other settings (\(state.settings)), not \(settings); "
-                        + "resume with the same flags or use another --checkpoint-dir")
-                }
-                return (state, path, skipped)
-            } catch let error as CheckpointError where !error.message.contains("other settings") {
+                state = try load(path)
+            } catch let error as CheckpointError {
                 skipped.append("\(path): \(error.message)")
+                continue
             }
+            guard state.settings == settings else {
+                throw StateMismatch(path: path, what: "other settings", theirs: state.settings, ours: settings)
+            }
+            for key in Set(fingerprint.keys).union(state.fingerprint.keys).sorted() where state.fingerprint[key] != fingerprint[key] {
+                throw StateMismatch(path: path, what: "other \(key)", theirs: state.fingerprint[key] ?? "not recorded",
+                                    ours: fingerprint[key] ?? "none")
+            }
+            return (state, path, skipped)
         }
         return nil
+    }
+
+    /// A state that is intact but belongs to another run.
+    public struct StateMismatch: Error, CustomStringConvertible {
+        public let path: String, what: String, theirs: String, ours: String
+        public var description: String {
+            "\(path): was written with \(what) (\(theirs)), not this run's (\(ours)); resume with the same flags and files, "
+                + "or use another --checkpoint-dir"
+        }
     }
 
     /// Reads and verifies one state file.
@@ -91,9 +110,7 @@ public struct TrainingState {
         let (tensors, metadata) = try SafeTensors.read(from: path)
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
         guard metadata["format"] == format else { throw fail("is not a training state (format \(metadata["format"] ?? "missing"))") }
-        var unsigned = metadata
-        unsigned["checksum"] = nil
-        guard metadata["checksum"] == checksum(tensors, unsigned) else { throw fail("its contents do not match their checksum") }
+        guard SafeTensors.checksumMatches(tensors, metadata) == true else { throw fail("its contents do not match their checksum") }
         guard let phase = metadata["phase"], let settings = metadata["settings"], let ranks = metadata["ranks"].flatMap(Int.init),
               let iterations = metadata["adam_iterations"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
               let step = metadata["step"].flatMap(Int.init), let generator = metadata["generator"].flatMap({ UInt64($0, radix: 16) }),
@@ -115,16 +132,19 @@ public struct TrainingState {
             guard let values = decode(String($0)) else { throw fail("has unreadable epoch metrics") }
             return values
         }
-        return TrainingState(phase: phase, settings: settings, ranks: ranks,
+        var fingerprint: [String: String] = [:]
+        for (key, value) in metadata where key.hasPrefix(fingerprintPrefix) { fingerprint[String(key.dropFirst(fingerprintPrefix.count))] = value }
+        return TrainingState(phase: phase, settings: settings, fingerprint: fingerprint, ranks: ranks,
                              position: FitPosition(epoch: epoch, step: step, generator: generator, totals: totals, seen: seen,
                                                    epochs: epochs, epochSeconds: seconds),
                              parameters: parameters, adamIterations: iterations,
                              adamM: m.values, adamV: v.values)
     }
 
-    private init(phase: String, settings: String, ranks: Int, position: FitPosition, parameters: [NamedTensor],
-                 adamIterations: Int, adamM: [Float], adamV: [Float]) {
-        (self.phase, self.settings, self.ranks, self.position, self.parameters) = (phase, settings, ranks, position, parameters)
+    private init(phase: String, settings: String, fingerprint: [String: String], ranks: Int, position: FitPosition,
+                 parameters: [NamedTensor], adamIterations: Int, adamM: [Float], adamV: [Float]) {
+        (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
+        self.parameters = parameters
         (self.adamIterations, self.adamM, self.adamV) = (adamIterations, adamM, adamV)
     }
 
@@ -135,19 +155,5 @@ public struct TrainingState {
         if text.isEmpty { return [] }
         let values = text.split(separator: ",").compactMap { UInt64($0, radix: 16).map(Double.init(bitPattern:)) }
         return values.count == text.split(separator: ",").count ? values : nil
-    }
-
-    static func checksum(_ tensors: [NamedTensor], _ metadata: [String: String]) -> String {
-        var hash = ContentHash()
-        for tensor in tensors {
-            hash.mix(tensor.name)
-            for dimension in tensor.shape { hash.mix(UInt64(dimension)) }
-            hash.mix(tensor.values)
-        }
-        for key in metadata.keys.sorted() {
-            hash.mix(key)
-            hash.mix(metadata[key]!)
-        }
-        return hash.hex
     }
 }

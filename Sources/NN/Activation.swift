@@ -4,7 +4,7 @@ public enum Activation: KerasLayer {
     public static let kerasClassName = "Activation"
 
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        guard config.options["activation"] != nil else { throw config.error("option activation is missing") }
+        guard config["activation"] != nil else { throw config.error("option activation is missing") }
         return try activationLayers(config)
     }
 }

@@ -142,16 +142,20 @@ extension BatchNormalization: KerasLayer {
 
     /// The channel axis only (-1, Keras's default); Keras's default initialisers.
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        if let axis = config.options["axis"], axis != .number(-1), axis != .array([.number(-1)]) {
+        if let axis = config["axis"], axis != .number(-1), axis != .array([.number(-1)]) {
             throw config.error("option axis is \(axis.text); only the last (channel) axis, -1, is supported")
         }
         try config.requireDefault("renorm", .bool(false))
+        // Statistics here are always the global batch's (synchronized, whatever the flag says: on one
+        // device Keras computes the same); the renorm settings matter only with renorm on.
+        config.ignore("synchronized", "renorm_clipping", "renorm_momentum")
         for (key, initializer) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"), ("moving_mean_initializer", "Zeros"),
                                    ("moving_variance_initializer", "Ones")] {
             try config.requireInitializer(key, [initializer])
         }
         return BuiltLayer([BatchNormalization(
-            momentum: try config.float("momentum", default: 0.99), epsilon: try config.float("epsilon", default: 0.001),
+            momentum: try config.float("momentum", default: 0.99, range: 0...1),
+            epsilon: try config.float("epsilon", default: 0.001, range: 1e-12...1),
             center: try config.bool("center", default: true), scale: try config.bool("scale", default: true))])
     }
 }

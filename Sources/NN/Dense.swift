@@ -84,6 +84,7 @@ extension Dense: KerasLayer {
         let dense = Dense(units: try config.int("units"), useBias: try config.bool("use_bias", default: true),
                           kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
                           biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
+        config.ignore("lora_alpha")   // used only with lora_rank, which is refused unless null
         var built = try activationLayers(config)
         built.layers.insert(dense, at: 0)
         return built

@@ -77,8 +77,10 @@ extension Dropout: KerasLayer {
     /// Keras's own `seed` is not used: masks come from the run's seed (see above).
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
         try config.requireDefault("noise_shape")
-        let rate = try config.float("rate", default: -1)
-        guard rate >= 0, rate < 1 else { throw config.error("option rate is \(rate < 0 ? "missing" : "\(rate)"); expected a number in [0, 1)") }
+        config.ignore("seed")   // masks come from the run's seed (see above)
+        guard let given = config["rate"], given != .null else { throw config.error("option rate is missing; expected a number in [0, 1)") }
+        let rate = try config.float("rate", default: 0, range: 0...1)
+        guard rate < 1 else { throw config.error("option rate is \(rate); expected a number in [0, 1)") }
         return BuiltLayer([Dropout(rate: rate)])
     }
 }

@@ -25,7 +25,7 @@ public enum Initializer: String, Sendable {
     /// among those a layer accepts; the default when the option is absent.
     static func named(in config: LayerConfig, _ key: String, default fallback: Initializer) throws -> Initializer {
         try config.requireInitializer(key, [Self.glorotUniform, .zeros, .ones].map(\.rawValue))
-        guard let value = config.options[key], value != .null else { return fallback }
+        guard let value = config[key], value != .null else { return fallback }
         let name = (value.string ?? value["class_name"]?.string ?? "").replacingOccurrences(of: "_", with: "").lowercased()
         return [Self.glorotUniform, .zeros, .ones].first { $0.rawValue.lowercased() == name }!
     }

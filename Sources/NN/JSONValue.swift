@@ -28,11 +28,16 @@ public enum JSONValue: Equatable, Sendable, Decodable {
 
     /// Parses `bytes` as one JSON document; the error names `source`.
     public static func parse(_ bytes: [UInt8], source: String) throws -> JSONValue {
+        let value: JSONValue
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw ModelError("\(source): not valid JSON (\(Self.reason(error)))")
         }
+        if let key = JSONDuplicateKeys.first(in: bytes) {
+            throw ModelError("\(source): key \(key) appears twice in one object; expected each key once")
+        }
+        return value
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -1,12 +1,38 @@
+import Synchronization
+
 /// One layer of a Keras model description: its class name, name and `config`, with typed
 /// readers whose errors name the layer, the option and what is supported.
+///
+/// Every read is recorded: after a layer is built, an option that no reader consulted (a misspelt
+/// `padd1ng`, an option with no implementation) is an error, not a default silently kept.
 public struct LayerConfig: Sendable {
     public let className: String
     public let name: String
-    public let options: [String: JSONValue]
+    private let options: [String: JSONValue]
+    private let consulted = ConsultedKeys()
 
     public init(className: String, name: String, options: [String: JSONValue]) {
         (self.className, self.name, self.options) = (className, name, options)
+    }
+
+    /// The option `key` as written (nil when absent), recorded as known.
+    public subscript(key: String) -> JSONValue? {
+        consulted.insert(key)
+        return options[key]
+    }
+
+    /// Marks options Keras writes that change nothing here (the reason belongs beside the call).
+    public func ignore(_ keys: String...) {
+        for key in keys { consulted.insert(key) }
+    }
+
+    /// Refuses the layer if its config holds an option that nothing has read: call after building it.
+    public func checkEveryOptionKnown() throws {
+        let unknown = options.keys.filter { $0 != "name" && !consulted.contains($0) }.sorted()
+        guard let key = unknown.first else { return }
+        let known = options.keys.filter { $0 == "name" || consulted.contains($0) }.sorted()
+        throw error("option \(key) is not an option of \(className) that swift-distill knows (misspelt, or not implemented); "
+            + "the options it read: \(known.joined(separator: ", "))")
     }
 
     /// A one-line error about this layer, e.g. "layer 'conv2d_1' (Conv2D): dilation_rate [2, 2] is not supported".
@@ -15,7 +41,7 @@ public struct LayerConfig: Sendable {
     }
 
     public func int(_ key: String, default fallback: Int? = nil, range: ClosedRange<Int> = 1...(1 << 24)) throws -> Int {
-        guard let value = options[key], value != .null else {
+        guard let value = self[key], value != .null else {
             if let fallback { return fallback }
             throw error("option \(key) is missing")
         }
@@ -25,21 +51,24 @@ public struct LayerConfig: Sendable {
         return number
     }
 
-    public func float(_ key: String, default fallback: Float) throws -> Float {
-        guard let value = options[key], value != .null else { return fallback }
-        guard case .number(let number) = value, number.isFinite else { throw error("option \(key) is \(value.text); expected a number") }
+    /// A number in `range` (each layer documents its ranges), so finite as a Float32 too.
+    public func float(_ key: String, default fallback: Float, range: ClosedRange<Double>) throws -> Float {
+        guard let value = self[key], value != .null else { return fallback }
+        guard case .number(let number) = value, range.contains(number) else {
+            throw error("option \(key) is \(value.text); expected a number in \(range.lowerBound)...\(range.upperBound)")
+        }
         return Float(number)
     }
 
     public func bool(_ key: String, default fallback: Bool) throws -> Bool {
-        guard let value = options[key], value != .null else { return fallback }
+        guard let value = self[key], value != .null else { return fallback }
         guard case .bool(let flag) = value else { throw error("option \(key) is \(value.text); expected true or false") }
         return flag
     }
 
     /// A string option that must be one of `allowed`.
     public func choice(_ key: String, default fallback: String, allowed: [String]) throws -> String {
-        guard let value = options[key], value != .null else { return fallback }
+        guard let value = self[key], value != .null else { return fallback }
         guard let text = value.string, allowed.contains(text.lowercased()) else {
             throw error("option \(key) is \(value.text); supported: \(allowed.joined(separator: ", "))")
         }
@@ -48,7 +77,7 @@ public struct LayerConfig: Sendable {
 
     /// A window size or stride: one integer or a pair, as Keras accepts.
     public func pair(_ key: String, default fallback: (Int, Int)? = nil) throws -> (Int, Int) {
-        guard let value = options[key], value != .null else {
+        guard let value = self[key], value != .null else {
             if let fallback { return fallback }
             throw error("option \(key) is missing")
         }
@@ -62,14 +91,14 @@ public struct LayerConfig: Sendable {
 
     /// Refuses the layer unless `key` is absent, null, or one of `accepted` (features with no implementation here).
     public func requireDefault(_ key: String, _ accepted: JSONValue...) throws {
-        guard let value = options[key], value != .null, !accepted.contains(value) else { return }
+        guard let value = self[key], value != .null, !accepted.contains(value) else { return }
         let supported = accepted.isEmpty ? "only null" : accepted.map(\.text).joined(separator: " or ")
         throw error("option \(key) is \(value.text), which swift-distill does not implement; supported: \(supported)")
     }
 
     /// Refuses an initializer other than those the layer implements (by Keras class name).
     public func requireInitializer(_ key: String, _ accepted: [String]) throws {
-        guard let value = options[key], value != .null else { return }
+        guard let value = self[key], value != .null else { return }
         let className = value.string ?? value["class_name"]?.string
         guard let className, accepted.contains(where: { $0.caseInsensitiveCompare(className) == .orderedSame
                                                          || Self.snakeCase($0) == className }) else {
@@ -79,7 +108,7 @@ public struct LayerConfig: Sendable {
 
     /// Options every layer may carry that change nothing here, and those refused when not at their default.
     public func checkCommonOptions() throws {
-        if let trainable = options["trainable"], trainable != .bool(true) {
+        if let trainable = self["trainable"], trainable != .bool(true) {
             throw error("option trainable is \(trainable.text); only trainable layers are supported")
         }
         try requireDefault("data_format", .string("channels_last"))
@@ -88,7 +117,7 @@ public struct LayerConfig: Sendable {
                     "lora_rank", "quantization_config"] {
             try requireDefault(key)
         }
-        if let dtype = options["dtype"], dtype != .null {
+        if let dtype = self["dtype"], dtype != .null {
             let name = dtype.string ?? dtype["config"]?["name"]?.string
             guard name == "float32" else { throw error("option dtype is \(dtype.text); only float32 is supported") }
         }
@@ -103,4 +132,11 @@ public struct LayerConfig: Sendable {
         }
         return result
     }
+}
+
+/// The option keys a layer's readers have consulted, shared by the copies of one `LayerConfig`.
+private final class ConsultedKeys: Sendable {
+    private let keys = Mutex<Set<String>>([])
+    func insert(_ key: String) { keys.withLock { _ = $0.insert(key) } }
+    func contains(_ key: String) -> Bool { keys.withLock { $0.contains(key) } }
 }

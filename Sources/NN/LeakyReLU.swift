@@ -48,6 +48,7 @@ extension LeakyReLU: KerasLayer {
 
     /// Keras 3 spells the slope `negative_slope` (default 0.3); Keras 2 spelled it `alpha`.
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
-        BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: try config.float("alpha", default: 0.3)))])
+        BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: try config.float("alpha", default: 0.3, range: 0...1000),
+                                                      range: 0...1000))])
     }
 }

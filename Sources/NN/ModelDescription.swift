@@ -36,13 +36,19 @@ public struct ModelDescription: Sendable {
             let layer = LayerConfig(className: layerClass, name: name, options: options)
             if layerClass == "InputLayer" {
                 guard index == 0 else { throw layer.error("an InputLayer is supported only as the first layer") }
-                inputShape = try Self.sampleShape(options["batch_shape"] ?? options["batch_input_shape"], layer: layer, source: source)
+                let (shape, keras2Shape) = (layer["batch_shape"], layer["batch_input_shape"])
+                inputShape = try Self.sampleShape(shape ?? keras2Shape, layer: layer, source: source)
+                for key in ["sparse", "ragged", "optional"] { try layer.requireDefault(key, .bool(false)) }
+                try layer.checkCommonOptions()
+                try layer.checkEveryOptionKnown()
                 continue
             }
             guard LayerRegistry.type(named: layerClass) != nil else {
                 throw layer.error("unknown layer type; supported: \(LayerRegistry.supportedNames)")
             }
-            if let shape = options["batch_input_shape"] ?? options["batch_shape"], inputShape == nil, layers.isEmpty {
+            // Keras 2 writes the input shape into the first layer's config.
+            let (keras2Shape, shape) = (layer["batch_input_shape"], layer["batch_shape"])
+            if let shape = keras2Shape ?? shape, inputShape == nil, layers.isEmpty {
                 inputShape = try Self.sampleShape(shape, layer: layer, source: source)
             }
             layers.append(layer)
@@ -87,6 +93,7 @@ public struct ModelDescription: Sendable {
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
             let layer = try LayerRegistry.type(named: config.className)!.make(config, gemm: gemm)
+            try config.checkEveryOptionKnown()
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
             }

@@ -6,6 +6,6 @@ public enum ReLU: KerasLayer {
     public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
         try config.requireDefault("max_value")
         try config.requireDefault("threshold", .number(0))
-        return BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: 0))])
+        return BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: 0, range: 0...1000))])
     }
 }

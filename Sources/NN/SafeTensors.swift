@@ -75,7 +75,7 @@ public enum SafeTensors {
             }
         }
 
-        if let problem = TemporaryFile.nameProblem(path) { throw fail(problem) }
+        if let problem = TemporaryFile.destinationProblem(path) ?? TemporaryFile.nameProblem(path) { throw fail(problem) }
         let temp = URL(fileURLWithPath: TemporaryFile.path(for: path))
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
             throw fail("cannot create temporary file \(temp.path)")
@@ -131,6 +131,10 @@ public enum SafeTensors {
             }
             guard let header = json as? [String: Any] else {
                 throw fail("header is \(describe(json)), expected a JSON object")
+            }
+            // A parser keeps one of two equal keys: a tensor listed twice, or a metadata key given twice.
+            if let key = JSONDuplicateKeys.first(in: Array(raw[8..<dataStart])) {
+                throw fail("header lists \(key) twice; expected each tensor and metadata key once")
             }
 
             var metadata: [String: String] = [:]

@@ -31,6 +31,25 @@ public enum TemporaryFile {
         return nil
     }
 
+    /// Why `path` cannot be replaced by renaming a new file over it, or nil: it is empty, names a
+    /// directory, or exists as something other than a regular file (a device such as /dev/full, a
+    /// FIFO, a socket, or a symbolic link to one), whose node a rename would replace.
+    public static func destinationProblem(_ path: String) -> String? {
+        if path.isEmpty { return "the path is empty; expected a file name" }
+        if path.hasSuffix("/") { return "ends in '/'; expected a file name, not a directory" }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }   // a new file (or a dangling link, replaced)
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "is a directory; expected a file name"
+        case S_IFCHR: return "is a character device; expected a regular file or a new file name"
+        case S_IFBLK: return "is a block device; expected a regular file or a new file name"
+        case S_IFIFO: return "is a FIFO; expected a regular file or a new file name"
+        case S_IFSOCK: return "is a socket; expected a regular file or a new file name"
+        default: return "is not a regular file; expected a regular file or a new file name"
+        }
+    }
+
     /// Removes this host's leftover temporary files of `path` whose process no longer runs; returns them.
     @discardableResult
     public static func removeStale(for path: String) -> [String] {

@@ -16,12 +16,14 @@ struct Session {
 
     /// MPI when launched by mpirun (unless `--single-process`), a lone process otherwise;
     /// backend threads = cores / ranks on this node unless `--threads` says otherwise. Every rank must
-    /// choose the same backend (checked); a failure ends the job with one line.
+    /// have the same command line and choose the same backend (checked); a failure ends the job with one line.
     static func start(_ options: RuntimeOptions, announce: Bool = true) -> Session {
         let communicator: Communicator
         do {
             communicator = try Launch.communicator(singleProcess: options.singleProcess,
-                                                   collectiveTimeout: options.collectiveTimeout > 0 ? options.collectiveTimeout : nil)
+                                                   collectiveTimeout: options.collectiveTimeout > 0 ? options.collectiveTimeout : nil,
+                                                   agreeing: CommandLineAgreement.items(Array(CommandLine.arguments.dropFirst()),
+                                                                                        defaultCommand: Run.configuration.commandName ?? "run"))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(1)

@@ -24,7 +24,12 @@ final class CommandLineTests: XCTestCase {
     func testInvalidFlagsAreRejectedByName() throws {
         try assertFails(["--alpha", "1.5"], saying: "--alpha must be in [0, 1], got 1.5")
         try assertFails(["--alpha=-0.1"], saying: "--alpha must be in [0, 1], got -0.1")
-        try assertFails(["--temperature", "0"], saying: "--temperature must be a positive number, got 0.0")
+        try assertFails(["--temperature", "0"], saying: "--temperature must be in (0, 1000], got 0.0")
+        try assertFails(["--temperature", "2147483648"], saying: "--temperature must be in (0, 1000], got 2.1474836e+09")
+        try assertFails(["--temperature", "0x10"], saying: "'0x10' is not a decimal number")
+        try assertFails(["--learning-rate", "inf"], saying: "'inf' is not a decimal number")
+        try assertFails(["--alpha", "nan"], saying: "'nan' is not a decimal number")
+        try assertFails(["--learning-rate", "1e39"], saying: "'1e39' is not a decimal number of the range of Float")
         try assertFails(["--batch-size", "0"], saying: "--batch-size must be positive, got 0")
         try assertFails(["--teacher-epochs=-1"], saying: "--teacher-epochs must be positive, got -1")
         try assertFails(["--student-epochs", "0"], saying: "--student-epochs must be positive, got 0")

@@ -57,7 +57,7 @@ final class StateFileFuzzTests: XCTestCase {
                 if resign {
                     // A checksum that matches the change: the file then reaches the field checks.
                     metadata["checksum"] = nil
-                    metadata["checksum"] = TrainingState.checksum(tensors, metadata)
+                    metadata["checksum"] = SafeTensors.checksum(tensors, metadata)
                     kind += ", checksum redone"
                 } else {
                     // The old checksum: any change of names, values or metadata must be caught (shapes are not covered).
@@ -238,11 +238,18 @@ final class StateFileFuzzTests: XCTestCase {
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
             } else {
                 if rng.chance(0.5) {
-                    kind = Self.changeMetadata(&metadata, fields: ["format", "architecture", "model", "role", "settings"], &rng)
+                    kind = Self.changeMetadata(&metadata, fields: ["format", "architecture", "model", "role", "settings", "checksum"], &rng)
                 } else {
                     kind = Self.changeTensors(&tensors, &rng)
                 }
-                try SafeTensors.write(tensors, metadata: metadata, to: path)
+                if metadata["checksum"] != nil, rng.chance(0.75) {
+                    // Signed anew (as a writer that means it would), so the checks behind the checksum are reached.
+                    metadata["checksum"] = nil
+                    try SafeTensors.writeChecksummed(tensors, metadata: metadata, to: path)
+                } else {
+                    kind += seed.metadata["checksum"] == nil ? "" : ", checksum not renewed"
+                    try SafeTensors.write(tensors, metadata: metadata, to: path)
+                }
             }
 
             let label = "input \(index) (\(kind), expecting \(expecting?.rawValue ?? "any"))"
@@ -265,11 +272,15 @@ final class StateFileFuzzTests: XCTestCase {
                         problems.add("\(label): loaded as \(loaded.summary)")
                     }
                 }
-                if values.map(\.bitPattern) != seed.tensors.flatMap({ $0.values.map(\.bitPattern) }) {
-                    accepted[kind == "byte mutation" ? "byte mutation (no checksum: changed weights load)" : kind, default: 0] += 1
+                let changed = values.map(\.bitPattern) != seed.tensors.flatMap({ $0.values.map(\.bitPattern) })
+                    || loaded.description.json != (seed.metadata["model"] ?? loaded.description.json) || loaded.role.rawValue != seed.metadata["role"]
+                // A checksummed file changed by mutation, or rewritten without renewing its checksum, must not load changed.
+                if changed, seed.metadata["checksum"] != nil, kind == "byte mutation" || kind.hasSuffix("checksum not renewed") {
+                    problems.add("\(label): loaded changed content past the checksum")
                 }
+                if changed { accepted[kind == "byte mutation" ? "byte mutation of a file without a checksum" : kind, default: 0] += 1 }
             } catch {
-                stages.record(Self.stage(error, [("format", ["metadata format is"]), ("model", ["metadata holds no model", "the model in its metadata", "its model does not build"]),
+                stages.record(Self.stage(error, [("checksum", ["do not match their checksum"]), ("format", ["metadata format is"]), ("model", ["metadata holds no model", "the model in its metadata", "its model does not build"]),
                                                  ("role", ["unknown role", "holds a teacher", "holds a student"]),
                                                  ("non-finite", ["the weights are not usable"])]))
                 problems.checkNames(error, path, label)

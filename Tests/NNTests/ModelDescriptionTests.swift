@@ -150,4 +150,39 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 4, "activation": "softmax""#),
                      Self.layer("Dense", "e", #""units": 2"#)], saying: "'d'", "softmax", "last")
     }
+
+    /// The options the audit found ignored: a misspelt or unknown key kept the default in force.
+    func testOptionsThatDoNotExistAreErrors() {
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "foo": 1"#)],
+                    saying: "'d' (Dense)", "option foo is not an option of Dense", "units")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "padd1ng": "valid""#)], saying: "'c' (Conv2D)", "option padd1ng")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "stride": [2, 2]"#)], saying: "'c' (Conv2D)", "option stride ")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "use_bais": false"#)], saying: "option use_bais")
+        assertError([Self.layer("Flatten", "f", #""units": 2"#)], saying: "'f' (Flatten)", "option units")
+        let input = #"{"class_name": "InputLayer", "config": {"batch_shape": [null, 8, 8, 1], "name": "i", "sparse": true}}"#
+        XCTAssertThrowsError(try ModelDescription(json: Array(#"{"class_name": "Sequential", "config": {"layers": [\#(input), \#(Self.layer("Flatten", "f"))]}}"#.utf8),
+                                                  source: "m.json")) { XCTAssertTrue("\($0)".contains("'i' (InputLayer): option sparse"), "\($0)") }
+        let misspelt = #"{"class_name": "InputLayer", "config": {"batch_shape": [null, 8, 8, 1], "name": "i", "spares": false}}"#
+        XCTAssertThrowsError(try ModelDescription(json: Array(#"{"class_name": "Sequential", "config": {"layers": [\#(misspelt), \#(Self.layer("Flatten", "f"))]}}"#.utf8),
+                                                  source: "m.json")) { XCTAssertTrue("\($0)".contains("option spares"), "\($0)") }
+    }
+
+    /// Every option Keras 3 writes for the implemented layers is known (the fixtures are Keras's own to_json()).
+    func testKerasWrittenModelsHaveNoUnknownOptions() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-roundtrip")
+        for name in ["every-layer-teacher.json", "every-layer-student.json"] {
+            XCTAssertNoThrow(try ModelDescription(contentsOfFile: directory.appendingPathComponent(name).path).build(gemm: gemm), name)
+        }
+    }
+
+    /// Numeric layer options have documented ranges and must be finite as Float32.
+    func testNumericOptionsOutsideTheirRangeAreErrors() {
+        assertError([Self.layer("LeakyReLU", "l", #""negative_slope": 1e300"#)], saying: "'l' (LeakyReLU)", "negative_slope is 1e+300", "0.0...1000.0")
+        assertError([Self.layer("LeakyReLU", "l", #""negative_slope": -0.5"#)], saying: "negative_slope is -0.5")
+        assertError([Self.layer("BatchNormalization", "b", #""epsilon": 1e40"#)], saying: "'b' (BatchNormalization)", "epsilon is 1e+40")
+        assertError([Self.layer("BatchNormalization", "b", #""epsilon": 0"#)], saying: "epsilon is 0")
+        assertError([Self.layer("BatchNormalization", "b", #""momentum": 2"#)], saying: "momentum is 2")
+        assertError([Self.layer("ReLU", "r", #""negative_slope": 1e39"#)], saying: "negative_slope")
+    }
 }

@@ -12,6 +12,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
         ("file", ["no such file", "not a regular file", "cannot read file"]),
         ("length", ["for the header length", "header length is"]),
         ("json", ["not valid UTF-8 JSON", "expected a JSON object"]),
+        ("duplicate", ["twice; expected each tensor and metadata key once"]),
         ("metadata", ["\"__metadata__\" is", "metadata '"]),
         ("entry", ["expected an object"]),
         ("fields", ["has no \""]),
@@ -106,7 +107,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
 }
 
 /// One input. `expected`: what a valid file must read back as; `mustFail`: the file is invalid.
-/// Neither: the format leaves it open (e.g. duplicate keys), and any clean outcome is fine.
+/// Neither: the format leaves it open, and any clean outcome is fine.
 struct SafeTensorsCase {
     var bytes: [UInt8]
     var kind: String
@@ -261,10 +262,10 @@ struct HeaderSpec {
             return invalid("bad metadata")
         case 15:
             spec.metadata = #"{"k":"a","k":"b"}"#
-            return unsure("duplicate metadata key")
+            return invalid("duplicate metadata key")
         case 16:
             spec.extra.append("\(spec.tensors[t].key):{\(spec.tensors[t].fields.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ","))}")
-            return unsure("duplicate tensor key")
+            return invalid("duplicate tensor key")
         case 17:
             let length = UInt64(spec.header.utf8.count)
             spec.declared = rng.pick([length + 1, length + 8, length + UInt64(spec.data.count) + 1, 1 << 32, 1 << 63, .max, .max - 7])

@@ -19,7 +19,7 @@ struct DistillStudent: ParsableCommand {
     var output = "student.safetensors"
 
     @Option(help: ArgumentHelp("Train the student on a seeded, class-balanced fraction of the training set (0 < F <= 1; "
-                               + "the teacher's logits still come from, and are indexed by, the whole set).", valueName: "F"))
+                               + "the teacher's logits still come from, and are indexed by, the whole set).", valueName: "F"), transform: decimal)
     var trainFraction: Double = 1
 
     @Flag(help: "Run the teacher forward on every batch instead of computing its logits once.")
@@ -36,9 +36,9 @@ struct DistillStudent: ParsableCommand {
         let session = Session.start(runtime)
         session.run {
             var settings = try training.settings
-            try checkWritable(output, bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
+            try checkWritable(output, flag: "--output", bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
-            try checkWritable(metricsJSON, isRoot: session.isRoot)
+            try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let loaded = try teacher.load(data: data, settings: settings, session: session, agreeing: settings.agreement,
                                           computeLogits: !runTeacher)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says

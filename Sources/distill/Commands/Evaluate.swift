@@ -29,7 +29,7 @@ struct Evaluate: ParsableCommand {
             ], communicator: session.communicator)
             try ModelCompatibility.checkEvaluable(loaded.model, on: test, source: model)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
-            let result = Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
+            let result = try Evaluation.run(loaded.model, on: test, batchSize: batchSize, communicator: session.communicator)
             session.log("\(model): \(loaded.summary), \(loaded.model.parameterCount) parameters, "
                 + "test accuracy \(percent(result.accuracy)), loss \(fixed(result.loss)) on \(result.count) samples")
         }

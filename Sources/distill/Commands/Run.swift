@@ -99,9 +99,13 @@ struct PhaseModels {
                 throw CommandError("\(path): was trained with other settings (\(loaded.metadata["settings"] ?? "unknown")); "
                     + "resume with the same flags or use another --checkpoint-dir")
             }
+            guard loaded.metadata["training_data"] == recipe.trainingDataFingerprint else {
+                throw CommandError("\(path): was trained on other training data (\(loaded.metadata["training_data"] ?? "not recorded")), "
+                    + "not this run's (\(recipe.trainingDataFingerprint)); resume with the same data flags or use another --checkpoint-dir")
+            }
             try session.communicator.checkAgreement([("the model \(path)", parameterHash(loaded.model))])
             session.log("\(title): finished in an earlier run, loaded from \(path)")
-            let test = Evaluation.run(loaded.model, on: recipe.test, batchSize: recipe.settings.batchSize, communicator: session.communicator)
+            let test = try Evaluation.run(loaded.model, on: recipe.test, batchSize: recipe.settings.batchSize, communicator: session.communicator)
             let seconds = loaded.metadata["training_seconds"].flatMap(Double.init) ?? 0
             return TrainedModel(model: loaded.model, report: ModelReport(name: title, parameters: loaded.model.parameterCount,
                                                                          test: test, trainingSeconds: seconds),

@@ -37,7 +37,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .customLong("alpha"), help: ArgumentHelp("Weights of the student loss to try, comma-separated, each in [0, 1].", valueName: "list"))
     var alphas = "0.1,0.5,0.9"
 
-    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each > 0.", valueName: "list"))
+    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each in (0, 1000].", valueName: "list"))
     var temperatures = "2,5,10"
 
     @Option(name: .customLong("student-epochs"), help: ArgumentHelp("Epoch counts to try, comma-separated.", valueName: "list"))
@@ -55,13 +55,13 @@ struct Sweep: ParsableCommand {
                                + "none of --seeds. 'none' skips the confirmation.", valueName: "list"))
     var confirmSeeds = "101,102,103,104,105"
 
-    @Option(help: "Fraction of the training set held out (class-balanced, the same every sweep) to choose settings on, in (0, 0.5].")
+    @Option(help: "Fraction of the training set held out (class-balanced, the same every sweep) to choose settings on, in (0, 0.5].", transform: decimal)
     var validationFraction = 0.1
 
     @Option(help: "Global batch size of every run.")
     var batchSize = 32
 
-    @Option(help: "Adam learning rate of every run.")
+    @Option(help: "Adam learning rate of every run, in (0, 10].", transform: decimal)
     var learningRate: Float = 0.001
 
     @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
@@ -69,13 +69,14 @@ struct Sweep: ParsableCommand {
 
     var grid: SweepGrid {
         get throws {
-            SweepGrid(alphas: try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", Float.init, check: { (0...1).contains($0) }),
-                      temperatures: try parseList(temperatures, flag: "--temperature", expected: "a positive number", Float.init,
-                                                  check: { $0 > 0 && $0.isFinite }),
+            SweepGrid(alphas: try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", { DecimalNumber.parse($0) }, check: { (0...1).contains($0) }),
+                      temperatures: try parseList(temperatures, flag: "--temperature",
+                                                  expected: "a number in (0, \(Int(RecipeSettings.temperatureRange.upperBound))]",
+                                                  { DecimalNumber.parse($0) }, check: { $0 > 0 && RecipeSettings.temperatureRange.contains($0) }),
                       epochs: try parseList(epochs, flag: "--student-epochs", expected: "a whole number of epochs in 1...100000", Int.init,
                                             check: { (1...100_000).contains($0) }),
                       seeds: try parseList(seeds, flag: "--seeds", expected: "an unsigned integer", UInt64.init),
-                      trainFractions: try parseList(fractions, flag: "--train-fraction", expected: "a number in (0, 1]", Double.init,
+                      trainFractions: try parseList(fractions, flag: "--train-fraction", expected: "a number in (0, 1]", { DecimalNumber.parse($0) },
                                                     check: { $0 > 0 && $0 <= 1 }))
         }
     }
@@ -138,7 +139,7 @@ struct Sweep: ParsableCommand {
             guard let logits = loaded.logits else { throw CommandError("no teacher logits: give --teacher or --teacher-logits") }
             var teacherLine = loaded.summary
             if let model = loaded.model {
-                let accuracy = Evaluation.run(model, on: test, batchSize: 500, communicator: session.communicator).accuracy
+                let accuracy = try Evaluation.run(model, on: test, batchSize: 500, communicator: session.communicator).accuracy
                 teacherLine += ", test accuracy \(percent(accuracy))"
             }
             let student = try settings.studentModel.build(gemm: session.gemm)   // checked against the data and teacher by load

@@ -21,9 +21,9 @@ struct TrainTeacher: ParsableCommand {
         let session = Session.start(runtime)
         session.run {
             let settings = try training.settings
-            try checkWritable(output, bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
+            try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
-            try checkWritable(metricsJSON, isRoot: session.isRoot)
+            try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer

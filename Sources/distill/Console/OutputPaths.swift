@@ -2,31 +2,30 @@ import Foundation
 import NN
 
 /// Fails at once, not after hours of training, when `path` cannot be written: its directory must
-/// exist and be writable, the path must not be a directory, its name and its temporary file's name
+/// exist and be writable, the path must be a regular file or a new name (not empty, not a directory,
+/// device, FIFO or socket, which a rename would replace), its name and its temporary file's name
 /// must fit the file system, and the disk must have room for `bytes` more. Removes this host's
 /// leftover temporary files of `path` from killed runs. Only rank 0 writes, so only rank 0 checks
 /// (a throw aborts every rank).
-func checkWritable(_ path: String?, bytes: Int = 0, isRoot: Bool) throws {
+/// `flag` (e.g. "--output") starts the message when the path came from one.
+func checkWritable(_ path: String?, flag: String? = nil, bytes: Int = 0, isRoot: Bool) throws {
     guard isRoot, let path else { return }
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw CommandError("\(path): is a directory; expected a file name")
-    }
-    if let problem = TemporaryFile.nameProblem(path) { throw CommandError("\(path): \(problem)") }
+    let named = (flag.map { "\($0) " } ?? "") + (path.isEmpty ? "''" : path)
+    if let problem = TemporaryFile.destinationProblem(path) ?? TemporaryFile.nameProblem(path) { throw CommandError("\(named): \(problem)") }
     let directory = (path as NSString).deletingLastPathComponent
     let folder = directory.isEmpty ? "." : directory
     var folderIsDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &folderIsDirectory), folderIsDirectory.boolValue else {
-        throw CommandError("\(path): cannot be written, directory '\(folder)' does not exist")
+        throw CommandError("\(named): cannot be written, directory '\(folder)' does not exist")
     }
     guard FileManager.default.isWritableFile(atPath: folder) else {
-        throw CommandError("\(path): cannot be written, directory '\(folder)' is not writable")
+        throw CommandError("\(named): cannot be written, directory '\(folder)' is not writable")
     }
     var space = statvfs()
     if bytes > 0, statvfs(folder, &space) == 0 {
         let free = Int(space.f_bavail) * Int(space.f_frsize)
         guard free >= 2 * bytes else {
-            throw CommandError("\(path): \(free / 1_000_000) MB free in '\(folder)', the run will write about \(bytes / 1_000_000) MB there (twice that needed while a file is replaced)")
+            throw CommandError("\(named): \(free / 1_000_000) MB free in '\(folder)', the run will write about \(bytes / 1_000_000) MB there (twice that needed while a file is replaced)")
         }
     }
     for stale in TemporaryFile.removeStale(for: path) {

@@ -14,7 +14,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "GEMM library for every matrix product: onednn (dispatches on the CPU's features) or openblas.")
     var gemm: GEMMBackendKind = .onednn
 
-    @Option(help: "Seconds one collective may wait for the other ranks before the job ends with an error naming the call and the ranks that did not arrive (stopped or cut off); 0 waits forever. In a sweep, a rank waits at each round's gather for the slowest run of the round.")
+    @Option(help: "Seconds one collective may wait for the other ranks before the job ends with an error naming the call and the ranks that did not arrive (stopped or cut off); 0 waits forever, else 1...604800. In a sweep, a rank waits at each round's gather for the slowest run of the round.", transform: decimal)
     var collectiveTimeout: Double = 300
 
     @Option(help: "Write each phase's metrics per epoch to DIR/<phase>.csv (epoch, metrics, seconds; appended as epochs end). Default: none.")

@@ -24,13 +24,14 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Global batch size, split across ranks.")
     var batchSize = 32
 
-    @Option(help: "Adam learning rate.")
+    @Option(help: "Adam learning rate, in (0, 10].", transform: decimal)
     var learningRate: Float = 0.001
 
-    @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].")
+    @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].", transform: decimal)
     var alpha: Float = 0.1
 
-    @Option(help: "Softmax temperature of the distillation loss (> 0).")
+    @Option(help: "Softmax temperature of the distillation loss, in (0, \(Int(RecipeSettings.temperatureRange.upperBound))].",
+            transform: decimal)
     var temperature: Float = 10
 
     @Option(help: "Seed for weight initialisation and shuffling.")
@@ -48,8 +49,8 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--learning-rate must be a positive number up to 10, got \(learningRate)")
         }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1], got \(alpha)") }
-        guard temperature > 0, temperature.isFinite else {
-            throw ValidationError("--temperature must be a positive number, got \(temperature)")
+        guard temperature > 0, RecipeSettings.temperatureRange.contains(temperature) else {
+            throw ValidationError("--temperature must be in (0, \(Int(RecipeSettings.temperatureRange.upperBound))], got \(temperature)")
         }
     }
 
