@@ -35,6 +35,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 from safetensors.numpy import load_file, save_file  # noqa: E402
 from safetensors import safe_open  # noqa: E402
+from swift_distill_checksum import checksum, read as read_in_file_order  # noqa: E402
 
 FORMAT = "swift-distill/1"
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "keras-roundtrip")
@@ -51,6 +52,9 @@ def to_checkpoint(model, role, path):
         for variable in layer.weights:
             tensors[f"{layer.name}.{weight_name(layer, variable)}"] = np.ascontiguousarray(variable.numpy(), dtype=np.float32)
     metadata = {"format": FORMAT, "model": model.to_json(), "role": role, "producer": f"keras {keras.__version__}"}
+    save_file(tensors, path, metadata=metadata)
+    # The checksum swift-distill checks covers the tensors in file order: read it back, sign, write again.
+    metadata["checksum"] = checksum(read_in_file_order(path)[0], metadata)
     save_file(tensors, path, metadata=metadata)
 
 

@@ -61,6 +61,27 @@ final class TrainingStateTests: XCTestCase {
         }
     }
 
+    /// A state of another run (other data or teacher) is refused by name; an older state that would
+    /// match is not taken in its place.
+    func testAStateForOtherDataIsRefusedNotSkipped() throws {
+        var older = try sampleState(step: 3)
+        older.fingerprint = ["training data": "1000 samples"]
+        try older.save(in: directory, stepsPerEpoch: 10)
+        var newer = try sampleState(step: 4)
+        newer.fingerprint = ["training data": "2000 samples"]
+        try newer.save(in: directory, stepsPerEpoch: 10)
+        XCTAssertThrowsError(try TrainingState.newest(in: directory, phase: "teacher", settings: "s", fingerprint: ["training data": "1000 samples"])) {
+            XCTAssertTrue("\($0)".contains("was written with other training data (2000 samples), not this run's (1000 samples)"), "\($0)")
+        }
+        XCTAssertThrowsError(try TrainingState.newest(in: directory, phase: "teacher", settings: "s",
+                                                      fingerprint: ["training data": "2000 samples", "teacher": "#ab"])) {
+            XCTAssertTrue("\($0)".contains("other teacher (not recorded)"), "\($0)")
+        }
+        let found = try XCTUnwrap(try TrainingState.newest(in: directory, phase: "teacher", settings: "s", fingerprint: ["training data": "2000 samples"]))
+        XCTAssertEqual(found.state.position.step, 4)
+        XCTAssertEqual(try TrainingState.load(found.path).fingerprint, ["training data": "2000 samples"])
+    }
+
     func testRotationKeepsTheNewestTwo() throws {
         for step in 1...4 { try sampleState(step: step).save(in: directory, stepsPerEpoch: 10) }
         let files = TrainingState.files(in: directory, phase: "teacher")
