@@ -6,7 +6,7 @@ import NN
 public enum Checkpoint {
     public static let format = "swift-distill/1"
     /// Written into every file's metadata, with the settings that made the model.
-    public static let producer = "swift-distill 0.6.0"
+    public static let producer = "swift-distill \(SwiftDistill.version)"
 
     /// A model read back: the model, the description it was built from, its role and the metadata.
     public struct Loaded {

@@ -11,7 +11,7 @@ public final class Classifier: LocalGradientStep {
     public let communicator: Communicator
     private let reducer: CommunicatorReducer
     let loss = SparseCategoricalCrossentropy()
-    let metricNames = ["loss", "accuracy"]
+    public let metricNames = ["loss", "accuracy"]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
 
     public init(model: Sequential, optimizer: Adam, communicator: Communicator) {
@@ -21,12 +21,12 @@ public final class Classifier: LocalGradientStep {
         reducer = CommunicatorReducer(communicator)
     }
 
-    func prepare(batchSizes: Set<Int>) {
+    public func prepare(batchSizes: Set<Int>) {
         model.prepare(batchSizes: batchSizes)
         if logitGradient.count < model.maxBatch * model.outputSize { logitGradient = FloatBuffer(count: model.maxBatch * model.outputSize) }
     }
 
-    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = model.outputSize
         if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }
         let logits = model.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
@@ -34,18 +34,5 @@ public final class Classifier: LocalGradientStep {
                        gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
         sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
         model.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
-    }
-
-    /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`.
-    public func fit(
-        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
-        control: FitControl = FitControl(), phase: String = "training"
-    ) throws -> FitHistory {
-        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: phase, control: control)
-    }
-
-    public func evaluate(_ data: LabeledImages, batchSize: Int) throws -> Evaluation {
-        try Evaluation.run(model, on: data, batchSize: batchSize, communicator: communicator)
     }
 }

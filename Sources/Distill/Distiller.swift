@@ -12,11 +12,9 @@ public final class Distiller: LocalGradientStep {
     private let reducer: CommunicatorReducer
     public private(set) var optimizer = Adam()
     public private(set) var loss = DistillationLoss(alpha: 0.1, temperature: 10)
-    let metricNames = ["student_loss", "distillation_loss", "accuracy"]
-    var model: Sequential { student }
+    public let metricNames = ["student_loss", "distillation_loss", "accuracy"]
+    public var model: Sequential { student }
 
-    private lazy var stepper = DataParallelStepper(communicator: communicator)
-    private var stepSums = [Double](repeating: 0, count: 4)   // three metrics and the stop vote
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
 
@@ -33,28 +31,26 @@ public final class Distiller: LocalGradientStep {
         reducer = CommunicatorReducer(communicator)
     }
 
-    /// As Keras's `Distiller.compile`: the optimizer, the metrics (sparse categorical accuracy, the only
-    /// one there is, always reported), the student loss (sparse categorical cross-entropy from logits),
-    /// the distillation loss (`KLDivergence`), alpha in [0, 1] and temperature > 0.
+    /// As Keras's `Distiller.compile`: the optimizer, the student loss (sparse categorical
+    /// cross-entropy from logits), the distillation loss (`KLDivergence`), alpha in [0, 1] and
+    /// temperature > 0; sparse categorical accuracy is always reported.
     public func compile(
-        optimizer: Adam, metrics: [Metric] = [.sparseCategoricalAccuracy],
+        optimizer: Adam,
         studentLoss: SparseCategoricalCrossentropy = .init(), distillationLoss: KLDivergence = .init(),
         alpha: Float = 0.1, temperature: Float = 10
     ) throws {
-        guard (0...1).contains(alpha) else { throw TrainingError("alpha must be in [0, 1], got \(alpha)") }
-        guard temperature > 0, temperature.isFinite else {
-            throw TrainingError("temperature must be a positive number, got \(temperature)")
-        }
+        try SettingRanges.alpha(alpha, name: "alpha")
+        try SettingRanges.temperature(temperature, name: "temperature")
         self.optimizer = optimizer
         loss = DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss)
     }
 
-    func prepare(batchSizes: Set<Int>) {
+    public func prepare(batchSizes: Set<Int>) {
         student.prepare(batchSizes: batchSizes)
         teacher.prepare(batchSizes: batchSizes)
     }
 
-    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
         let classes = student.outputSize
         let rows = student.maxBatch
         if logitGradient.count < rows * classes {
@@ -74,34 +70,4 @@ public final class Distiller: LocalGradientStep {
         sums[2] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
         student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
     }
-
-    /// What one distillation step reports: global means over the step's batch.
-    public struct StepReport: Equatable, Sendable {
-        public var studentLoss: Double, distillationLoss: Double, accuracy: Double
-    }
-
-    /// One data-parallel step on this rank's slice of a global batch (every rank calls it with its
-    /// own slice of the same batch): local forward and backward, one gradient allreduce, Adam.
-    public func trainStep(_ batch: LocalBatch) -> StepReport {
-        student.reserve(maxBatch: batch.count)
-        stepSums.withUnsafeMutableBufferPointer { stepper.step(self, batch: batch, sums: $0) }
-        let count = Double(max(batch.globalCount, 1))
-        return StepReport(studentLoss: stepSums[0] / count, distillationLoss: stepSums[1] / count, accuracy: stepSums[2] / count)
-    }
-
-    public func fit(
-        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
-        control: FitControl = FitControl(), phase: String = "distillation"
-    ) throws -> FitHistory {
-        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: phase, control: control)
-    }
-
-    /// The student's test loss (cross-entropy) and accuracy.
-    public func evaluate(_ data: LabeledImages, batchSize: Int) throws -> Evaluation {
-        try Evaluation.run(student, on: data, batchSize: batchSize, communicator: communicator)
-    }
 }
-
-/// Metrics a distiller can report (Keras's `SparseCategoricalAccuracy`, the one the recipe uses).
-public enum Metric: Sendable { case sparseCategoricalAccuracy }

@@ -54,7 +54,7 @@ public struct Recipe {
     /// Carries out every model's matrix products.
     public let gemm: GEMMBackend
     /// Gives each phase its progress observer (nil on ranks that stay quiet).
-    public var observer: (String) -> TrainingObserver? = { _ in nil }
+    public var observer: (Phase) -> TrainingObserver? = { _ in nil }
     /// Training-state checkpoints and resume; nil trains without them.
     public var checkpoints: RecipeCheckpoints?
 
@@ -94,62 +94,49 @@ public struct Recipe {
         return model
     }
 
-    public func trainTeacher() throws -> TrainedModel {
-        let teacher = try freshModel(.teacher, purpose: .teacherWeights)
-        return try fitClassifier(teacher, name: "teacher", state: "teacher", shuffle: .teacherShuffle, epochs: settings.teacherEpochs)
-    }
+    public func trainTeacher() throws -> TrainedModel { try trainClassifier(.teacher) }
 
-    public func trainScratchStudent() throws -> TrainedModel {
-        let student = try freshModel(.student, purpose: .scratchWeights)
-        return try fitClassifier(student, name: "student (scratch)", state: "student-scratch", shuffle: .scratchShuffle,
-                                 epochs: settings.studentEpochs)
-    }
+    public func trainScratchStudent() throws -> TrainedModel { try trainClassifier(.scratchStudent) }
 
     /// The scratch twin of `distillStudent`: the same student, initial weights and batch order
     /// (its seeds), trained on the labels alone by the plain classifier path. At alpha 1 the two
     /// train bit for bit alike, so a difference between them is the teacher's doing.
-    public func trainScratchTwin() throws -> TrainedModel {
-        let student = try freshModel(.student, purpose: .studentWeights)
-        return try fitClassifier(student, name: "student (scratch twin)", state: "student-scratch-twin", shuffle: .studentShuffle,
-                                 epochs: settings.studentEpochs)
-    }
+    public func trainScratchTwin() throws -> TrainedModel { try trainClassifier(.scratchTwin) }
 
     public func teacherLogits(_ teacher: Sequential) -> CachedTeacherLogits {
         CachedTeacherLogits.compute(teacher: teacher, data: train, communicator: communicator)
     }
 
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
-        let student = try freshModel(.student, purpose: .studentWeights)
+        let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
         let optimizer = Adam(learningRate: settings.learningRate)
         try distiller.compile(optimizer: optimizer, alpha: settings.alpha, temperature: settings.temperature)
-        let history = try distiller.fit(train, epochs: settings.studentEpochs, batchSize: settings.batchSize,
-                                        seed: settings.seed(for: .studentShuffle), observer: observer("student (distilled)"),
-                                        control: try control(state: "student-distilled", model: student, optimizer: optimizer,
-                                                             teacher: teacher),
-                                        phase: "student (distilled)")
-        let report = ModelReport(name: "student (distilled)", parameters: student.parameterCount,
-                                 test: try distiller.evaluate(test, batchSize: settings.batchSize),
-                                 trainingSeconds: history.epochSeconds.reduce(0, +))
-        return TrainedModel(model: student, report: report, history: history)
+        return try fit(distiller, .distilledStudent, teacher: teacher)
     }
 
-    private func fitClassifier(_ model: Sequential, name: String, state: String, shuffle: RecipeSettings.Purpose, epochs: Int) throws -> TrainedModel {
+    private func trainClassifier(_ phase: Phase) throws -> TrainedModel {
+        let model = try freshModel(phase.role, purpose: phase.seeds.weights)
         let optimizer = Adam(learningRate: settings.learningRate)
-        let classifier = Classifier(model: model, optimizer: optimizer, communicator: communicator)
-        let history = try classifier.fit(train, epochs: epochs, batchSize: settings.batchSize,
-                                         seed: settings.seed(for: shuffle), observer: observer(name),
-                                         control: try control(state: state, model: model, optimizer: optimizer), phase: name)
-        let report = ModelReport(name: name, parameters: model.parameterCount,
-                                 test: try classifier.evaluate(test, batchSize: settings.batchSize),
+        return try fit(Classifier(model: model, optimizer: optimizer, communicator: communicator), phase)
+    }
+
+    /// Trains `phase` with `step` (resumable, observed) and evaluates it on the test set.
+    private func fit(_ step: LocalGradientStep, _ phase: Phase, teacher: TeacherLogitsSource? = nil) throws -> TrainedModel {
+        let history = try step.fit(train, epochs: phase.epochs(settings), batchSize: settings.batchSize,
+                                   seed: settings.seed(for: phase.seeds.shuffle), observer: observer(phase),
+                                   control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher),
+                                   phase: phase.title)
+        let report = ModelReport(name: phase.title, parameters: step.model.parameterCount,
+                                 test: try step.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))
-        return TrainedModel(model: model, report: report, history: history)
+        return TrainedModel(model: step.model, report: report, history: history)
     }
 
     /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
     /// every rank reads the newest intact one and the ranks check that they read the same.
     /// A state carries the fingerprint of the training data (and of the teacher, for a distilled student).
-    private func control(state phase: String, model: Sequential, optimizer: Adam, teacher: TeacherLogitsSource? = nil) throws -> FitControl {
+    private func control(_ phase: Phase, model: Sequential, optimizer: Adam, teacher: TeacherLogitsSource?) throws -> FitControl {
         guard let checkpoints else { return FitControl() }
         let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
         let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)
@@ -158,12 +145,12 @@ public struct Recipe {
         var control = FitControl(checkpointEvery: checkpoints.every, stopRequested: checkpoints.stopRequested)
         control.save = { position in
             guard isRoot else { return }
-            try TrainingState(phase: phase, settings: summary, fingerprint: fingerprint, ranks: ranks, position: position,
+            try TrainingState(phase: phase.fileStem, settings: summary, fingerprint: fingerprint, ranks: ranks, position: position,
                               model: model, optimizer: optimizer)
                 .save(in: checkpoints.directory, stepsPerEpoch: stepsPerEpoch)
         }
         guard checkpoints.resume else { return control }
-        let found = try TrainingState.newest(in: checkpoints.directory, phase: phase, settings: summary, fingerprint: fingerprint)
+        let found = try TrainingState.newest(in: checkpoints.directory, phase: phase.fileStem, settings: summary, fingerprint: fingerprint)
         var hash = ContentHash()
         if let found {
             try found.state.restore(into: model, optimizer: optimizer, source: found.path)
@@ -171,18 +158,18 @@ public struct Recipe {
             hash.mix(found.path)
             hash.mix(UnsafeBufferPointer(model.parameters.values.buffer))
         }
-        try communicator.checkAgreement([("the training state to resume \(phase) from", hash.value)])
+        try communicator.checkAgreement([("the training state to resume \(phase.fileStem) from", hash.value)])
         guard let found else { return control }
         for skipped in found.skipped { checkpoints.log("skipped \(skipped)") }
         let position = found.state.position
-        checkpoints.log("resuming \(phase) from \(found.path): epoch \(position.epoch), step \(position.step)"
+        checkpoints.log("resuming \(phase.fileStem) from \(found.path): epoch \(position.epoch), step \(position.step)"
             + (found.state.ranks == ranks ? "" : " (written by \(found.state.ranks) rank(s), continuing on \(ranks) with the same global batches)"))
         return control
     }
 
     /// Removes a finished phase's training states (its model is saved by then).
-    public func removeStates(of phase: String) {
+    public func removeStates(of phase: Phase) {
         guard let checkpoints, communicator.isRoot else { return }
-        for path in TrainingState.files(in: checkpoints.directory, phase: phase) { try? FileManager.default.removeItem(atPath: path) }
+        for path in TrainingState.files(in: checkpoints.directory, phase: phase.fileStem) { try? FileManager.default.removeItem(atPath: path) }
     }
 }

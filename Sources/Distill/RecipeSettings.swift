@@ -15,10 +15,6 @@ public struct RecipeSettings: Sendable {
 
     public init() {}
 
-    /// Temperatures above this leave softmax(z / T) uniform to Float32 precision while T^2 scales the
-    /// loss by more than 10^6: nothing is distilled, so a larger value is refused as a mistake.
-    public static let temperatureRange: ClosedRange<Float> = 0...1000
-
     /// Every setting that affects training, for checking that all ranks were given the same.
     public var summary: String {
         "teacher model \(teacherModel.name) #\(hex(teacherModel.contentHash)), "

@@ -1,20 +1,39 @@
 import Collective
+import Datasets
 import Foundation
 import NN
 
 /// One kind of data-parallel training step (supervised or distillation): the local forward and
 /// backward, then the parts every step shares (one gradient allreduce, one metric allreduce,
-/// the optimizer update), done by `DataParallelStepper`.
-protocol LocalGradientStep: AnyObject {
+/// the optimizer update), done by `DataParallelStepper`. `fit` and `evaluate` are written once, here.
+public protocol LocalGradientStep: AnyObject {
     /// Names of the summed quantities `computeGradients` writes, e.g. `["loss", "accuracy"]`.
     var metricNames: [String] { get }
+    /// The model that learns (the student, for a distiller).
     var model: Sequential { get }
     var optimizer: Adam { get }
+    var communicator: Communicator { get }
     /// Sizes every workspace and plans every product for local batches of these sizes.
     func prepare(batchSizes: Set<Int>)
     /// Adds `d(mean loss over the global batch)/d(parameters)` from this rank's samples into the
     /// model's gradients and writes this rank's metric sums (loss sums, correct counts) into `sums`.
     func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>)
+}
+
+public extension LocalGradientStep {
+    /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`.
+    func fit(
+        _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
+        control: FitControl = FitControl(), phase: String = "training"
+    ) throws -> FitHistory {
+        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
+                      communicator: communicator, observer: observer, phase: phase, control: control)
+    }
+
+    /// The model's loss (cross-entropy) and accuracy on `data`.
+    func evaluate(_ data: LabeledImages, batchSize: Int) throws -> Evaluation {
+        try Evaluation.run(model, on: data, batchSize: batchSize, communicator: communicator)
+    }
 }
 
 /// Seconds spent computing and in collectives, summed over steps.

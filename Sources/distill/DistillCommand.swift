@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distill
 
 @main
 struct DistillCommand: ParsableCommand {
@@ -12,6 +13,7 @@ struct DistillCommand: ParsableCommand {
             with MPI allreduce; only rank 0 prints and writes files. Models come from Keras JSON \
             (--teacher-model, --student-model) or the presets; data from IDX files or a Keras .npz archive.
             """,
+        version: SwiftDistill.version,
         subcommands: [Run.self, TrainTeacher.self, DistillStudent.self, Sweep.self, Evaluate.self, Bench.self],
         defaultSubcommand: Run.self)
 }

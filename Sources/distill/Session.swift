@@ -44,7 +44,7 @@ struct Session {
         if let directory = options.metricsDir, communicator.isRoot {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try checkWritable("\(directory)/student-distilled.csv", isRoot: true)
+                try checkWritable("\(directory)/\(Phase.distilledStudent.fileStem).csv", isRoot: true)
             } catch {
                 communicator.abort(message: "--metrics-dir: \(error)")
             }
@@ -70,11 +70,11 @@ struct Session {
     /// Progress for one training phase: a bar on a terminal, plain lines otherwise; nil off rank 0.
     /// Under mpirun always plain lines: Open MPI hands each rank a pseudo-terminal whether or not
     /// mpirun's own output is one, so a rank cannot tell, and a redrawn bar would flood a log file.
-    func observer(_ phase: String) -> TrainingObserver? {
+    func observer(_ phase: Phase) -> TrainingObserver? {
         guard isRoot else { return nil }
-        let printer = ProgressPrinter(phase: phase, bar: !plain && communicator.transport == "single process" && isatty(STDOUT_FILENO) != 0)
+        let printer = ProgressPrinter(phase: phase.title, bar: !plain && communicator.transport == "single process" && isatty(STDOUT_FILENO) != 0)
         guard let metricsDirectory else { return printer }
-        return ObserverGroup([printer, CSVLogger(path: (metricsDirectory as NSString).appendingPathComponent(CSVLogger.fileName(phase: phase)))])
+        return ObserverGroup([printer, CSVLogger(path: (metricsDirectory as NSString).appendingPathComponent(phase.fileStem + ".csv"))])
     }
 
     /// Runs the command's work; any error ends the whole job with one line on standard error and a

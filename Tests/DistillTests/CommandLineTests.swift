@@ -1,3 +1,4 @@
+import Distill
 import Foundation
 import TestSupport
 import XCTest
@@ -19,6 +20,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(run.status, 0, run.output, file: file, line: line)
         XCTAssertTrue(run.output.contains(expected), "expected '\(expected)' in: \(run.output)", file: file, line: line)
         XCTAssertFalse(run.output.contains("Fatal error"), "a trap, not an error message: \(run.output)", file: file, line: line)
+    }
+
+    func testVersionIsThatOfSavedModels() throws {
+        let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let run = try ProcessRun.run(binary, ["--version"], timeout: 60)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), SwiftDistill.version)
+        XCTAssertEqual(Checkpoint.producer, "swift-distill \(SwiftDistill.version)")
+    }
+
+    /// A range lives in one place: every command that takes the value refuses it with the same line.
+    func testEveryCommandRefusesAnAlphaOutOfRangeWithTheSameLine() throws {
+        for command in [[], ["run"], ["distill-student"], ["sweep"]] {
+            try assertFails(command + ["--alpha", "1.5"], saying: "Error: --alpha must be in [0, 1], got 1.5")
+        }
+        for command in [[], ["train-teacher"], ["sweep"]] {
+            try assertFails(command + ["--batch-size", "0"], saying: "Error: --batch-size must be positive, got 0")
+            try assertFails(command + ["--learning-rate", "20"], saying: "Error: --learning-rate must be a positive number up to 10, got 20.0")
+        }
+        try assertFails(["sweep", "--temperature", "5,2000"], saying: "Error: --temperature must be in (0, 1000], got 2000.0")
+        try assertFails(["--temperature", "2000"], saying: "Error: --temperature must be in (0, 1000], got 2000.0")
     }
 
     func testInvalidFlagsAreRejectedByName() throws {

@@ -14,25 +14,19 @@ final class DistillerTests: XCTestCase {
         return model
     }
 
-    private func batch(_ data: LabeledImages, _ range: Range<Int>, images: FloatBuffer, labels: UnsafeMutablePointer<Int32>) -> LocalBatch {
-        let ids = Array(range)[...]
-        data.gather(ids, images: images.pointer, labels: labels)
-        return LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids, globalCount: range.count)
-    }
-
     func testDistillationStepChangesTheStudentAndNeverTheTeacher() throws {
         let teacher = try model(.teacher, seed: 1), student = try model(.student, seed: 2)
         let teacherBefore = teacher.parameters.values.array, studentBefore = student.parameters.values.array
         let distiller = Distiller(student: student, teacher: teacher, communicator: single)
         try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 10)
-        let images = FloatBuffer(count: 8 * 784)
-        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
-        defer { labels.deallocate() }
-        let report = distiller.trainStep(batch(Fixture.train, 0..<8, images: images, labels: labels))
+        // One step of the real training loop: 8 samples in one batch.
+        let history = try distiller.fit(Fixture.trainPrefix(8), epochs: 1, batchSize: 8, seed: 1)
+        XCTAssertEqual(history.times.steps, 1)
+        let (studentLoss, distillationLoss, accuracy) = (history.epochs[0][0], history.epochs[0][1], history.epochs[0][2])
         XCTAssertEqual(teacher.parameters.values.array, teacherBefore, "the teacher must stay frozen")
         XCTAssertEqual(teacher.parameters.gradients.array.filter { $0 != 0 }.count, 0, "no gradient may reach the teacher")
         XCTAssertNotEqual(student.parameters.values.array, studentBefore, "the student must learn")
-        XCTAssertTrue(report.studentLoss.isFinite && report.distillationLoss > 0 && (0...1).contains(report.accuracy))
+        XCTAssertTrue(studentLoss.isFinite && distillationLoss > 0 && (0...1).contains(accuracy))
     }
 
     func testAlphaOneIsPlainStudentTraining() throws {

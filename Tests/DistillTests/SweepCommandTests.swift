@@ -120,7 +120,7 @@ final class SweepCommandTests: XCTestCase {
 
     func testBadInputStopsWithOneLineBeforeAnyRun() throws {
         let cases: [(extra: [String], expected: String)] = [
-            (["--alpha", "0.5,1.5"], "--alpha: '1.5' is not a number in [0, 1]"),
+            (["--alpha", "0.5,1.5"], "--alpha must be in [0, 1], got 1.5"),
             (["--temperature", "4,,2"], "--temperature '4,,2': an empty item"),
             (["--seeds", "1,1"], "--seeds: 1 appears twice"),
             (["--confirm-seeds", "2,3"], "--confirm-seeds must be fresh seeds, but 2 is also in --seeds"),

@@ -33,9 +33,9 @@ struct Run: ParsableCommand {
             }.reduce(0, +)
             for directory in [saveDirectory, checkpoints.checkpointDir].compactMap({ $0 }) where session.isRoot {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                for name in ["teacher", "student-distilled", "student-scratch"] {
+                for phase in Phase.recipe {
                     // The checkpoint directory also holds training states: weights and two Adam moments, twice.
-                    try checkWritable("\(directory)/\(name).safetensors", bytes: directory == saveDirectory ? bytes : 7 * bytes,
+                    try checkWritable("\(directory)/\(phase.fileStem).safetensors", bytes: directory == saveDirectory ? bytes : 7 * bytes,
                                       isRoot: true)
                 }
             }
@@ -53,18 +53,18 @@ struct Run: ParsableCommand {
                                      resume: checkpoints.resume)
 
             session.log("\n== teacher: \(epochs(training.teacherEpochs))")
-            let teacher = try phases.trained("teacher", .teacher) { try recipe.trainTeacher() }
+            let teacher = try phases.trained(.teacher) { try recipe.trainTeacher() }
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
 
             let logits = try teacherLogits(teacher.model, teacherPath: checkpoints.checkpointDir.map { "\($0)/teacher.safetensors" },
                                            recipe: recipe, session: session)
 
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
-            let distilled = try phases.trained("student-distilled", .student) { try recipe.distillStudent(from: logits) }
+            let distilled = try phases.trained(.distilledStudent) { try recipe.distillStudent(from: logits) }
             session.log("distilled student test accuracy \(percent(distilled.report.test.accuracy)), loss \(fixed(distilled.report.test.loss))")
 
             session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
-            let scratch = try phases.trained("student-scratch", .student) { try recipe.trainScratchStudent() }
+            let scratch = try phases.trained(.scratchStudent) { try recipe.trainScratchStudent() }
             session.log("scratch student test accuracy \(percent(scratch.report.test.accuracy)), loss \(fixed(scratch.report.test.loss))")
             session.log("\n" + resultsTable([teacher.report, distilled.report, scratch.report]))
             if let directory = runtime.metricsDir, session.isRoot {
@@ -86,8 +86,8 @@ struct PhaseModels {
     let directories: [String]   // the checkpoint directory first, where a resume looks
     let resume: Bool
 
-    func trained(_ name: String, _ role: Architecture.Role, train: () throws -> TrainedModel) throws -> TrainedModel {
-        let title = ["teacher": "teacher", "student-distilled": "student (distilled)", "student-scratch": "student (scratch)"][name]!
+    func trained(_ phase: Phase, train: () throws -> TrainedModel) throws -> TrainedModel {
+        let (name, role, title) = (phase.fileStem, phase.role, phase.title)
         // Every rank must take the same branch: a checkpoint directory that only some ranks see would
         // otherwise send them down different collectives.
         let path = directories.first.map { "\($0)/\(name).safetensors" }
@@ -119,7 +119,7 @@ struct PhaseModels {
                 session.log("saved \(directory)/\(name).safetensors")
             }
         }
-        recipe.removeStates(of: name)
+        recipe.removeStates(of: phase)
         return trained
     }
 }

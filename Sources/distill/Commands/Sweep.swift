@@ -37,7 +37,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .customLong("alpha"), help: ArgumentHelp("Weights of the student loss to try, comma-separated, each in [0, 1].", valueName: "list"))
     var alphas = "0.1,0.5,0.9"
 
-    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each in (0, 1000].", valueName: "list"))
+    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each in (0, \(Int(SettingRanges.temperatureLimit))].", valueName: "list"))
     var temperatures = "2,5,10"
 
     @Option(name: .customLong("student-epochs"), help: ArgumentHelp("Epoch counts to try, comma-separated.", valueName: "list"))
@@ -69,10 +69,13 @@ struct Sweep: ParsableCommand {
 
     var grid: SweepGrid {
         get throws {
-            SweepGrid(alphas: try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", { DecimalNumber.parse($0) }, check: { (0...1).contains($0) }),
-                      temperatures: try parseList(temperatures, flag: "--temperature",
-                                                  expected: "a number in (0, \(Int(RecipeSettings.temperatureRange.upperBound))]",
-                                                  { DecimalNumber.parse($0) }, check: { $0 > 0 && RecipeSettings.temperatureRange.contains($0) }),
+            // Each value's range is checked as for a single run's flag, with the same message.
+            let alphaList: [Float] = try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", { DecimalNumber.parse($0) })
+            let temperatureList: [Float] = try parseList(temperatures, flag: "--temperature",
+                                                         expected: "a number in (0, \(Int(SettingRanges.temperatureLimit))]", { DecimalNumber.parse($0) })
+            for alpha in alphaList { try SettingRanges.alpha(alpha) }
+            for temperature in temperatureList { try SettingRanges.temperature(temperature) }
+            return SweepGrid(alphas: alphaList, temperatures: temperatureList,
                       epochs: try parseList(epochs, flag: "--student-epochs", expected: "a whole number of epochs in 1...100000", Int.init,
                                             check: { (1...100_000).contains($0) }),
                       seeds: try parseList(seeds, flag: "--seeds", expected: "an unsigned integer", UInt64.init),
@@ -106,9 +109,11 @@ struct Sweep: ParsableCommand {
         guard validationFraction > 0, validationFraction <= 0.5 else {
             throw ValidationError("--validation-fraction must be in (0, 0.5], got \(validationFraction)")
         }
-        guard (1...(1 << 20)).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...\(1 << 20), got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite, learningRate <= 10 else {
-            throw ValidationError("--learning-rate must be a positive number up to 10, got \(learningRate)")
+        do {
+            try SettingRanges.batchSize(batchSize)
+            try SettingRanges.learningRate(learningRate)
+        } catch let error as TrainingError {
+            throw ValidationError(error.description)
         }
     }
 

@@ -26,12 +26,6 @@ final class CSVLogger: TrainingObserver {
         fputs((["\(epoch)"] + values + [String(format: "%.3f", seconds)]).joined(separator: ",") + "\n", file)
         fflush(file)
     }
-
-    /// `teacher.csv`, `student-distilled.csv`, `student-scratch.csv` for the recipe's phases.
-    static func fileName(phase: String) -> String {
-        phase.replacingOccurrences(of: " (", with: "-").replacingOccurrences(of: ")", with: "")
-            .replacingOccurrences(of: " ", with: "-") + ".csv"
-    }
 }
 
 /// Several observers as one.

@@ -1,10 +1,11 @@
+import Distill
 import Foundation
 
 /// Draws the recipe's learning curves (training accuracy and loss per epoch of each phase, from the
 /// CSV files in `directory`) into `directory/learning-curves.png` with gnuplot. Returns the path, or
 /// why nothing was drawn (no gnuplot, no CSV files): a plot is a convenience, never a failure.
 func plotLearningCurves(in directory: String) -> Result<String, CommandError> {
-    let phases = ["teacher", "student-distilled", "student-scratch"].filter {
+    let phases = Phase.recipe.map(\.fileStem).filter {
         FileManager.default.fileExists(atPath: "\(directory)/\($0).csv")
     }
     guard !phases.isEmpty else { return .failure(CommandError("no metrics files in \(directory)")) }

@@ -30,7 +30,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].", transform: decimal)
     var alpha: Float = 0.1
 
-    @Option(help: "Softmax temperature of the distillation loss, in (0, \(Int(RecipeSettings.temperatureRange.upperBound))].",
+    @Option(help: "Softmax temperature of the distillation loss, in (0, \(Int(SettingRanges.temperatureLimit))].",
             transform: decimal)
     var temperature: Float = 10
 
@@ -43,14 +43,13 @@ struct TrainingOptions: ParsableArguments {
         for (flag, value) in [("--teacher-epochs", teacherEpochs), ("--student-epochs", studentEpochs)] where value > 100_000 {
             throw ValidationError("\(flag) must be at most 100000, got \(value)")
         }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard batchSize <= 1 << 20 else { throw ValidationError("--batch-size must be at most \(1 << 20), got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite, learningRate <= 10 else {
-            throw ValidationError("--learning-rate must be a positive number up to 10, got \(learningRate)")
-        }
-        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1], got \(alpha)") }
-        guard temperature > 0, RecipeSettings.temperatureRange.contains(temperature) else {
-            throw ValidationError("--temperature must be in (0, \(Int(RecipeSettings.temperatureRange.upperBound))], got \(temperature)")
+        do {
+            try SettingRanges.batchSize(batchSize)
+            try SettingRanges.learningRate(learningRate)
+            try SettingRanges.alpha(alpha)
+            try SettingRanges.temperature(temperature)
+        } catch let error as TrainingError {
+            throw ValidationError(error.description)
         }
     }
 
