@@ -12,6 +12,7 @@ struct DistillStudent: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var teacher: TeacherOptions
 
@@ -34,7 +35,7 @@ struct DistillStudent: ParsableCommand {
 
     func run() throws {
         let session = Session.start(runtime)
-        session.run {
+        session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
             try checkWritable(output, flag: "--output", bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
@@ -51,12 +52,14 @@ struct DistillStudent: ParsableCommand {
                 (recipe, source) = try subset(recipe, source, settings: settings, session: session)
             }
             recipe.observer = session.observer
+            recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
             let student = try recipe.distillStudent(from: source)
             session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
             guard session.isRoot else { return }
             try Checkpoint.save(student.model, role: .student, to: output,
                                 extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: student.report.trainingSeconds))
             session.log("saved \(output)")
+            recipe.removeStates(of: .distilledStudent)
             if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
         }
     }

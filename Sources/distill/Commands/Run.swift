@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let session = Session.start(runtime)
-        session.run(resumeHint: checkpoints.checkpointDir.map { "state in \($0)" }) {
+        session.run(resumeHint: checkpoints.resumeHint) {
             let settings = try training.settings
             let bytes = try [Architecture.Role.teacher, .student, .student].map {
                 try settings.model($0).build(gemm: session.gemm).parameterCount * 4
@@ -44,10 +44,7 @@ struct Run: ParsableCommand {
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
             try recipe.checkModels([.teacher, .student])
-            recipe.checkpoints = checkpoints.checkpointDir.map {
-                RecipeCheckpoints(directory: $0, every: checkpoints.checkpointEvery, resume: checkpoints.resume,
-                                  stopRequested: { session.stop.isRequested }, log: session.log)
-            }
+            recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
             let phases = PhaseModels(recipe: recipe, session: session, dataset: data.source,
                                      directories: [checkpoints.checkpointDir, saveDirectory].compactMap { $0 },
                                      resume: checkpoints.resume)

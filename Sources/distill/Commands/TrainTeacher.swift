@@ -9,6 +9,7 @@ struct TrainTeacher: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var runtime: RuntimeOptions
 
     @Option(help: "Where to write the checkpoint.")
@@ -19,7 +20,7 @@ struct TrainTeacher: ParsableCommand {
 
     func run() throws {
         let session = Session.start(runtime)
-        session.run {
+        session.run(resumeHint: checkpoints.resumeHint) {
             let settings = try training.settings
             try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
@@ -27,6 +28,7 @@ struct TrainTeacher: ParsableCommand {
             let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
             var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
             recipe.observer = session.observer
+            recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
             try recipe.checkModels([.teacher])
             let teacher = try recipe.trainTeacher()
             session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
@@ -34,6 +36,7 @@ struct TrainTeacher: ParsableCommand {
             try Checkpoint.save(teacher.model, role: .teacher, to: output,
                                 extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: teacher.report.trainingSeconds))
             session.log("saved \(output)")
+            recipe.removeStates(of: .teacher)
             if let metricsJSON { try writeMetrics(teacher.history, test: teacher.report.test, to: metricsJSON) }
         }
     }

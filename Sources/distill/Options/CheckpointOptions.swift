@@ -1,11 +1,13 @@
 import ArgumentParser
+import Distill
+import Foundation
 
-/// Training-state checkpoints and resume for the recipe.
+/// Training-state checkpoints and resume, for every command that trains (run, train-teacher, distill-student).
 struct CheckpointOptions: ParsableArguments {
-    @Option(help: "Directory for training-state checkpoints and each finished phase's model (the same path on every node). Default: none.")
+    @Option(help: "Directory for training-state checkpoints (the same path on every node; run also keeps each finished phase's model there). Default: none.")
     var checkpointDir: String?
 
-    @Option(help: "Steps between training-state checkpoints. Default: the end of each epoch.")
+    @Option(help: "Steps between training-state checkpoints, in 1...100000000. Default: the end of each epoch.")
     var checkpointEvery: Int?
 
     @Flag(help: "Continue from --checkpoint-dir: finished phases are reused, the interrupted one continues at its step.")
@@ -18,4 +20,15 @@ struct CheckpointOptions: ParsableArguments {
         if resume && checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir, the directory to resume from") }
         if checkpointEvery != nil && checkpointDir == nil { throw ValidationError("--checkpoint-every needs --checkpoint-dir") }
     }
+
+    /// How the session's recipe saves and resumes; nil without --checkpoint-dir. Rank 0 creates the directory.
+    func recipeCheckpoints(_ session: Session) throws -> RecipeCheckpoints? {
+        guard let checkpointDir else { return nil }
+        if session.isRoot { try FileManager.default.createDirectory(atPath: checkpointDir, withIntermediateDirectories: true) }
+        return RecipeCheckpoints(directory: checkpointDir, every: checkpointEvery, resume: resume,
+                                 stopRequested: { session.stop.isRequested }, log: session.log)
+    }
+
+    /// What a stopped command prints about resuming.
+    var resumeHint: String? { checkpointDir.map { "state in \($0)" } }
 }

@@ -1,0 +1,56 @@
+import Distill
+import Foundation
+import NN
+import TestSupport
+import XCTest
+
+/// train-teacher and distill-student resume as run does: two ranks, one killed with SIGKILL
+/// mid-epoch once a state is saved, then --resume, end with bit for bit the model of an
+/// uninterrupted run.
+final class CommandResumeTests: FaultTestCase {
+    /// 600 samples in batches of 32: 19 steps an epoch, a state every 4 steps.
+    private func arguments(_ command: [String], checkpoints: String, output: String) throws -> [String] {
+        [try binary.path] + command + ["--data-dir", fixture, "--train-limit", "600", "--test-limit", "100", "--threads", "1", "--plain",
+                                       "--checkpoint-dir", checkpoints, "--checkpoint-every", "4", "--output", output]
+    }
+
+    private func twoRanks(_ arguments: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(try Requirement.mpirun(), ProcessRun.mpirunFlags(ranks: 2) + arguments)
+    }
+
+    private func check(_ command: [String], phase: String) throws {
+        let reference = path("reference.safetensors"), resumed = path("resumed.safetensors")
+        let whole = try twoRanks(try arguments(command, checkpoints: path("whole"), output: reference))
+        XCTAssertEqual(whole.exitStatus(within: 300), 0, whole.output)
+
+        let states = path("states")
+        let launched = Date()
+        let job = try twoRanks(try arguments(command, checkpoints: states, output: resumed))
+        XCTAssertTrue(BackgroundProcess.wait(for: 300) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: states)) ?? []).contains { $0.hasPrefix("state-\(phase)-") }
+        }, job.output)
+        if let rank = job.children(named: "distill").last { kill(rank, SIGKILL) }
+        XCTAssertNotEqual(job.exitStatus(within: max(60, 6 * Date().timeIntervalSince(launched))), 0, job.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: resumed), "the run was not interrupted: \(job.output)")
+
+        let again = try twoRanks(try arguments(command, checkpoints: states, output: resumed) + ["--resume"])
+        XCTAssertEqual(again.exitStatus(within: 300), 0, again.output)
+        XCTAssertTrue(again.output.contains("resuming \(phase) from"), again.output)
+        let (expected, actual) = (try SafeTensors.read(from: reference).tensors, try SafeTensors.read(from: resumed).tensors)
+        XCTAssertEqual(expected.map(\.name), actual.map(\.name))
+        XCTAssertTrue(zip(expected, actual).allSatisfy { $0.values.map(\.bitPattern) == $1.values.map(\.bitPattern) },
+                      "the resumed model differs from the uninterrupted one")
+        XCTAssertTrue(TrainingState.files(in: states, phase: phase).isEmpty, "a finished command removes its states")
+    }
+
+    func testTrainTeacherResumesBitForBit() throws {
+        try check(["train-teacher", "--teacher-epochs", "2"], phase: "teacher")
+    }
+
+    func testDistillStudentResumesBitForBit() throws {
+        let teacher = path("teacher.safetensors")
+        let run = try distill(["train-teacher", "--teacher-epochs", "1", "--output", teacher] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        try check(["distill-student", "--teacher", teacher, "--student-epochs", "3"], phase: "student-distilled")
+    }
+}
