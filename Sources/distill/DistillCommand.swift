@@ -14,6 +14,6 @@ struct DistillCommand: ParsableCommand {
             (--teacher-model, --student-model) or the presets; data from IDX files or a Keras .npz archive.
             """,
         version: SwiftDistill.version,
-        subcommands: [Run.self, TrainTeacher.self, DistillStudent.self, Sweep.self, Evaluate.self, Bench.self],
+        subcommands: [Run.self, TrainTeacher.self, DistillStudent.self, Sweep.self, Evaluate.self, Bench.self, Summary.self],
         defaultSubcommand: Run.self)
 }

@@ -103,6 +103,23 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["distill-student", "--teacher", student, "--data-dir", fixture], saying: "\(student): holds a student, expected a teacher")
     }
 
+    /// `summary` as Keras's model.summary(): the preset teacher's layers and its 1,433,610 parameters
+    /// (Keras's count_params), from the JSON and from a checkpoint alike.
+    func testSummaryShowsLayersParametersAndFLOPs() throws {
+        let json = ProcessRun.packageRoot.appendingPathComponent("Sources/Distill/Presets/keras-teacher.json").path
+        let run = try distill(["summary", json])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("| conv2d (conv2d) | (None, 14, 14, 256) | 2560 | 903168 |"), run.output)   // 14*14*256 * 2*9
+        XCTAssertTrue(run.output.contains("| dense (dense) | (None, 10) | 250890 | 501760 |"), run.output)
+        XCTAssertTrue(run.output.contains("parameters: 1433610"), run.output)
+        let student = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: student) }
+        XCTAssertEqual(try distill(["train-teacher", "--preset", "hidden", "--teacher-epochs", "1", "--data-dir", fixture, "--train-limit", "64",
+                                    "--test-limit", "32", "--plain", "--output", student]).status, 0)
+        XCTAssertTrue(try distill(["summary", student]).output.contains("parameters: \(try Architecture.hidden.model(.teacher, gemm: Fixture.gemm).parameterCount)"))
+        try assertFails(["summary", "/nonexistent.json"], saying: "/nonexistent.json: no such file")
+    }
+
     func testMetricsFilesAndLearningCurves() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
