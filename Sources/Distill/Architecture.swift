@@ -11,10 +11,8 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// teacher, 32 in the student.
     case hidden
 
-    public enum Role: String, CaseIterable, Sendable { case teacher, student }
-
     /// The preset's model description for `role`.
-    public func description(_ role: Role) -> ModelDescription {
+    public func description(_ role: ModelRole) -> ModelDescription {
         let bytes: [UInt8]
         switch (self, role) {
         case (.keras, .teacher): bytes = PackageResources.keras_teacher_json
@@ -27,7 +25,10 @@ public enum Architecture: String, CaseIterable, Sendable {
     }
 
     /// The model for `role`, its matrix products on `gemm`.
-    public func model(_ role: Role, gemm: GEMMBackend) throws -> Sequential {
+    public func model(_ role: ModelRole, gemm: GEMMBackend) throws -> Sequential {
         try description(role).build(gemm: gemm)
     }
 }
+
+/// What a saved model is for: checkpoints record it, and a teacher's place takes only a teacher.
+public enum ModelRole: String, CaseIterable, Sendable { case teacher, student }

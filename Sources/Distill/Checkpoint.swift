@@ -12,14 +12,14 @@ public enum Checkpoint {
     public struct Loaded {
         public let model: Sequential
         public let description: ModelDescription
-        public let role: Architecture.Role
+        public let role: ModelRole
         public let metadata: [String: String]
         /// e.g. "teacher (student model)".
         public var summary: String { "\(description.name) (\(role.rawValue) model)" }
     }
 
     /// `extra` metadata (the settings that made the model, its training seconds) is kept alongside.
-    public static func save(_ model: Sequential, role: Architecture.Role, to path: String, extra: [String: String] = [:]) throws {
+    public static func save(_ model: Sequential, role: ModelRole, to path: String, extra: [String: String] = [:]) throws {
         guard let description = model.description else {
             throw CheckpointError(path: path, "the model has no description to save with it (build it from a ModelDescription)")
         }
@@ -31,7 +31,7 @@ public enum Checkpoint {
     /// Rebuilds the model the file describes and loads its weights; throws a message naming the
     /// file when it is not a swift-distill checkpoint, or its tensors do not fit its model.
     /// Files written before checkpoints carried their model name a preset (`architecture`).
-    public static func load(from path: String, expecting expectedRole: Architecture.Role? = nil, gemm: GEMMBackend) throws -> Loaded {
+    public static func load(from path: String, expecting expectedRole: ModelRole? = nil, gemm: GEMMBackend) throws -> Loaded {
         let (tensors, metadata) = try SafeTensors.read(from: path)
         if SafeTensors.checksumMatches(tensors, metadata) == false {
             throw CheckpointError(path: path, "its tensors or metadata do not match their checksum \(metadata["checksum"]!) (damaged or edited); "
@@ -40,7 +40,7 @@ public enum Checkpoint {
         guard metadata["format"] == format else {
             throw CheckpointError(path: path, "metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)'")
         }
-        guard let roleName = metadata["role"], let role = Architecture.Role(rawValue: roleName) else {
+        guard let roleName = metadata["role"], let role = ModelRole(rawValue: roleName) else {
             throw CheckpointError(path: path, "unknown role \(metadata["role"] ?? "(missing)"); expected teacher or student")
         }
         if let expectedRole, expectedRole != role {

@@ -20,7 +20,7 @@ public enum Phase: String, CaseIterable, Sendable {
         }
     }
 
-    public var role: Architecture.Role { self == .teacher ? .teacher : .student }
+    public var role: ModelRole { self == .teacher ? .teacher : .student }
 
     /// The seed purposes of its initial weights and of its batch order (a twin shares the distilled student's).
     var seeds: (weights: RecipeSettings.Purpose, shuffle: RecipeSettings.Purpose) {

@@ -67,7 +67,7 @@ public struct Recipe {
     }
 
     /// Checks that the models of `roles` build, fit the data and (both given) share their classes.
-    public func checkModels(_ roles: [Architecture.Role], teacher loaded: Sequential? = nil) throws {
+    public func checkModels(_ roles: [ModelRole], teacher loaded: Sequential? = nil) throws {
         let teacher = try loaded ?? (roles.contains(.teacher) ? settings.teacherModel.build(gemm: gemm) : nil)
         let student = try roles.contains(.student) ? settings.studentModel.build(gemm: gemm) : nil
         try ModelCompatibility.check(teacher: teacher, student: student, data: train)
@@ -86,7 +86,7 @@ public struct Recipe {
     }
 
     /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.
-    public func freshModel(_ role: Architecture.Role, purpose: RecipeSettings.Purpose) throws -> Sequential {
+    public func freshModel(_ role: ModelRole, purpose: RecipeSettings.Purpose) throws -> Sequential {
         let model = try settings.model(role).build(gemm: gemm)
         var rng = SeededGenerator(seed: settings.seed(for: purpose))
         model.parameters.initialize(using: &rng)

@@ -25,7 +25,7 @@ public struct RecipeSettings: Sendable {
     /// What every rank must agree on: the settings that affect training (the models by content).
     public var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(summary))", settingsHash(summary))] }
 
-    public func model(_ role: Architecture.Role) -> ModelDescription { role == .teacher ? teacherModel : studentModel }
+    public func model(_ role: ModelRole) -> ModelDescription { role == .teacher ? teacherModel : studentModel }
 
     /// Both models of `preset`.
     public mutating func use(_ preset: Architecture) {

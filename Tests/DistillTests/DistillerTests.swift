@@ -7,7 +7,7 @@ import XCTest
 final class DistillerTests: XCTestCase {
     let single = SingleProcess()
 
-    private func model(_ role: Architecture.Role, seed: UInt64, _ architecture: Architecture = .keras) throws -> Sequential {
+    private func model(_ role: ModelRole, seed: UInt64, _ architecture: Architecture = .keras) throws -> Sequential {
         let model = try architecture.model(role, gemm: Fixture.gemm)
         var rng = SeededGenerator(seed: seed)
         model.parameters.initialize(using: &rng)

@@ -27,7 +27,7 @@ final class ModelDescriptionFuzzTests: XCTestCase {
     func testFuzzModelDescriptions() throws {
         var rng = FuzzRandom(seed: 0x0DE1_0001)
         var mutator = Mutator(seed: 0x0DE1_0002)
-        let presets = Architecture.allCases.flatMap { preset in Architecture.Role.allCases.map { Array(preset.description($0).json.utf8) } }
+        let presets = Architecture.allCases.flatMap { preset in ModelRole.allCases.map { Array(preset.description($0).json.utf8) } }
         var inputs: [[UInt8]] = []
         for _ in 0..<500 { inputs.append(try Self.structureAware(rng.pick(presets), &rng)) }
         for _ in 0..<150 { inputs.append(mutator.mutate(rng.pick(presets), donors: presets, maxSteps: 2)) }

@@ -8,7 +8,7 @@ final class PresetModelTests: XCTestCase {
     private let gemm = OpenBLASGEMM()
 
     /// The Keras example's models as they were written in code before the presets became JSON.
-    private func assembled(_ preset: Architecture, _ role: Architecture.Role) throws -> Sequential {
+    private func assembled(_ preset: Architecture, _ role: ModelRole) throws -> Sequential {
         let (f1, f2, units) = role == .teacher ? (256, 512, 256) : (16, 32, 32)
         var layers: [Layer] = [
             Conv2D(filters: f1, kernelSize: (3, 3), strides: (2, 2), padding: .same, gemm: gemm),
@@ -24,7 +24,7 @@ final class PresetModelTests: XCTestCase {
 
     func testEveryPresetIsTheModelAssembledInCode() throws {
         for preset in Architecture.allCases {
-            for role in Architecture.Role.allCases {
+            for role in ModelRole.allCases {
                 let fromJSON = try preset.model(role, gemm: gemm)
                 let inCode = try assembled(preset, role)
                 XCTAssertEqual(fromJSON.layerNames, inCode.layerNames, "\(preset) \(role)")
@@ -56,7 +56,7 @@ final class PresetModelTests: XCTestCase {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/Distill/Presets").standardized
         for preset in Architecture.allCases {
-            for role in Architecture.Role.allCases {
+            for role in ModelRole.allCases {
                 let file = try String(contentsOf: directory.appendingPathComponent("\(preset.rawValue)-\(role.rawValue).json"), encoding: .utf8)
                 XCTAssertEqual(preset.description(role).json, file)
                 XCTAssertTrue(file.contains("\"class_name\": \"Sequential\""))

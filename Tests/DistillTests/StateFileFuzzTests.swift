@@ -229,7 +229,7 @@ final class StateFileFuzzTests: XCTestCase {
             let seed = seeds[s]
             let path = "\(directory)/model-\(index).safetensors"
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let expecting: Architecture.Role? = rng.pick([.student, .student, .student, nil, nil, .teacher])
+            let expecting: ModelRole? = rng.pick([.student, .student, .student, nil, nil, .teacher])
             var kind: String
             var tensors = seed.tensors, metadata = seed.metadata
             if index % 12 < 5 {

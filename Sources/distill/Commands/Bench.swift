@@ -85,7 +85,7 @@ struct Bench: ParsableCommand {
         for kind in kinds {
             let backend = kind == runtime.gemm ? session.gemm : try kind.make()
             backend.setThreads(session.threads)
-            for (role, distill) in [(Architecture.Role.teacher, false), (.student, true)] {
+            for (role, distill) in [(ModelRole.teacher, false), (.student, true)] {
                 let profile = try StepProfile(model: role == .teacher ? models.teacher : models.student, role: role, distill: distill, batch: localBatch, globalBatch: batchSize,
                                               steps: steps, warmup: Bench.warmupSteps, backend: backend,
                                               communicator: session.communicator)
@@ -198,7 +198,7 @@ struct Benchmarks {
         }
     }
 
-    private func fresh(_ role: Architecture.Role) throws -> Sequential {
+    private func fresh(_ role: ModelRole) throws -> Sequential {
         let model = try (role == .teacher ? models.teacher : models.student).build(gemm: gemm)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)

@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             let settings = try training.settings
-            let bytes = try [Architecture.Role.teacher, .student, .student].map {
+            let bytes = try [ModelRole.teacher, .student, .student].map {
                 try settings.model($0).build(gemm: session.gemm).parameterCount * 4
             }.reduce(0, +)
             for directory in [saveDirectory, checkpoints.checkpointDir].compactMap({ $0 }) where session.isRoot {

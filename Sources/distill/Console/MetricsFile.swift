@@ -14,9 +14,3 @@ func writeMetrics(_ history: FitHistory, test: Evaluation, to path: String) thro
         throw CommandError("\(path): cannot write the metrics file")
     }
 }
-
-/// A command that cannot go on, with a one-line reason.
-struct CommandError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

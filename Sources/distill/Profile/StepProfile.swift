@@ -27,7 +27,7 @@ final class StepProfile: LayerClock {
 
     /// Profiles `steps` steps (after `warmup`) of `role`'s training on `batch` samples per rank,
     /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
-    init(model description: ModelDescription, role: Architecture.Role, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
+    init(model description: ModelDescription, role: ModelRole, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
          backend: GEMMBackend, communicator: Communicator) throws {
         timed = TimedGEMM(backend)
         let model = try description.build(gemm: timed)
