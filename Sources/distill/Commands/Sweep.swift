@@ -149,16 +149,11 @@ struct Sweep: ParsableCommand {
             }
             let student = try settings.studentModel.build(gemm: session.gemm)   // checked against the data and teacher by load
             let sweepData = try SweepData(train: train, logits: logits, test: test, validationFraction: validationFraction)
-            let fingerprint = Self.fingerprint(settings: sweepSettings, logits: logits, train: train, test: test)
-
-            // Every rank reads the CSV and they check they read the same runs: none is trained twice.
-            let existing = try SweepLog.read(csvPath, sweep: fingerprint)
-            var recorded = existing.records
-            var hash = ContentHash()
-            for record in recorded { hash.mix(SweepLog.row(record, sweep: fingerprint)) }
-            try session.communicator.checkAgreement([("the finished runs in \(csvPath)", hash.value)])
-            let writer = session.isRoot ? try SweepLogWriter(path: csvPath, sweep: fingerprint, complete: existing.complete) : nil
-            if existing.exists { session.log("continuing \(csvPath): \(recorded.count) run\(recorded.count == 1 ? "" : "s") already done") }
+            var job = SweepJob(grid: grid, confirmSeeds: try confirmation, trainer: SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm),
+                               communicator: session.communicator, csvPath: csvPath,
+                               fingerprint: SweepJob.fingerprint(settings: sweepSettings, logits: logits, train: train, test: test))
+            job.log = session.log
+            job.stopRequested = { session.stop.isRequested }
             session.log("teacher: \(teacherLine)")
             session.log("student \(settings.studentModel.name) (\(student.parameterCount) parameters); training pool \(sweepData.pool.count), "
                 + "validation \(sweepData.validation.count) (held out), test \(test.count) samples")
@@ -168,53 +163,19 @@ struct Sweep: ParsableCommand {
                 session.gemm.setThreads(1)
                 session.log("runs on 1 thread per rank (--threads to change): use as many ranks as cores")
             }
-            let trainer = SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm)
             var warned = false
-            /// A rank waits at each round's gather for the round's slowest run, and that wait counts against the watchdog.
-            func checkRunLength(_ records: [SweepRecord]) {
-                let timeout = runtime.collectiveTimeout
-                guard !warned, session.communicator.size > 1, timeout > 0, let longest = records.map(\.outcome.seconds).max(),
-                      longest > timeout / 2 else { return }
-                warned = true
-                session.log("warning: a run took \(fixed(longest, 0)) s; a rank waits for the round's slowest run at its gather, and a wait "
-                    + "over --collective-timeout \(fixed(timeout, 0)) s ends the job: raise it above the longest run")
-            }
-            var trainedRuns = 0
-            let started = Date()
-            /// Trains the stage's runs not yet in the CSV; true when a stop was requested as its last round ended.
-            /// `stopped`: a stop arrived as the previous stage ended, so this one must not start.
-            func stage(_ name: String, _ runs: [SweepRun], stopped: Bool = false) throws -> Bool {
-                let done = Set(recorded.map(\.run))
-                let pending = runs.filter { !done.contains($0) }
-                if stopped, !pending.isEmpty { throw SweepStopped(remaining: pending.count) }
-                trainedRuns += pending.count
-                let progress = SweepProgress(stage: name, total: runs.count, done: runs.count - pending.count,
-                                             pendingCost: pending.map(\.cost).reduce(0, +), log: session.log)
-                return try trainAcrossRanks(pending, communicator: session.communicator, stopRequested: { session.stop.isRequested },
-                                            train: trainer.outcome(of:)) { records in
-                    recorded += records
-                    try writer?.append(records)
+            job.progress = { name, total, done, cost in
+                let progress = SweepProgress(stage: name, total: total, done: done, pendingCost: cost, log: session.log)
+                return { records in
                     progress.finished(records)
-                    checkRunLength(records)
+                    warned = warned || warnOfLongRuns(records, session: session)
                 }
             }
-            // Rows of the CSV outside the current lists (an earlier, wider sweep) are kept but left out of the choice and the report.
-            let searchRuns = grid.searchRuns
-            let stopped = try stage("search", searchRuns)
-            let inSearch = Set(searchRuns)
-            let search = SweepSummary(records: recorded.filter { inSearch.contains($0.run) }, stage: .search)
-            let best = search.best()
-            for (setting, comparison) in best {
-                session.log("best on validation at train fraction \(setting.trainFraction): \(SweepMarkdown.describe(setting)), "
-                    + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison))")
-            }
-            let confirmRuns = SweepGrid.confirmRuns(best.map(\.setting), seeds: try confirmation)
-            _ = try stage("confirm", confirmRuns, stopped: stopped)
-            let inConfirm = Set(confirmRuns)
-            let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm)
-            let outside = recorded.count - recorded.filter { inSearch.contains($0.run) || inConfirm.contains($0.run) }.count
-            if outside > 0 {
-                session.log("\(outside) run\(outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
+            let started = Date()
+            let result = try job.run()
+            let (search, confirmed) = (result.search, result.confirmed)
+            if result.outside > 0 {
+                session.log("\(result.outside) run\(result.outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
             }
             for group in confirmed.groups {
                 for (alpha, temperature, comparison) in group.settings {
@@ -225,6 +186,7 @@ struct Sweep: ParsableCommand {
                 }
             }
             let threads = runtime.threads ?? 1
+            let trainedRuns = result.trained
             session.log("\(trainedRuns) run\(trainedRuns == 1 ? "" : "s") trained in \(fixed(Date().timeIntervalSince(started), 1)) s "
                 + "on \(session.communicator.size) rank\(session.communicator.size == 1 ? "" : "s") x \(threads) thread\(threads == 1 ? "" : "s")")
             guard session.isRoot else { return }
@@ -263,17 +225,15 @@ struct Sweep: ParsableCommand {
         session.log("wrote \(report)")
     }
 
-    /// What makes two sweeps' runs comparable: the student model and training settings, the teacher's logits and the data.
-    static func fingerprint(settings: String, logits: CachedTeacherLogits, train: LabeledImages, test: LabeledImages) -> String {
-        var hash = ContentHash()
-        hash.mix(settings)
-        hash.mix(SweepData.splitSeed)
-        hash.mix(UnsafeBufferPointer(logits.table.buffer))
-        for data in [train, test] {
-            hash.mix(data.sampleShape.map { UInt64($0) }.reduce(0) { $0 &* 31 &+ $1 })
-            hash.mix(data.images)
-            hash.mix(data.labels)
+    /// Warns (once: true when it did) that a rank waits at each round's gather for the round's slowest
+    /// run, and that wait counts against the watchdog.
+    private func warnOfLongRuns(_ records: [SweepRecord], session: Session) -> Bool {
+        let timeout = runtime.collectiveTimeout
+        guard session.communicator.size > 1, timeout > 0, let longest = records.map(\.outcome.seconds).max(), longest > timeout / 2 else {
+            return false
         }
-        return String(format: "%016llx", hash.value)
+        session.log("warning: a run took \(fixed(longest, 0)) s; a rank waits for the round's slowest run at its gather, and a wait "
+            + "over --collective-timeout \(fixed(timeout, 0)) s ends the job: raise it above the longest run")
+        return true
     }
 }

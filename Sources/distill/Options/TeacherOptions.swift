@@ -12,7 +12,8 @@ struct TeacherOptions: ParsableArguments {
 
     @Option(name: .customLong("teacher-logits"),
             help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint (--teacher is then not read): a safetensors "
-                               + "file with one tensor 'logits' [training samples, classes], row i for training sample i "
+                               + "file with one tensor 'logits', or a NumPy .npy array (float32 or float64), of [training samples, classes], "
+                               + "row i for training sample i "
                                + "(scripts/keras-roundtrip.py logits writes one from a Keras model).", valueName: "file"))
     var logitsFile: String?
 
