@@ -46,10 +46,11 @@ public struct ModelDescription: Sendable {
             guard LayerRegistry.type(named: layerClass) != nil else {
                 throw layer.error("unknown layer type; supported: \(LayerRegistry.supportedNames)")
             }
-            // Keras 2 writes the input shape into the first layer's config.
-            let (keras2Shape, shape) = (layer["batch_input_shape"], layer["batch_shape"])
-            if let shape = keras2Shape ?? shape, inputShape == nil, layers.isEmpty {
-                inputShape = try Self.sampleShape(shape, layer: layer, source: source)
+            // Keras 2 writes the input shape into the first layer's config (read only there: anywhere
+            // else it would be ignored, so it is left to the unknown-option check).
+            if inputShape == nil, layers.isEmpty {
+                let (keras2Shape, shape) = (layer["batch_input_shape"], layer["batch_shape"])
+                if let given = keras2Shape ?? shape { inputShape = try Self.sampleShape(given, layer: layer, source: source) }
             }
             layers.append(layer)
         }
