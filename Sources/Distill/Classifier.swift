@@ -26,13 +26,15 @@ public final class Classifier: LocalGradientStep {
         if logitGradient.count < model.maxBatch * model.outputSize { logitGradient = FloatBuffer(count: model.maxBatch * model.outputSize) }
     }
 
-    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, clock: StepClock?) {
         let classes = model.outputSize
         if logitGradient.count < model.maxBatch * classes { logitGradient = FloatBuffer(count: model.maxBatch * classes) }
         let logits = model.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
-        sums[0] = loss(logits: logits, labels: batch.labels, rows: batch.count, classes: classes,
-                       gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
-        sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+        timed(clock, "loss + accuracy") {
+            sums[0] = loss(logits: logits, labels: batch.labels, rows: batch.count, classes: classes,
+                           gradient: logitGradient.pointer, scale: 1 / Float(batch.globalCount))
+            sums[1] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+        }
         model.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
     }
 }

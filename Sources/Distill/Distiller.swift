@@ -50,7 +50,7 @@ public final class Distiller: LocalGradientStep {
         teacher.prepare(batchSizes: batchSizes)
     }
 
-    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>) {
+    public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, clock: StepClock?) {
         let classes = student.outputSize
         let rows = student.maxBatch
         if logitGradient.count < rows * classes {
@@ -60,14 +60,18 @@ public final class Distiller: LocalGradientStep {
         // Both only allocate when they grow (a new loss from a second `compile` starts empty).
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
-        teacher.logits(for: batch, into: teacherLogits.pointer)
+        timed(clock, teacher is CachedTeacherLogits ? "teacher logits (cached)" : "teacher logits (teacher forward)") {
+            teacher.logits(for: batch, into: teacherLogits.pointer)
+        }
         let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
-        let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,
-                         rows: batch.count, classes: classes, gradient: logitGradient.pointer,
-                         scale: 1 / Float(batch.globalCount))
-        sums[0] = parts.student
-        sums[1] = parts.distillation
-        sums[2] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+        timed(clock, "distillation loss + accuracy") {
+            let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,
+                             rows: batch.count, classes: classes, gradient: logitGradient.pointer,
+                             scale: 1 / Float(batch.globalCount))
+            sums[0] = parts.student
+            sums[1] = parts.distillation
+            sums[2] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+        }
         student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
     }
 }

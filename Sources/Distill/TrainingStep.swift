@@ -16,8 +16,21 @@ public protocol LocalGradientStep: AnyObject {
     /// Sizes every workspace and plans every product for local batches of these sizes.
     func prepare(batchSizes: Set<Int>)
     /// Adds `d(mean loss over the global batch)/d(parameters)` from this rank's samples into the
-    /// model's gradients and writes this rank's metric sums (loss sums, correct counts) into `sums`.
-    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>)
+    /// model's gradients and writes this rank's metric sums (loss sums, correct counts) into `sums`;
+    /// the parts that are not a layer's (teacher logits, the loss) are timed on `clock` when one is given.
+    func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, clock: StepClock?)
+}
+
+/// Times the parts of a real training step, for `bench --profile`; the model's `LayerClock` times its layers.
+public protocol StepClock: AnyObject {
+    /// Runs `body`, the step's part named `part`.
+    func time(_ part: String, _ body: () -> Void)
+}
+
+/// `body` as the part `part` on `clock`, or just `body` (training has no clock).
+@inline(__always)
+func timed(_ clock: StepClock?, _ part: String, _ body: () -> Void) {
+    if let clock { clock.time(part, body) } else { body() }
 }
 
 public extension LocalGradientStep {
@@ -28,6 +41,15 @@ public extension LocalGradientStep {
     ) throws -> FitHistory {
         try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
                       communicator: communicator, observer: observer, phase: phase, control: control)
+    }
+
+    /// `count` real training steps (the one `fit` takes) on `batch(step)`, each part timed on `clock`:
+    /// what `bench --profile` measures. Call `prepare(batchSizes:)` first.
+    func profileSteps(_ count: Int, clock: StepClock, batch: (Int) -> LocalBatch) {
+        let stepper = DataParallelStepper(communicator: communicator)
+        stepper.clock = clock
+        var sums = [Double](repeating: 0, count: metricNames.count + 1)
+        for step in 0..<count { sums.withUnsafeMutableBufferPointer { stepper.step(self, batch: batch(step), sums: $0) } }
     }
 
     /// The model's loss (cross-entropy) and accuracy on `data`.
@@ -48,6 +70,7 @@ public struct StepTimes: Sendable {
 final class DataParallelStepper {
     let communicator: Communicator
     private(set) var times = StepTimes()
+    var clock: StepClock?
 
     init(communicator: Communicator) { self.communicator = communicator }
 
@@ -55,15 +78,17 @@ final class DataParallelStepper {
     /// more than the step's metrics, after them: this rank's `vote` (1 to stop), summed with them.
     func step(_ step: LocalGradientStep, batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, vote: Double = 0) {
         let start = DispatchTime.now().uptimeNanoseconds
-        step.model.parameters.zeroGradients()
+        timed(clock, "zero gradients") { step.model.parameters.zeroGradients() }
         sums.update(repeating: 0)
-        step.computeGradients(batch, sums: UnsafeMutableBufferPointer(rebasing: sums[..<step.metricNames.count]))
+        step.computeGradients(batch, sums: UnsafeMutableBufferPointer(rebasing: sums[..<step.metricNames.count]), clock: clock)
         sums[step.metricNames.count] = vote
         let computed = DispatchTime.now().uptimeNanoseconds
-        communicator.allreduceSum(step.model.parameters.gradients.buffer)
-        communicator.allreduceSum(sums)
+        timed(clock, "allreduce") {
+            communicator.allreduceSum(step.model.parameters.gradients.buffer)
+            communicator.allreduceSum(sums)
+        }
         let reduced = DispatchTime.now().uptimeNanoseconds
-        step.optimizer.update(step.model.parameters)
+        timed(clock, "adam") { step.optimizer.update(step.model.parameters) }
         let updated = DispatchTime.now().uptimeNanoseconds
         times.compute += Double(computed - start + updated - reduced) / 1e9
         times.allreduce += Double(reduced - computed) / 1e9

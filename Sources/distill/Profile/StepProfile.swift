@@ -6,7 +6,7 @@ import NN
 /// Where one training step's time goes: each layer's forward and backward (and the GEMM time
 /// inside it), the loss, the allreduce and the optimizer; and each GEMM shape's rate in the step
 /// against the same shape multiplied alone on the same backend.
-final class StepProfile: LayerClock {
+final class StepProfile: LayerClock, StepClock {
     struct Part {
         var name: String
         var nanoseconds: UInt64 = 0
@@ -22,10 +22,10 @@ final class StepProfile: LayerClock {
     private(set) var gemmRows: [GEMMRow] = []
     private(set) var steps = 0
     private let timed: TimedGEMM
-    private var layerParts: [[Int]] = []    // [layer][forward, backward] -> index into parts
+    private var layerParts: [[String]] = []    // [layer][forward, backward] -> the part's name
     private var gemmMark: UInt64 = 0
 
-    /// Profiles `steps` steps (after `warmup`) of `role`'s training on `batch` samples per rank,
+    /// Profiles `steps` real training steps (after `warmup`) of `role`'s model on `batch` samples per rank,
     /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
     init(model description: ModelDescription, role: ModelRole, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
          backend: GEMMBackend, communicator: Communicator) throws {
@@ -34,61 +34,33 @@ final class StepProfile: LayerClock {
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
         title = "\(role.rawValue) \(distill ? "distillation" : "training") step, \(batch) samples per rank, gemm \(backend.name)"
-        parts.append(Part(name: "zero gradients"))
-        if distill { parts.append(Part(name: "teacher logits (cached)")) }
-        for name in model.layerNames { parts.append(Part(name: "\(name) forward")) }
-        parts.append(Part(name: distill ? "distillation loss + accuracy" : "loss + accuracy"))
-        for name in model.layerNames.reversed() { parts.append(Part(name: "\(name) backward")) }
-        parts += [Part(name: "allreduce"), Part(name: "adam")]
-        let first = parts.firstIndex { $0.name.hasSuffix(" forward") }!
-        layerParts = model.layerNames.indices.map { [first + $0, first + model.layerNames.count + 1 + (model.layerNames.count - 1 - $0)] }
+        layerParts = model.layerNames.map { ["\($0) forward", "\($0) backward"] }
         model.layerClock = self
 
-        // One step, as the classifier and the distiller take it; each part timed.
-        let classes = model.outputSize
-        model.prepare(batchSizes: [batch])
         // Random images, labels and teacher logits (time does not depend on their values).
+        let classes = model.outputSize
         let images = FloatBuffer(count: batch * model.inputSize), labels = IndexBuffer(count: batch)
         for i in 0..<images.count { images.pointer[i] = rng.nextFloat(in: 0, 1) }
         for i in 0..<batch { labels.pointer[i] = Int32(rng.next() % UInt64(classes)) }
-        let table = FloatBuffer(count: batch * classes), teacherLogits = FloatBuffer(count: batch * classes)
+        let table = FloatBuffer(count: batch * classes)
         for i in 0..<table.count { table.pointer[i] = rng.nextFloat(in: -5, 5) }
-        let gradient = FloatBuffer(count: batch * classes)
-        let labelPointer = UnsafePointer(labels.pointer)
-        let crossEntropy = SparseCategoricalCrossentropy(), distillation = DistillationLoss(alpha: 0.1, temperature: 10)
-        distillation.reserve(rows: batch, classes: classes)
-        let adam = Adam()
-        var sums = [0.0, 0.0, 0.0]
-        let scale = 1 / Float(globalBatch)
-        // A training forward, as in fit: Dropout draws, BatchNormalization reduces across ranks.
-        let reducer = CommunicatorReducer(communicator), ids = Array(0..<batch)
-        for step in 0..<(warmup + steps) {
-            if step == warmup { reset() }
-            time("zero gradients") { model.parameters.zeroGradients() }
-            if distill { time("teacher logits (cached)") { teacherLogits.pointer.update(from: table.pointer, count: table.count) } }
-            gemmMark = timed.total
-            let logits = model.forward(images.pointer, batch: batch,
-                                       training: TrainingPass(seed: 1, step: step, sampleIDs: ids[...], reducer: reducer))
-            time(distill ? "distillation loss + accuracy" : "loss + accuracy") {
-                if distill {
-                    let s = distillation(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: labelPointer,
-                                         rows: batch, classes: classes, gradient: gradient.pointer, scale: scale)
-                    sums[0] = s.student
-                    sums[1] = s.distillation
-                } else {
-                    sums[0] = crossEntropy(logits: logits, labels: labelPointer, rows: batch, classes: classes,
-                                           gradient: gradient.pointer, scale: scale)
-                }
-                sums[2] = Double(correctCount(logits: logits, labels: labelPointer, rows: batch, classes: classes))
-            }
-            gemmMark = timed.total
-            model.backward(images.pointer, outputGradient: gradient.pointer, batch: batch)
-            time("allreduce") {
-                communicator.allreduceSum(model.parameters.gradients.buffer)
-                communicator.allreduceSum(&sums)
-            }
-            time("adam") { adam.update(model.parameters) }
+        let step: LocalGradientStep
+        if distill {
+            let distiller = Distiller(student: model, teacherLogits: CachedTeacherLogits(table: table, classes: classes), communicator: communicator)
+            try distiller.compile(optimizer: Adam(), alpha: 0.1, temperature: 10)
+            step = distiller
+        } else {
+            step = Classifier(model: model, optimizer: Adam(), communicator: communicator)
         }
+        // The step `fit` takes: a training forward (Dropout draws, BatchNormalization reduces across ranks).
+        step.prepare(batchSizes: [batch])
+        let ids = Array(0..<batch)
+        func localBatch(_ number: Int) -> LocalBatch {
+            LocalBatch(images: images.pointer, labels: labels.pointer, sampleIDs: ids[...], globalCount: globalBatch, seed: 1, step: number)
+        }
+        step.profileSteps(warmup, clock: self, batch: localBatch)
+        reset()
+        step.profileSteps(steps, clock: self) { localBatch(warmup + $0) }
         self.steps = steps
         model.layerClock = nil
 
@@ -106,22 +78,27 @@ final class StepProfile: LayerClock {
     }
 
     func record(layer: Int, backward: Bool, nanoseconds: UInt64) {
-        let index = layerParts[layer][backward ? 1 : 0]
+        add(layerParts[layer][backward ? 1 : 0], nanoseconds)
+    }
+
+    func time(_ part: String, _ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        add(part, DispatchTime.now().uptimeNanoseconds - start)
+    }
+
+    /// Adds to `name` (a new part on first sight: the parts keep the step's order) its time and the GEMM time since the last part.
+    private func add(_ name: String, _ nanoseconds: UInt64) {
+        let index = parts.firstIndex { $0.name == name } ?? { parts.append(Part(name: name)); return parts.count - 1 }()
         parts[index].nanoseconds += nanoseconds
         parts[index].gemmNanoseconds += timed.total - gemmMark
         gemmMark = timed.total
     }
 
-    private func time(_ name: String, _ body: () -> Void) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        let index = parts.firstIndex { $0.name == name }!
-        parts[index].nanoseconds += DispatchTime.now().uptimeNanoseconds - start
-    }
-
     private func reset() {
         for i in parts.indices { (parts[i].nanoseconds, parts[i].gemmNanoseconds) = (0, 0) }
         timed.reset()
+        gemmMark = 0
     }
 
     /// GFLOPS of `shape` multiplied back to back on random operands for at least 0.2 s.
