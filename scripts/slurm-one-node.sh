@@ -53,6 +53,10 @@ if ! dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}"
 fi
 
+for tool in slurmctld slurmd srun sinfo scontrol munge; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (the packages ${pkgs[*]} should provide it)"
+done
+
 # 2. munge: a key (the package normally creates one) and the daemon, run as the munge user.
 [ -s /etc/munge/munge.key ] || { mungekey --create --keyfile=/etc/munge/munge.key; chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
 install -d -o munge -g munge -m 755 /run/munge
