@@ -61,14 +61,8 @@ public final class Dropout: Layer, ModeDependentLayer {
         for i in 0..<batch * size { inputGradient[i] = outputGradient[i] * mask.pointer[i] }
     }
 
-    /// SplitMix64's finaliser: a well-mixed 64-bit hash of `value`.
     @inline(__always)
-    private func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private func mix(_ value: UInt64) -> UInt64 { SeededGenerator.mix(value) }
 }
 
 extension Dropout: KerasLayer {
