@@ -42,7 +42,7 @@ public enum CommandLineAgreement {
     static func canonical(_ value: String) -> String {
         if let integer = Int64(value) { return String(integer) }
         if let unsigned = UInt64(value) { return String(unsigned) }
-        if let number = Double(value), number.isFinite, !value.lowercased().hasPrefix("0x") { return "\(number)" }
+        if let number: Double = DecimalNumber.parse(value) { return "\(number)" }
         return value
     }
 }

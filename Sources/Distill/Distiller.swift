@@ -10,6 +10,7 @@ public final class Distiller: LocalGradientStep {
     public let teacher: TeacherLogitsSource
     public let communicator: Communicator
     private let reducer: CommunicatorReducer
+    private let teacherPart: String   // the profile's name for the teacher-logit part of a step
     public private(set) var optimizer = Adam()
     public private(set) var loss = DistillationLoss(alpha: 0.1, temperature: 10)
     public let metricNames = ["student_loss", "distillation_loss", "accuracy"]
@@ -29,6 +30,7 @@ public final class Distiller: LocalGradientStep {
         self.teacher = teacherLogits
         self.communicator = communicator
         reducer = CommunicatorReducer(communicator)
+        teacherPart = teacherLogits is CachedTeacherLogits ? "teacher logits (cached)" : "teacher logits (teacher forward)"
     }
 
     /// As Keras's `Distiller.compile`: the optimizer, the student loss (sparse categorical
@@ -60,7 +62,7 @@ public final class Distiller: LocalGradientStep {
         // Both only allocate when they grow (a new loss from a second `compile` starts empty).
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
-        timed(clock, teacher is CachedTeacherLogits ? "teacher logits (cached)" : "teacher logits (teacher forward)") {
+        timed(clock, teacherPart) {
             teacher.logits(for: batch, into: teacherLogits.pointer)
         }
         let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))

@@ -43,9 +43,7 @@ struct TeacherOptions: ParsableArguments {
             try recipe.checkModels([.student])
             let classes = try settings.studentModel.build(gemm: session.gemm).outputSize
             let logits = try TeacherLogitsFile.loadExternal(from: logitsFile, count: train.count, classes: classes)
-            var hash = ContentHash()
-            hash.mix(UnsafeBufferPointer(logits.table.buffer))
-            try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", hash.value)])
+            try session.communicator.checkAgreement([("the teacher logits file \(logitsFile)", logits.fingerprint)])
             return Loaded(train: train, test: test, logits: logits, model: nil, description: nil,
                           summary: "logits from \(logitsFile), \(train.count) x \(classes)")
         }
