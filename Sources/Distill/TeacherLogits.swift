@@ -15,7 +15,7 @@ public protocol TeacherLogitsSource: AnyObject {
     /// Writes `logits[batch.count, classes]` for the batch's samples.
     func logits(for batch: LocalBatch, into logits: UnsafeMutablePointer<Float>)
     /// The source for a training set made of the samples at `ids` (in that order).
-    func restricted(to ids: [Int]) -> TeacherLogitsSource
+    func restricted(to ids: [Int]) -> Self
 }
 
 /// Runs the teacher forward on every batch (its weights are never touched).
@@ -35,7 +35,7 @@ public final class RunningTeacher: TeacherLogitsSource {
     }
 
     /// It sees each subset's images as they come.
-    public func restricted(to ids: [Int]) -> TeacherLogitsSource { self }
+    public func restricted(to ids: [Int]) -> RunningTeacher { self }
 }
 
 /// The teacher's logits for every training sample, `[N, classes]`, indexed by sample id.
@@ -66,9 +66,7 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
 
     /// The rows of the samples at `ids`, in that order: the logits of a subset of the training set,
     /// indexed by the subset's own sample ids from then on.
-    public func restricted(to ids: [Int]) -> TeacherLogitsSource { rows(ids) }
-
-    public func rows(_ ids: [Int]) -> CachedTeacherLogits {
+    public func restricted(to ids: [Int]) -> CachedTeacherLogits {
         let picked = FloatBuffer(count: max(ids.count * classes, 0))
         for (row, id) in ids.enumerated() {
             precondition(id >= 0 && id < count, "sample \(id) is outside the \(count) rows of teacher logits")

@@ -60,11 +60,21 @@ struct Session {
 
     var isRoot: Bool { communicator.isRoot }
 
+    /// What the library's jobs run with: this session's ranks, backend, log and stop request.
+    var context: JobContext {
+        JobContext(communicator: communicator, gemm: gemm, log: log, stopRequested: { stop.isRequested })
+    }
+
     /// A line on standard output, from rank 0 only.
     func log(_ line: String) {
         guard isRoot else { return }
         print(line)
         fflush(stdout)
+    }
+
+    /// What a phase's model is told once trained: a line with its test figures, e.g. "teacher test accuracy 98.10%, loss 0.0612".
+    func tested(_ name: String) -> (TrainedModel) -> Void {
+        { log("\(name) test accuracy \(percent($0.report.test.accuracy)), loss \(fixed($0.report.test.loss))") }
     }
 
     /// Progress for one training phase: a bar on a terminal, plain lines otherwise; nil off rank 0.

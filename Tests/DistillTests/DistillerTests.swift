@@ -98,7 +98,7 @@ final class DistillerTests: XCTestCase {
     func testLogitRowsOfASubsetKeepTheirOriginalIDs() {
         let table = FloatBuffer(count: 12)
         for i in 0..<12 { table.pointer[i] = Float(i) }
-        let rows = CachedTeacherLogits(table: table, classes: 3).rows([3, 0])
+        let rows = CachedTeacherLogits(table: table, classes: 3).restricted(to: [3, 0])
         XCTAssertEqual(rows.count, 2)
         XCTAssertEqual(rows.table.array, [9, 10, 11, 0, 1, 2])
     }

@@ -78,7 +78,7 @@ final class SweepTests: XCTestCase {
             XCTAssertEqual(subset.labels[row], Self.train.labels[id])
             XCTAssertEqual(Array(subset.images[(row * 784)..<((row + 1) * 784)]), Array(Self.train.images[(id * 784)..<((id + 1) * 784)]))
         }
-        XCTAssertThrowsError(try SweepData(train: Self.train, logits: Self.idLogits.rows([0, 1]), test: Fixture.test, validationFraction: 0.1))
+        XCTAssertThrowsError(try SweepData(train: Self.train, logits: Self.idLogits.restricted(to: [0, 1]), test: Fixture.test, validationFraction: 0.1))
     }
 
     /// Every run exactly once, for 1, 2 and 3 ranks; each round's runs cost no more than the last round's.

@@ -28,17 +28,15 @@ public struct SweepData {
         guard !poolIDs.isEmpty else {
             throw TrainingError("--validation-fraction \(validationFraction) leaves no training samples of the \(train.count)")
         }
-        pool = train.subset(poolIDs)
-        poolLogits = logits.rows(poolIDs)
+        let pool = TaughtSamples(data: train, logits: logits).subset(poolIDs)
+        (self.pool, poolLogits) = (pool.data, pool.logits)
         validation = train.subset(validationIDs)
         self.test = test
     }
 
     /// The pool samples a run trains on (all of them, or its seeded class-balanced fraction) and their logits.
     public func trainingSet(fraction: Double, seed: UInt64) -> (data: LabeledImages, logits: CachedTeacherLogits) {
-        guard fraction < 1 else { return (pool, poolLogits) }
-        var rng = SeededGenerator(seed: seed)
-        let ids = classBalancedSubset(labels: pool.labels, classes: pool.classes, fraction: fraction, using: &rng)
-        return (pool.subset(ids), poolLogits.rows(ids))
+        let picked = TaughtSamples(data: pool, logits: poolLogits).classBalanced(fraction: fraction, seed: seed).samples
+        return (picked.data, picked.logits)
     }
 }

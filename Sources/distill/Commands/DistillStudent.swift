@@ -1,8 +1,6 @@
 import ArgumentParser
-import Datasets
 import Distill
 import Foundation
-import NN
 
 /// Distils a student from a saved teacher.
 struct DistillStudent: ParsableCommand {
@@ -40,41 +38,23 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, flag: "--output", bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
-            let loaded = try teacher.load(data: data, settings: settings, session: session, agreeing: settings.agreement,
-                                          computeLogits: !runTeacher)
+            let loaded = try teacher.source.load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
+                                                 computeLogits: !runTeacher)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
             session.log("teacher: \(loaded.summary)")
-            guard var source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
+            guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
                 throw CommandError("no teacher: give --teacher or --teacher-logits")
             }
-            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: loaded.train, test: loaded.test)
+            let picked = session.context.recipe(settings, train: loaded.train, test: loaded.test).onFraction(trainFraction, teacher: source)
             if trainFraction < 1 {
-                (recipe, source) = try subset(recipe, source, settings: settings, session: session)
+                session.log("training on \(picked.kept) of \(loaded.train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% (seed \(settings.seed))")
             }
+            var recipe = picked.recipe
             recipe.observer = session.observer
             recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
-            let student = try recipe.distillStudent(from: source)
-            session.log("distilled student test accuracy \(percent(student.report.test.accuracy)), loss \(fixed(student.report.test.loss))")
-            guard session.isRoot else { return }
-            try Checkpoint.save(student.model, role: .student, to: output,
-                                extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: student.report.trainingSeconds))
-            session.log("saved \(output)")
-            recipe.removeStates(of: .distilledStudent)
-            if let metricsJSON { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
+            let student = try PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description)
+                .run(.distilledStudent, savingTo: [output], report: session.tested("distilled student")) { try recipe.distillStudent(from: picked.teacher) }
+            if let metricsJSON, session.isRoot { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
         }
-    }
-
-    /// The recipe on a class-balanced `--train-fraction` of the training set, with the teacher's logits
-    /// of those samples (computed, or read, for the whole set first, and picked by original id).
-    private func subset(_ recipe: Recipe, _ source: TeacherLogitsSource, settings: RecipeSettings, session: Session) throws
-        -> (Recipe, TeacherLogitsSource)
-    {
-        var rng = SeededGenerator(seed: settings.seed(for: .trainSubset))
-        let train = recipe.train
-        let ids = classBalancedSubset(labels: train.labels, classes: train.classes, fraction: trainFraction, using: &rng)
-        session.log("training on \(ids.count) of \(train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% "
-            + "(seed \(settings.seed))")
-        return (Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train.subset(ids), test: recipe.test),
-                source.restricted(to: ids))
     }
 }

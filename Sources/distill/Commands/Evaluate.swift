@@ -22,7 +22,7 @@ struct Evaluate: ParsableCommand {
         let session = Session.start(runtime, announce: false)
         session.run {
             let loaded = try Checkpoint.load(from: model, gemm: session.gemm)
-            let test = try data.load(.test)
+            let test = try data.source.load(.test)
             try checkSameDataOnEveryRank([("the test data", test)], also: [
                 ("the model file \(model) (\(loaded.summary))",
                  loaded.description.contentHash ^ settingsHash(loaded.role.rawValue) ^ parameterHash(loaded.model)),

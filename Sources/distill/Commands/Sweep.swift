@@ -1,5 +1,4 @@
 import ArgumentParser
-import Datasets
 import Distill
 import Foundation
 import NN
@@ -120,7 +119,6 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            let grid = try grid
             var settings = RecipeSettings()
             settings.use(preset)
             if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
@@ -132,73 +130,56 @@ struct Sweep: ParsableCommand {
                 }
                 try checkWritable(csvPath, isRoot: true)
             }
-            let sweepSettings = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
-                + "batch \(batchSize), learning rate \(learningRate), validation fraction \(validationFraction)"
-            // The lists are not part of the sweep's identity (a later run may extend them), but the ranks must share them.
-            let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
-                + "train fractions \(grid.trainFractions), confirm seeds \(try confirmation)"
-            let loaded = try teacher.load(data: data, settings: settings, session: session,
-                                          agreeing: [("the sweep settings (\(sweepSettings))", settingsHash(sweepSettings)),
-                                                     ("the sweep's lists (\(lists))", settingsHash(lists))])
-            let (train, test) = (loaded.train, loaded.test)
-            guard let logits = loaded.logits else { throw CommandError("no teacher logits: give --teacher or --teacher-logits") }
-            var teacherLine = loaded.summary
-            if let model = loaded.model {
-                let accuracy = try Evaluation.run(model, on: test, batchSize: 500, communicator: session.communicator).accuracy
-                teacherLine += ", test accuracy \(percent(accuracy))"
-            }
-            let student = try settings.studentModel.build(gemm: session.gemm)   // checked against the data and teacher by load
-            let sweepData = try SweepData(train: train, logits: logits, test: test, validationFraction: validationFraction)
-            var job = SweepJob(grid: grid, confirmSeeds: try confirmation, trainer: SweepTrainer(data: sweepData, settings: settings, gemm: session.gemm),
-                               communicator: session.communicator, csvPath: csvPath,
-                               fingerprint: SweepJob.fingerprint(settings: sweepSettings, logits: logits, train: train, test: test))
-            job.log = session.log
-            job.stopRequested = { session.stop.isRequested }
-            session.log("teacher: \(teacherLine)")
-            session.log("student \(settings.studentModel.name) (\(student.parameterCount) parameters); training pool \(sweepData.pool.count), "
-                + "validation \(sweepData.validation.count) (held out), test \(test.count) samples")
-
+            let (grid, confirmSeeds) = (try grid, try confirmation)
+            var setup = try SweepSetup(grid: grid, confirmSeeds: confirmSeeds, settings: settings, validationFraction: validationFraction,
+                                       csvPath: csvPath, teacher: teacher.source, data: data.source, context: session.context)
+            session.log("teacher: \(setup.teacherLine)")
+            session.log("student \(settings.studentModel.name) (\(setup.studentParameters) parameters); training pool \(setup.data.pool.count), "
+                + "validation \(setup.data.validation.count) (held out), test \(setup.data.test.count) samples")
             // A student run's products are too small to split: each run gets one thread (the logit pass above had them all).
             if runtime.threads == nil, session.threads != 1 {
                 session.gemm.setThreads(1)
                 session.log("runs on 1 thread per rank (--threads to change): use as many ranks as cores")
             }
-            var warned = false
-            job.progress = { name, total, done, cost in
-                let progress = SweepProgress(stage: name, total: total, done: done, pendingCost: cost, log: session.log)
-                return { records in
-                    progress.finished(records)
-                    warned = warned || warnOfLongRuns(records, session: session)
-                }
-            }
+            setup.job.progress = progress(session)
             let started = Date()
-            let result = try job.run()
-            let (search, confirmed) = (result.search, result.confirmed)
-            if result.outside > 0 {
-                session.log("\(result.outside) run\(result.outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
-            }
-            for group in confirmed.groups {
-                for (alpha, temperature, comparison) in group.settings {
-                    session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, alpha \(alpha), "
-                        + "T \(temperature): distilled \(percent(comparison.distilled.mean)), scratch \(percent(comparison.scratch.mean)), "
-                        + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison)) "
-                        + "over \(comparison.seeds) seeds")
-                }
-            }
-            let threads = runtime.threads ?? 1
-            let trainedRuns = result.trained
-            session.log("\(trainedRuns) run\(trainedRuns == 1 ? "" : "s") trained in \(fixed(Date().timeIntervalSince(started), 1)) s "
-                + "on \(session.communicator.size) rank\(session.communicator.size == 1 ? "" : "s") x \(threads) thread\(threads == 1 ? "" : "s")")
+            let result = try setup.job.run()
+            logOutcome(result, csvPath: csvPath, seconds: Date().timeIntervalSince(started), session: session)
             guard session.isRoot else { return }
-            let context = ["Teacher: \(teacherLine).",
-                           "Student: \(settings.studentModel.name), \(student.parameterCount) parameters; batch \(batchSize), "
-                               + "learning rate \(learningRate), Adam.",
-                           "Data: \(data.source); training pool \(sweepData.pool.count) samples, validation \(sweepData.validation.count) "
-                               + "(held out of the training set, class-balanced), test \(test.count)."]
-            try writeReport(search: search, confirmed: confirmed, confirmSkipped: try confirmation.isEmpty, grid: grid, context: context,
-                            session: session)
+            try writeReport(search: result.search, confirmed: result.confirmed, confirmSkipped: confirmSeeds.isEmpty, grid: grid,
+                            context: setup.reportContext(dataSource: data.source.description), session: session)
             session.log("wrote \(csvPath)")
         }
+    }
+
+    /// Each stage's progress lines, and the warning (once) about runs longer than half the collective timeout.
+    private func progress(_ session: Session) -> (String, Int, Int, Double) -> ([SweepRecord]) -> Void {
+        var warned = false
+        return { name, total, done, cost in
+            let progress = SweepProgress(stage: name, total: total, done: done, pendingCost: cost, log: session.log)
+            return { records in
+                progress.finished(records)
+                warned = warned || warnOfLongRuns(records, session: session)
+            }
+        }
+    }
+
+    /// The confirmed settings' figures and what this invocation trained.
+    private func logOutcome(_ result: SweepJob.Result, csvPath: String, seconds: Double, session: Session) {
+        if result.outside > 0 {
+            session.log("\(result.outside) run\(result.outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
+        }
+        for group in result.confirmed.groups {
+            for (alpha, temperature, comparison) in group.settings {
+                session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, alpha \(alpha), "
+                    + "T \(temperature): distilled \(percent(comparison.distilled.mean)), scratch \(percent(comparison.scratch.mean)), "
+                    + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison)) "
+                    + "over \(comparison.seeds) seeds")
+            }
+        }
+        let (threads, ranks) = (runtime.threads ?? 1, session.communicator.size)
+        session.log("\(result.trained) run\(result.trained == 1 ? "" : "s") trained in \(fixed(seconds, 1)) s "
+            + "on \(ranks) rank\(ranks == 1 ? "" : "s") x \(threads) thread\(threads == 1 ? "" : "s")")
     }
 
     /// Rank 0: OUTPUT/sweep.md and a heatmap per train fraction and epoch count (a missing gnuplot only loses the images).

@@ -25,19 +25,14 @@ struct TrainTeacher: ParsableCommand {
             try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
-            let (train, test) = try data.load(on: session.communicator, agreeing: settings.agreement)
-            var recipe = Recipe(settings: settings, communicator: session.communicator, gemm: session.gemm, train: train, test: test)
+            let (train, test) = try data.source.load(on: session.communicator, agreeing: settings.agreement)
+            var recipe = session.context.recipe(settings, train: train, test: test)
             recipe.observer = session.observer
             recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
             try recipe.checkModels([.teacher])
-            let teacher = try recipe.trainTeacher()
-            session.log("teacher test accuracy \(percent(teacher.report.test.accuracy)), loss \(fixed(teacher.report.test.loss))")
-            guard session.isRoot else { return }
-            try Checkpoint.save(teacher.model, role: .teacher, to: output,
-                                extra: recipe.savedMetadata(dataset: data.source, trainingSeconds: teacher.report.trainingSeconds))
-            session.log("saved \(output)")
-            recipe.removeStates(of: .teacher)
-            if let metricsJSON { try writeMetrics(teacher.history, test: teacher.report.test, to: metricsJSON) }
+            let teacher = try PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description)
+                .run(.teacher, savingTo: [output], report: session.tested("teacher")) { try recipe.trainTeacher() }
+            if let metricsJSON, session.isRoot { try writeMetrics(teacher.history, test: teacher.report.test, to: metricsJSON) }
         }
     }
 }

@@ -46,3 +46,13 @@ func plotLearningCurves(in directory: String) -> Result<String, CommandError> {
     guard process.terminationStatus == 0 else { return .failure(CommandError("gnuplot failed (status \(process.terminationStatus))")) }
     return .success(output)
 }
+
+extension Session {
+    /// Draws the learning curves and says where, or why not (a plot is never a failure).
+    func drawLearningCurves(in directory: String) {
+        switch plotLearningCurves(in: directory) {
+        case .success(let path): log("learning curves: \(path)")
+        case .failure(let why): log("learning curves not drawn: \(why)")
+        }
+    }
+}

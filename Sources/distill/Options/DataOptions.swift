@@ -1,5 +1,4 @@
 import ArgumentParser
-import Collective
 import Datasets
 import Distill
 
@@ -38,10 +37,13 @@ struct DataOptions: ParsableArguments {
 
     var directory: String { dataDirectory ?? dataset.defaultDirectory }
 
-    /// Where the data comes from, for the log: the archive, the named files or the directory.
-    var source: String {
-        npz ?? trainImages.map { "\($0) and the other named files" } ?? dataDirectory.map { "IDX files in \($0)" }
-            ?? "\(dataset.rawValue) from \(directory)"
+    /// The flags as a data source; its description names the archive, the files or the directory.
+    var source: DataSource {
+        DataSource(npz: npz, directory: directory, trainFiles: trainImages.flatMap { images in trainLabels.map { (images, $0) } },
+                   testFiles: testImages.flatMap { images in testLabels.map { (images, $0) } },
+                   trainLimit: trainLimit, testLimit: testLimit,
+                   description: npz ?? trainImages.map { "\($0) and the other named files" } ?? dataDirectory.map { "IDX files in \($0)" }
+                       ?? "\(dataset.rawValue) from \(directory)")
     }
 
     func validate() throws {
@@ -57,42 +59,6 @@ struct DataOptions: ParsableArguments {
             }
         }
     }
-
-    /// Both splits, checked to be the same on every rank, together with `items` (settings, files).
-    func load(on communicator: Communicator, agreeing items: [(name: String, hash: UInt64)] = [])
-        throws -> (train: LabeledImages, test: LabeledImages)
-    {
-        let (train, test) = (try load(.train), try load(.test))
-        guard train.sampleShape == test.sampleShape else {
-            throw DatasetError(path: testImages ?? npz ?? directory, reason: "test images are \(test.sampleShape), training images \(train.sampleShape); they must match")
-        }
-        guard test.classes <= train.classes else {
-            throw DatasetError(path: testLabels ?? npz ?? directory, reason: "test labels go up to \(test.classes - 1), training labels only to \(train.classes - 1)")
-        }
-        try checkSameDataOnEveryRank([("the training data", train), ("the test data", test)], also: items, communicator: communicator)
-        return (train, test)
-    }
-
-    func load(_ split: Split) throws -> LabeledImages {
-        let files = split == .train ? (trainImages, trainLabels) : (testImages, testLabels)
-        let data = if let npz {
-            try NPZLoader.load(path: npz, split: split)
-        } else if let images = files.0, let labels = files.1 {
-            try IDXLoader.load(imagesPath: images, labelsPath: labels)
-        } else {
-            try IDXLoader.load(directory: directory, split: split)
-        }
-        return data.prefix(split == .train ? trainLimit : testLimit)
-    }
 }
 
 extension DatasetKind: ExpressibleByArgument {}
-
-extension LabeledImages {
-    /// The first `limit` samples (all of them when `limit` is nil or larger).
-    func prefix(_ limit: Int?) -> LabeledImages {
-        guard let limit, limit < count else { return self }
-        return LabeledImages(images: Array(images[..<(limit * sampleSize)]), labels: Array(labels[..<limit]),
-                             height: height, width: width, channels: channels, classes: classes)
-    }
-}

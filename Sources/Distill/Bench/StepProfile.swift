@@ -6,28 +6,28 @@ import NN
 /// Where one training step's time goes: each layer's forward and backward (and the GEMM time
 /// inside it), the loss, the allreduce and the optimizer; and each GEMM shape's rate in the step
 /// against the same shape multiplied alone on the same backend.
-final class StepProfile: LayerClock, StepClock {
-    struct Part {
+public final class StepProfile: LayerClock, StepClock {
+    public struct Part {
         var name: String
         var nanoseconds: UInt64 = 0
         var gemmNanoseconds: UInt64 = 0
     }
-    struct GEMMRow {
+    public struct GEMMRow {
         var name: String, shape: GEMMShape, implementation: String
         var callsPerStep: Double, millisecondsPerStep: Double, gflopsInStep: Double, gflopsAlone: Double
     }
 
-    let title: String
-    private(set) var parts: [Part] = []
-    private(set) var gemmRows: [GEMMRow] = []
-    private(set) var steps = 0
+    public let title: String
+    public private(set) var parts: [Part] = []
+    public private(set) var gemmRows: [GEMMRow] = []
+    public private(set) var steps = 0
     private let timed: TimedGEMM
     private var layerParts: [[String]] = []    // [layer][forward, backward] -> the part's name
     private var gemmMark: UInt64 = 0
 
     /// Profiles `steps` real training steps (after `warmup`) of `role`'s model on `batch` samples per rank,
     /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
-    init(model description: ModelDescription, role: ModelRole, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
+    public init(model description: ModelDescription, role: ModelRole, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
          backend: GEMMBackend, communicator: Communicator) throws {
         timed = TimedGEMM(backend)
         let model = try description.build(gemm: timed)
@@ -77,11 +77,11 @@ final class StepProfile: LayerClock, StepClock {
         }
     }
 
-    func record(layer: Int, backward: Bool, nanoseconds: UInt64) {
+    public func record(layer: Int, backward: Bool, nanoseconds: UInt64) {
         add(layerParts[layer][backward ? 1 : 0], nanoseconds)
     }
 
-    func time(_ part: String, _ body: () -> Void) {
+    public func time(_ part: String, _ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         add(part, DispatchTime.now().uptimeNanoseconds - start)
@@ -122,13 +122,13 @@ final class StepProfile: LayerClock, StepClock {
         return Double(shape.flops) * Double(repeats) / Double(elapsed)
     }
 
-    var stepMilliseconds: Double { Double(parts.reduce(0) { $0 + $1.nanoseconds }) / 1e6 / Double(max(steps, 1)) }
-    var gemmShare: Double {
+    public var stepMilliseconds: Double { Double(parts.reduce(0) { $0 + $1.nanoseconds }) / 1e6 / Double(max(steps, 1)) }
+    public var gemmShare: Double {
         Double(parts.reduce(0) { $0 + $1.gemmNanoseconds }) / Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1))
     }
 
     /// Markdown: the parts of the step, then the GEMM shapes.
-    func table() -> String {
+    public func table() -> String {
         let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1))
         let perStep = { (ns: UInt64) in fixed(Double(ns) / 1e6 / Double(max(self.steps, 1)), 3) }
         var lines = ["\(title): \(fixed(stepMilliseconds, 2)) ms/step over \(steps) steps; "

@@ -8,24 +8,24 @@ import NN
 /// leftover temporary files of `path` from killed runs. Only rank 0 writes, so only rank 0 checks
 /// (a throw aborts every rank).
 /// `flag` (e.g. "--output") starts the message when the path came from one.
-func checkWritable(_ path: String?, flag: String? = nil, bytes: Int = 0, isRoot: Bool) throws {
+public func checkWritable(_ path: String?, flag: String? = nil, bytes: Int = 0, isRoot: Bool) throws {
     guard isRoot, let path else { return }
     let named = (flag.map { "\($0) " } ?? "") + (path.isEmpty ? "''" : path)
-    if let problem = TemporaryFile.destinationProblem(path) ?? TemporaryFile.nameProblem(path) { throw CommandError("\(named): \(problem)") }
+    if let problem = TemporaryFile.destinationProblem(path) ?? TemporaryFile.nameProblem(path) { throw TrainingError("\(named): \(problem)") }
     let directory = (path as NSString).deletingLastPathComponent
     let folder = directory.isEmpty ? "." : directory
     var folderIsDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &folderIsDirectory), folderIsDirectory.boolValue else {
-        throw CommandError("\(named): cannot be written, directory '\(folder)' does not exist")
+        throw TrainingError("\(named): cannot be written, directory '\(folder)' does not exist")
     }
     guard FileManager.default.isWritableFile(atPath: folder) else {
-        throw CommandError("\(named): cannot be written, directory '\(folder)' is not writable")
+        throw TrainingError("\(named): cannot be written, directory '\(folder)' is not writable")
     }
     var space = statvfs()
     if bytes > 0, statvfs(folder, &space) == 0 {
         let free = Int(space.f_bavail) * Int(space.f_frsize)
         guard free >= 2 * bytes else {
-            throw CommandError("\(named): \(free / 1_000_000) MB free in '\(folder)', the run will write about \(bytes / 1_000_000) MB there (twice that needed while a file is replaced)")
+            throw TrainingError("\(named): \(free / 1_000_000) MB free in '\(folder)', the run will write about \(bytes / 1_000_000) MB there (twice that needed while a file is replaced)")
         }
     }
     for stale in TemporaryFile.removeStale(for: path) {

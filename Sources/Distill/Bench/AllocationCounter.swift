@@ -2,13 +2,13 @@ import Foundation
 
 /// Reads the allocation count of scripts/alloc-counter.c when it is preloaded
 /// (scripts/check-allocations.sh does that); absent otherwise.
-struct AllocationCounter {
+public struct AllocationCounter {
     private let read: @convention(c) () -> Int
 
-    init?() {
+    public init?() {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "distill_allocation_count") else { return nil }
         read = unsafeBitCast(symbol, to: (@convention(c) () -> Int).self)
     }
 
-    var count: Int { read() }
+    public var count: Int { read() }
 }

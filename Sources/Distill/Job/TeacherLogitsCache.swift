@@ -1,4 +1,3 @@
-import Distill
 import Foundation
 import NN
 
@@ -6,7 +5,7 @@ import NN
 /// made by this teacher for this data and is intact on every rank; computed otherwise (and kept
 /// there by rank 0 when `teacherPath` is given). The ranks agree on the choice with one allreduce,
 /// so none skips the allgatherv the others take.
-func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Recipe, session: Session) throws -> CachedTeacherLogits {
+public func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Recipe, context: JobContext) throws -> CachedTeacherLogits {
     let path = teacherPath.map(TeacherLogitsFile.path(forTeacher:))
     let fingerprint = path == nil ? nil : TeacherLogitsFile.fingerprint(teacher: model, data: recipe.train)
     let lookup = try path.flatMap { path in
@@ -14,22 +13,22 @@ func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Recipe, se
     }
     let cached = try? lookup?.get()
     var hits = [cached == nil ? 0.0 : 1.0]
-    session.communicator.allreduceSum(&hits)
-    if let cached, let path, hits[0] == Double(session.communicator.size) {
-        session.log("teacher logits: reused \(path)")
+    context.communicator.allreduceSum(&hits)
+    if let cached, let path, hits[0] == Double(context.communicator.size) {
+        context.log("teacher logits: reused \(path)")
         return cached
     }
     if let path, case .failure(.damaged(let why)) = lookup {
-        session.log("teacher logits: \(path) not used: \(why); recomputing")
+        context.log("teacher logits: \(path) not used: \(why); recomputing")
     }
     let clock = Date()
     let logits = recipe.teacherLogits(model)
-    session.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
-    if let path, let fingerprint, session.isRoot {
+    context.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
+    if let path, let fingerprint, context.isRoot {
         do {
             try TeacherLogitsFile.save(logits, fingerprint: fingerprint, to: path)
         } catch {
-            session.log("warning: could not keep the teacher logits: \(error)")
+            context.log("warning: could not keep the teacher logits: \(error)")
         }
     }
     return logits

@@ -1,0 +1,57 @@
+import Datasets
+import NN
+
+/// Where a student's teacher comes from.
+public enum TeacherSource: Sendable {
+    /// A teacher checkpoint: its logits computed once, data-parallel, or with `cacheLogits` reused
+    /// from (and kept in) `<path>.logits.safetensors` while the teacher and data match.
+    case checkpoint(String, cacheLogits: Bool)
+    /// Logits computed elsewhere (safetensors or .npy), row i for training sample i.
+    case logitsFile(String)
+}
+
+/// The data, checked alike on every rank together with the settings and the teacher, and what the teacher gives.
+public struct LoadedTeacher {
+    public var train: LabeledImages
+    public var test: LabeledImages
+    /// The teacher's logits for every training sample; nil when a running teacher was asked for.
+    public var logits: CachedTeacherLogits?
+    /// The checkpoint's teacher (every rank holds rank 0's weights); nil for a logits file.
+    public var model: Sequential?
+    public var description: ModelDescription?
+    /// One line naming the teacher, for logs and reports.
+    public var summary: String
+}
+
+extension TeacherSource {
+    /// Loads the data and the teacher, the ranks agreeing on both and on `items`; `computeLogits`
+    /// false leaves the logits to a running teacher. The student of `settings` is checked against both.
+    public func load(data: DataSource, settings: RecipeSettings, context: JobContext, agreeing items: [(name: String, hash: UInt64)],
+                     computeLogits: Bool = true) throws -> LoadedTeacher {
+        switch self {
+        case let .logitsFile(path):
+            let (train, test) = try data.load(on: context.communicator, agreeing: items)
+            try context.recipe(settings, train: train, test: test).checkModels([.student])
+            let classes = try settings.studentModel.build(gemm: context.gemm).outputSize
+            let logits = try TeacherLogitsFile.loadExternal(from: path, count: train.count, classes: classes)
+            try context.communicator.checkAgreement([("the teacher logits file \(path)", logits.fingerprint)])
+            return LoadedTeacher(train: train, test: test, logits: logits, model: nil, description: nil,
+                                 summary: "logits from \(path), \(train.count) x \(classes)")
+        case let .checkpoint(path, cacheLogits):
+            let loaded = try Checkpoint.load(from: path, expecting: .teacher, gemm: context.gemm)
+            let (train, test) = try data.load(on: context.communicator, agreeing: items + [
+                ("the teacher file \(path) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
+            ])
+            // Every rank uses rank 0's copy of the teacher.
+            context.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)
+            var teacherSettings = settings
+            teacherSettings.teacherModel = loaded.description
+            let recipe = context.recipe(teacherSettings, train: train, test: test)
+            try recipe.checkModels([.student], teacher: loaded.model)
+            let logits = computeLogits
+                ? try teacherLogits(loaded.model, teacherPath: cacheLogits ? path : nil, recipe: recipe, context: context) : nil
+            return LoadedTeacher(train: train, test: test, logits: logits, model: loaded.model, description: loaded.description,
+                                 summary: "\(path) (\(loaded.description.name), \(loaded.model.parameterCount) parameters)")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import NN
+
+/// A sweep made ready from plain values: the data and the teacher loaded (every rank agreeing on
+/// them, on the settings and on the lists), the validation split held out, and the job that trains
+/// the runs not yet in `csvPath`.
+public struct SweepSetup {
+    public var job: SweepJob
+    public let data: SweepData
+    /// The teacher, with its test accuracy when it is a model.
+    public let teacherLine: String
+    public let studentParameters: Int
+
+    /// `settings` gives the student model, batch size and learning rate of every run.
+    public init(grid: SweepGrid, confirmSeeds: [UInt64], settings: RecipeSettings, validationFraction: Double, csvPath: String,
+                teacher: TeacherSource, data source: DataSource, context: JobContext) throws {
+        let identity = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
+            + "batch \(settings.batchSize), learning rate \(settings.learningRate), validation fraction \(validationFraction)"
+        // The lists are not part of the sweep's identity (a later run may extend them), but the ranks must share them.
+        let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
+            + "train fractions \(grid.trainFractions), confirm seeds \(confirmSeeds)"
+        let loaded = try teacher.load(data: source, settings: settings, context: context,
+                                      agreeing: [("the sweep settings (\(identity))", settingsHash(identity)),
+                                                 ("the sweep's lists (\(lists))", settingsHash(lists))])
+        guard let logits = loaded.logits else { throw TrainingError("no teacher logits: give --teacher or --teacher-logits") }
+        var teacherLine = loaded.summary
+        if let model = loaded.model {
+            let accuracy = try Evaluation.run(model, on: loaded.test, batchSize: 500, communicator: context.communicator).accuracy
+            teacherLine += ", test accuracy \(percent(accuracy))"
+        }
+        self.teacherLine = teacherLine
+        studentParameters = try settings.studentModel.build(gemm: context.gemm).parameterCount   // checked against the data and teacher by load
+        data = try SweepData(train: loaded.train, logits: logits, test: loaded.test, validationFraction: validationFraction)
+        job = SweepJob(grid: grid, confirmSeeds: confirmSeeds, trainer: SweepTrainer(data: data, settings: settings, gemm: context.gemm),
+                       communicator: context.communicator, csvPath: csvPath,
+                       fingerprint: SweepJob.fingerprint(settings: identity, logits: logits, train: loaded.train, test: loaded.test))
+        (job.log, job.stopRequested) = (context.log, context.stopRequested)
+    }
+
+    /// The report's lines on the teacher, the student and the data.
+    public func reportContext(dataSource: String) -> [String] {
+        let settings = job.trainer.settings
+        return ["Teacher: \(teacherLine).",
+                "Student: \(settings.studentModel.name), \(studentParameters) parameters; batch \(settings.batchSize), "
+                    + "learning rate \(settings.learningRate), Adam.",
+                "Data: \(dataSource); training pool \(data.pool.count) samples, validation \(data.validation.count) "
+                    + "(held out of the training set, class-balanced), test \(data.test.count)."]
+    }
+}
