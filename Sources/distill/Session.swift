@@ -1,7 +1,7 @@
-import Collective
+import Collective   // Launch: the job's ranks start here
 import Distill
 import Foundation
-import NN
+import NN   // GEMMBackendKind.make: the backend is made here
 
 /// This process's place in the job: its communicator, its GEMM backend and threads, and what it may print.
 /// Only rank 0 prints progress and results and writes files.

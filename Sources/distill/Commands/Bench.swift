@@ -1,9 +1,7 @@
 import ArgumentParser
-import Collective
-import Datasets
 import Distill
 import Foundation
-import NN
+import NN   // ModelDescription (--teacher-model, --student-model) and GEMMBackendKind (--both-backends)
 
 /// Throughput of the training steps, with the same run's plain GEMM (same backend) as the yardstick.
 struct Bench: ParsableCommand {

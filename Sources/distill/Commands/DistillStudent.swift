@@ -45,13 +45,12 @@ struct DistillStudent: ParsableCommand {
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
                 throw CommandError("no teacher: give --teacher or --teacher-logits")
             }
-            let picked = session.context.recipe(settings, train: loaded.train, test: loaded.test).onFraction(trainFraction, teacher: source)
+            let all = try session.observed(session.context.recipe(settings, train: loaded.train, test: loaded.test), checkpoints: checkpoints)
+            let picked = all.onFraction(trainFraction, teacher: source)
             if trainFraction < 1 {
                 session.log("training on \(picked.kept) of \(loaded.train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% (seed \(settings.seed))")
             }
-            var recipe = picked.recipe
-            recipe.observer = session.observer
-            recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
+            let recipe = picked.recipe
             let student = try PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description)
                 .run(.distilledStudent, savingTo: [output], report: session.tested("distilled student")) { try recipe.distillStudent(from: picked.teacher) }
             if let metricsJSON, session.isRoot { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Collective
 import Distill
 import Foundation
-import NN
 
 /// The whole recipe, as the Keras example runs it.
 struct Run: ParsableCommand {
@@ -28,15 +26,13 @@ struct Run: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             let (settings, context, source) = (try training.settings, session.context, data.source)
-            let bytes = try [ModelRole.teacher, .student, .student].map { try settings.model($0).build(gemm: session.gemm).parameterCount * 4 }
+            let bytes = try Phase.recipe.map { try settings.model($0.role).build(gemm: session.gemm).parameterCount * 4 }.reduce(0, +)
             try PhaseRunner.checkDirectories([saveDirectory, checkpoints.checkpointDir].compactMap { $0 }, checkpointDirectory: checkpoints.checkpointDir,
-                                             phases: Phase.recipe, bytes: bytes.reduce(0, +), isRoot: session.isRoot)
+                                             phases: Phase.recipe, bytes: bytes, isRoot: session.isRoot)
             let (train, test) = try source.load(on: session.communicator, agreeing: settings.agreement)
             session.log("data: \(source.description): \(train.count) training, \(test.count) test samples, \(train.sampleShape.map(String.init).joined(separator: " x ")), \(train.classes) classes")
-            var recipe = context.recipe(settings, train: train, test: test)
-            recipe.observer = session.observer
+            let recipe = try session.observed(session.context.recipe(settings, train: train, test: test), checkpoints: checkpoints)
             try recipe.checkModels([.teacher, .student])
-            recipe.checkpoints = try checkpoints.recipeCheckpoints(session)
             let runner = PhaseRunner(recipe: recipe, context: context, dataset: source.description,
                                      finishedIn: checkpoints.resume ? checkpoints.checkpointDir : nil)
             let paths = { (phase: Phase) in [checkpoints.checkpointDir, saveDirectory].compactMap { $0.map { "\($0)/\(phase.fileStem).safetensors" } } }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Distill
 import Foundation
-import NN
+import NN   // ModelDescription: --student-model is read here
 
 /// Which distillation settings beat training from scratch: many short student runs on cached teacher logits.
 struct Sweep: ParsableCommand {
@@ -119,17 +119,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run {
-            var settings = RecipeSettings()
-            settings.use(preset)
-            if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
-            (settings.batchSize, settings.learningRate) = (batchSize, learningRate)
-            let csvPath = (output as NSString).appendingPathComponent("sweep.csv")
-            if session.isRoot {
-                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-                    throw CommandError("--output \(output): cannot create the directory (\(error.localizedDescription))")
-                }
-                try checkWritable(csvPath, isRoot: true)
-            }
+            let (settings, csvPath) = (try settings, try csvPath(isRoot: session.isRoot))
             let (grid, confirmSeeds) = (try grid, try confirmation)
             var setup = try SweepSetup(grid: grid, confirmSeeds: confirmSeeds, settings: settings, validationFraction: validationFraction,
                                        csvPath: csvPath, teacher: teacher.source, data: data.source, context: session.context)
@@ -150,6 +140,28 @@ struct Sweep: ParsableCommand {
                             context: setup.reportContext(dataSource: data.source.description), session: session)
             session.log("wrote \(csvPath)")
         }
+    }
+
+    /// The student model, batch size and learning rate of every run.
+    var settings: RecipeSettings {
+        get throws {
+            var settings = RecipeSettings()
+            settings.use(preset)
+            if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
+            (settings.batchSize, settings.learningRate) = (batchSize, learningRate)
+            return settings
+        }
+    }
+
+    /// OUTPUT/sweep.csv; rank 0 creates OUTPUT and checks the file can be written.
+    private func csvPath(isRoot: Bool) throws -> String {
+        let csvPath = (output as NSString).appendingPathComponent("sweep.csv")
+        guard isRoot else { return csvPath }
+        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+            throw CommandError("--output \(output): cannot create the directory (\(error.localizedDescription))")
+        }
+        try checkWritable(csvPath, isRoot: true)
+        return csvPath
     }
 
     /// Each stage's progress lines, and the warning (once) about runs longer than half the collective timeout.

@@ -32,3 +32,13 @@ struct CheckpointOptions: ParsableArguments {
     /// What a stopped command prints about resuming.
     var resumeHint: String? { checkpointDir.map { "state in \($0)" } }
 }
+
+extension Session {
+    /// `recipe` with its progress printed and its states saved as `checkpoints` says.
+    func observed(_ recipe: Recipe, checkpoints: CheckpointOptions) throws -> Recipe {
+        var recipe = recipe
+        recipe.observer = observer
+        recipe.checkpoints = try checkpoints.recipeCheckpoints(self)
+        return recipe
+    }
+}

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Datasets
+import Datasets   // DatasetKind: the values of --dataset
 import Distill
 
 /// Which images to learn from.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import NN
+import NN   // GEMMBackendKind: the values of --gemm
 
 extension GEMMBackendKind: ExpressibleByArgument {}
 

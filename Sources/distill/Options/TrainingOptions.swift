@@ -1,6 +1,6 @@
 import ArgumentParser
 import Distill
-import NN
+import NN   // ModelDescription: the model files are read here
 
 /// Hyperparameters of the recipe; defaults are the Keras example's.
 struct TrainingOptions: ParsableArguments {
