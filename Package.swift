@@ -37,7 +37,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "TestSupport"]),
-        .testTarget(name: "DistillTests", dependencies: ["Distill", "NN", "Datasets", "Collective", "TestSupport"]),
+        // `distill` too: a test registers a loss of its own and runs a command in its process.
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "distill", "NN", "Datasets", "Collective", "TestSupport"]),
     ]
 )
 

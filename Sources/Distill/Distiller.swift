@@ -2,7 +2,7 @@ import Collective
 import Datasets
 import NN
 
-/// The Keras recipe's `Distiller`: trains `student` on
+/// The Keras recipe's `Distiller`: trains `student` on a distillation loss, by default
 /// `alpha * studentLoss + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T))`.
 /// Only the student's weights change; the teacher's logits come from a `TeacherLogitsSource`.
 public final class Distiller: LocalGradientStep {
@@ -12,8 +12,9 @@ public final class Distiller: LocalGradientStep {
     private let reducer: CommunicatorReducer
     private let teacherPart: String   // the profile's name for the teacher-logit part of a step
     public private(set) var optimizer = Adam()
-    public private(set) var loss = DistillationLoss(alpha: 0.1, temperature: 10)
-    public let metricNames = ["student_loss", "distillation_loss", "accuracy"]
+    public private(set) var loss: DistillationObjective = DistillationLoss(alpha: 0.1, temperature: 10)
+    /// The loss's sums, then accuracy.
+    public private(set) var metricNames = ["student_loss", "distillation_loss", "accuracy"]
     public var model: Sequential { student }
 
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
@@ -43,8 +44,15 @@ public final class Distiller: LocalGradientStep {
     ) throws {
         try SettingRanges.alpha(alpha, name: "alpha")
         try SettingRanges.temperature(temperature, name: "temperature")
+        compile(optimizer: optimizer,
+                loss: DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss))
+    }
+
+    /// Any distillation loss (`LossRegistry.make`); sparse categorical accuracy is always reported.
+    public func compile(optimizer: Adam, loss: DistillationObjective) {
         self.optimizer = optimizer
-        loss = DistillationLoss(alpha: alpha, temperature: temperature, studentLoss: studentLoss, divergence: distillationLoss)
+        self.loss = loss
+        metricNames = loss.metricNames + ["accuracy"]
     }
 
     public func prepare(batchSizes: Set<Int>) {
@@ -67,12 +75,11 @@ public final class Distiller: LocalGradientStep {
         }
         let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
         timed(clock, "distillation loss + accuracy") {
-            let parts = loss(studentLogits: logits, teacherLogits: teacherLogits.pointer, labels: batch.labels,
-                             rows: batch.count, classes: classes, gradient: logitGradient.pointer,
-                             scale: 1 / Float(batch.globalCount))
-            sums[0] = parts.student
-            sums[1] = parts.distillation
-            sums[2] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+            let losses = loss.metricNames.count
+            loss.compute(LossBatch(student: logits, teacher: teacherLogits.pointer, labels: batch.labels, rows: batch.count, classes: classes,
+                                   globalCount: batch.globalCount, epoch: batch.epoch, epochs: batch.epochs, reducer: reducer),
+                         gradient: logitGradient.pointer, sums: UnsafeMutableBufferPointer(rebasing: sums[..<losses]))
+            sums[losses] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
         }
         student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
     }

@@ -74,7 +74,7 @@ func runEpochs(
             data.gather(ids, images: images.pointer, labels: labels)
             let batch = LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids,
                                    globalCount: schedule.globalRange(batch: b).count, seed: seed,
-                                   step: (epoch - 1) * schedule.batchCount + b)
+                                   step: (epoch - 1) * schedule.batchCount + b, epoch: epoch, epochs: epochs)
             stepper.step(step, batch: batch, sums: sums, vote: control.stopRequested() ? 1 : 0)
             seen += batch.globalCount
             for i in 0..<names.count {

@@ -13,16 +13,18 @@ public struct LocalBatch {
     /// The phase's seed and this step's number in it, for layers that draw per step (Dropout).
     public let seed: UInt64
     public let step: Int
+    /// This step's epoch, from 1, of the phase's `epochs` (for losses that warm up).
+    public let epoch: Int, epochs: Int
 
     public var count: Int { sampleIDs.count }
     /// The forward pass of a training step on this batch; `reducer` sums over the global batch.
     public func trainingPass(_ reducer: BatchReducer) -> TrainingPass {
-        TrainingPass(seed: seed, step: step, sampleIDs: sampleIDs, reducer: reducer)
+        TrainingPass(seed: seed, step: step, epoch: epoch, sampleIDs: sampleIDs, reducer: reducer)
     }
 
     public init(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, sampleIDs: ArraySlice<Int>, globalCount: Int,
-                seed: UInt64 = 0, step: Int = 0) {
-        (self.seed, self.step) = (seed, step)
+                seed: UInt64 = 0, step: Int = 0, epoch: Int = 1, epochs: Int = 1) {
+        (self.seed, self.step, self.epoch, self.epochs) = (seed, step, epoch, epochs)
         self.images = images
         self.labels = labels
         self.sampleIDs = sampleIDs

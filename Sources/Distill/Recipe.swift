@@ -110,8 +110,10 @@ public struct Recipe {
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
         let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
-        let optimizer = Adam(learningRate: settings.learningRate)
-        try distiller.compile(optimizer: optimizer, alpha: settings.alpha, temperature: settings.temperature)
+        try SettingRanges.alpha(settings.alpha, name: "alpha")
+        try SettingRanges.temperature(settings.temperature, name: "temperature")
+        distiller.compile(optimizer: Adam(learningRate: settings.learningRate),
+                          loss: try LossRegistry.make(settings.loss, alpha: settings.alpha, temperature: settings.temperature))
         return try fit(distiller, .distilledStudent, teacher: teacher)
     }
 

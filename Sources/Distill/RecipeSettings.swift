@@ -12,6 +12,8 @@ public struct RecipeSettings: Sendable {
     public var alpha: Float = 0.1
     public var temperature: Float = 10
     public var seed: UInt64 = 42
+    /// The distillation loss, as `LossRegistry` resolves it (canonical: defaults left out).
+    public var loss = LossRegistry.defaultName
 
     public init() {}
 
@@ -20,6 +22,13 @@ public struct RecipeSettings: Sendable {
         "teacher model \(teacherModel.name) #\(hex(teacherModel.contentHash)), "
             + "student model \(studentModel.name) #\(hex(studentModel.contentHash)), teacher epochs \(teacherEpochs), student epochs \(studentEpochs), "
             + "batch \(batchSize), learning rate \(learningRate), alpha \(alpha), temperature \(temperature), seed \(seed)"
+            + nonDefault
+    }
+
+    /// The settings added since the summary's first form, each only when it is not its default, so a
+    /// state or model written before it (or with the default) keeps its summary and stays valid.
+    var nonDefault: String {
+        loss == LossRegistry.defaultName ? "" : ", loss \(loss)"
     }
 
     /// What every rank must agree on: the settings that affect training (the models by content).

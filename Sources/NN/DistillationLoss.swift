@@ -2,7 +2,8 @@
 /// `total = alpha * studentLoss + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T))`,
 /// with `studentLoss` the sparse categorical cross-entropy of the student's logits.
 /// Only the student's logits get a gradient; the teacher's are constants.
-public final class DistillationLoss {
+public final class DistillationLoss: DistillationObjective {
+    public let metricNames = ["student_loss", "distillation_loss"]
     public let alpha: Float
     public let temperature: Float
     public let studentLoss: SparseCategoricalCrossentropy
@@ -59,5 +60,12 @@ public final class DistillationLoss {
         let distillation = Double(t2) * kl
         return Sums(student: student, distillation: distillation,
                     total: Double(alpha) * student + Double(1 - alpha) * distillation)
+    }
+
+    public func compute(_ batch: LossBatch, gradient: UnsafeMutablePointer<Float>, sums: UnsafeMutableBufferPointer<Double>) {
+        let parts = self(studentLogits: batch.student, teacherLogits: batch.teacher, labels: batch.labels, rows: batch.rows,
+                         classes: batch.classes, gradient: gradient, scale: 1 / Float(batch.globalCount))
+        sums[0] = parts.student
+        sums[1] = parts.distillation
     }
 }

@@ -12,13 +12,15 @@ public struct TrainingPass {
     /// The phase's seed and the step's number within it (counting over epochs).
     public let seed: UInt64
     public let step: Int
+    /// The step's epoch, from 1 (augmentation draws are keyed on it).
+    public let epoch: Int
     /// Global sample ids of the batch rows (`[batch]`).
     public let sampleIDs: ArraySlice<Int>
     /// Every rank takes each reduction, in the same order, even with no samples of its own.
     public let reducer: BatchReducer?
 
-    public init(seed: UInt64, step: Int, sampleIDs: ArraySlice<Int>, reducer: BatchReducer? = nil) {
-        (self.seed, self.step, self.sampleIDs, self.reducer) = (seed, step, sampleIDs, reducer)
+    public init(seed: UInt64, step: Int, epoch: Int = 1, sampleIDs: ArraySlice<Int>, reducer: BatchReducer? = nil) {
+        (self.seed, self.step, self.epoch, self.sampleIDs, self.reducer) = (seed, step, epoch, sampleIDs, reducer)
     }
 }
 

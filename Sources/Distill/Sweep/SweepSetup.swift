@@ -15,7 +15,7 @@ public struct SweepSetup {
     public init(grid: SweepGrid, confirmSeeds: [UInt64], settings: RecipeSettings, validationFraction: Double, csvPath: String,
                 teacher: TeacherSource, data source: DataSource, context: JobContext) throws {
         let identity = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
-            + "batch \(settings.batchSize), learning rate \(settings.learningRate), validation fraction \(validationFraction)"
+            + "batch \(settings.batchSize), learning rate \(settings.learningRate), validation fraction \(validationFraction)" + settings.nonDefault
         // The lists are not part of the sweep's identity (a later run may extend them), but the ranks must share them.
         let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
             + "train fractions \(grid.trainFractions), confirm seeds \(confirmSeeds)"

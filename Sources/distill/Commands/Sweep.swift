@@ -63,6 +63,9 @@ struct Sweep: ParsableCommand {
     @Option(help: "Adam learning rate of every run, in (0, 10].", transform: decimal)
     var learningRate: Float = 0.001
 
+    @Option(help: lossHelp)
+    var loss = LossRegistry.defaultName
+
     @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
     var output = "sweep"
 
@@ -111,6 +114,7 @@ struct Sweep: ParsableCommand {
         do {
             try SettingRanges.batchSize(batchSize)
             try SettingRanges.learningRate(learningRate)
+            _ = try LossRegistry.resolve(loss)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
@@ -149,6 +153,7 @@ struct Sweep: ParsableCommand {
             settings.use(preset)
             if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
             (settings.batchSize, settings.learningRate) = (batchSize, learningRate)
+            settings.loss = try LossRegistry.resolve(loss).canonical
             return settings
         }
     }

@@ -34,6 +34,9 @@ struct TrainingOptions: ParsableArguments {
             transform: decimal)
     var temperature: Float = 10
 
+    @Option(help: lossHelp)
+    var loss = LossRegistry.defaultName
+
     @Option(help: "Seed for weight initialisation and shuffling.")
     var seed: UInt64 = 42
 
@@ -48,6 +51,7 @@ struct TrainingOptions: ParsableArguments {
             try SettingRanges.learningRate(learningRate)
             try SettingRanges.alpha(alpha)
             try SettingRanges.temperature(temperature)
+            _ = try LossRegistry.resolve(loss)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
@@ -67,9 +71,16 @@ struct TrainingOptions: ParsableArguments {
             settings.alpha = alpha
             settings.temperature = temperature
             settings.seed = seed
+            settings.loss = try LossRegistry.resolve(loss).canonical
             return settings
         }
     }
 }
 
 extension Architecture: ExpressibleByArgument {}
+
+/// `--loss`'s help: the grammar and every registered loss.
+let lossHelp = ArgumentHelp(
+    "The distillation loss: a name, then :key=value or :switch parameters (no spaces or commas). "
+        + LossRegistry.kinds.map { "\($0.schema.name): \($0.schema.help)" }.joined(separator: "; ") + ".",
+    valueName: "name[:key=value...]")
