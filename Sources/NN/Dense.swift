@@ -80,10 +80,10 @@ public final class Dense: Layer {
 extension Dense: KerasLayer {
     public static let kerasClassName = "Dense"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         let dense = Dense(units: try config.int("units"), useBias: try config.bool("use_bias", default: true),
                           kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
-                          biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
+                          biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         config.ignore("lora_alpha")   // used only with lora_rank, which is refused unless null
         var built = try activationLayers(config)
         built.layers.insert(dense, at: 0)

@@ -89,11 +89,12 @@ public struct ModelDescription: Sendable {
     /// The model, its matrix products on `gemm`; throws naming the layer whose options or
     /// shapes do not fit.
     public func build(gemm: GEMMBackend) throws -> Sequential {
+        let context = LayerBuildContext(gemm: gemm)
         var built: [Layer] = []
         var names: [String] = []
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
-            let layer = try LayerRegistry.type(named: config.className)!.make(config, gemm: gemm)
+            let layer = try LayerRegistry.type(named: config.className)!.make(config, context: context)
             try config.checkEveryOptionKnown()
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
