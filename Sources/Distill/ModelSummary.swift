@@ -27,7 +27,7 @@ public struct ModelSummary: Sendable {
             let layer = model.layers[i]
             return Row(name: model.layerNames[i], kind: layer.kind, outputShape: model.outputShapes[i],
                        parameters: layer.parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) },
-                       forwardFLOPs: layer.forwardFLOPsPerSample)
+                       forwardFLOPs: model.forwardFLOPs(ofLayer: i))
         }
         trainingFLOPs = model.trainingFLOPsPerSample
     }

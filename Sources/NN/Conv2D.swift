@@ -3,7 +3,7 @@
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
 /// and one GEMM + col2im for the input gradient.
-public final class Conv2D: Layer {
+public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)

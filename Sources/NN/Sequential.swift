@@ -22,6 +22,9 @@ public final class Sequential {
     public internal(set) var description: ModelDescription?
     /// The layers that behave differently in training, with their positions.
     private let modeDependent: [(index: Int, layer: ModeDependentLayer)]
+    /// Each layer as a `PlannedLayer` (nil for one that multiplies nothing): cast once here, so
+    /// planning and costs never cast per call.
+    private let planned: [PlannedLayer?]
     /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
     public var layerClock: LayerClock?
 
@@ -31,9 +34,16 @@ public final class Sequential {
 
     /// GEMM FLOPs of one training sample: forward, kernel gradient and input gradient of every
     /// layer, except the first layer's input gradient, which is never formed.
-    public var trainingFLOPsPerSample: Int {
-        layers.enumerated().reduce(0) { total, item in total + item.element.forwardFLOPsPerSample * (item.offset == 0 ? 2 : 3) }
+    public var trainingFLOPsPerSample: Int { trainingFLOPs(forwardFLOPs: layers.indices.map(forwardFLOPs(ofLayer:))) }
+
+    /// The matrix products layer `index` makes in a training step of `batch` samples, named
+    /// ("forward", "kernel gradient", "input gradient"); empty for a layer that multiplies nothing.
+    public func gemmShapes(ofLayer index: Int, batch: Int) -> [(name: String, shape: GEMMShape)] {
+        planned[index]?.gemmShapes(batch: batch) ?? []
     }
+
+    /// FLOPs of layer `index`'s matrix products for one sample's forward pass (0 for one that multiplies nothing).
+    public func forwardFLOPs(ofLayer index: Int) -> Int { planned[index]?.forwardFLOPsPerSample ?? 0 }
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
@@ -67,6 +77,7 @@ public final class Sequential {
         }
         outputShapes = shapes
         modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
+        planned = layers.map { $0 as? PlannedLayer }
         self.layerNames = layerNames
         parameters = ParameterStore(shapes: names)
         for (layer, range) in zip(layers, ranges) {
@@ -91,7 +102,7 @@ public final class Sequential {
 
     /// Bytes a forward pass touches per sample: every layer's output and workspace.
     public var forwardBytesPerSample: Int {
-        4 * (outputShapes.reduce(0) { $0 + elementCount($1) } + layers.reduce(0) { $0 + $1.workspacePerSample })
+        4 * (outputShapes.reduce(0) { $0 + elementCount($1) } + planned.reduce(0) { $0 + ($1?.workspacePerSample ?? 0) })
     }
 
     /// The largest batch (at most `limit`) whose forward pass touches at most `cacheBytes`, at least 1.
@@ -115,7 +126,7 @@ public final class Sequential {
     public func prepare(batchSizes: Set<Int>) {
         reserve(maxBatch: batchSizes.max() ?? 0)
         for batch in batchSizes.sorted() where batch > 0 {
-            for layer in layers { layer.prepare(batch: batch) }
+            for case let layer? in planned { layer.prepare(batch: batch) }
         }
     }
 
