@@ -47,56 +47,24 @@ public final class Sequential {
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
-        guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
-        try Self.checkSize(inputShape, "the input")
-        precondition(givenNames == nil || givenNames!.count == layers.count, "one name per layer")
+        let chain = try LayerChain(inputShape: inputShape, layers: layers, names: givenNames)
         self.inputShape = inputShape
         self.layers = layers
-        var shape = inputShape
-        var shapes: [[Int]] = []
+        outputShapes = chain.outputShapes
+        layerNames = chain.names
         var names: [(name: String, shape: [Int], initializer: Initializer)] = []
-        var layerNames: [String] = []
-        var kinds: [String: Int] = [:]
         var ranges: [[Int]] = []
-        for (index, layer) in layers.enumerated() {
-            // Keras-style names: conv2d, conv2d_1, ..., dense, dense_1.
-            let ordinal = kinds[layer.kind, default: 0]
-            kinds[layer.kind] = ordinal + 1
-            let layerName = givenNames?[index] ?? (ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)")
-            do {
-                shape = try layer.build(inputShape: shape)
-                try Self.checkSize(shape, "its output")
-                for parameter in layer.parameterShapes { try Self.checkSize(parameter.shape, "its \(parameter.name)") }
-            } catch let error as ModelError where givenNames != nil {
-                throw ModelError("layer '\(layerName)': \(error.description)")
-            }
-            shapes.append(shape)
-            layerNames.append(layerName)
+        for (layer, layerName) in zip(layers, chain.names) {
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
-        outputShapes = shapes
         modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
         planned = layers.map { $0 as? PlannedLayer }
-        self.layerNames = layerNames
         parameters = ParameterStore(shapes: names)
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
-        }
-    }
-
-    /// Refuses a tensor of more than 2^31 elements (8 GiB of floats per sample or parameter), so that
-    /// no count further on overflows.
-    static func checkSize(_ shape: [Int], _ what: String) throws {
-        var count = 1
-        for dimension in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard dimension >= 0, !overflow, product <= 1 << 31 else {
-                throw ModelError("\(what) of shape \(shape) is larger than 2^31 values")
-            }
-            count = product
         }
     }
 
