@@ -18,17 +18,15 @@ public struct ModelSummary: Sendable {
     /// A training step's FLOPs per sample: forward and both gradients (the first layer forms no input gradient).
     public let trainingFLOPs: Int
 
-    /// The summary of the model `description` builds (with a GEMM backend that plans nothing).
-    public init(_ description: ModelDescription, gemm: GEMMBackend) throws {
-        let model = try description.build(gemm: gemm)
+    /// The summary of the model `description` makes, from its plan (no `Sequential` is made).
+    public init(_ description: ModelDescription) throws {
+        let plan = try description.plan()
         name = description.name
-        inputShape = model.inputShape
-        rows = model.layers.indices.map { i in
-            let layer = model.layers[i]
-            return Row(name: model.layerNames[i], kind: layer.kind, outputShape: model.outputShapes[i],
-                       parameters: layer.parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) },
-                       forwardFLOPs: layer.forwardFLOPsPerSample)
+        inputShape = plan.inputShape
+        rows = plan.layers.map {
+            Row(name: $0.name, kind: $0.kind, outputShape: $0.outputShape, parameters: $0.parameterCount,
+                forwardFLOPs: $0.forwardFLOPsPerSample)
         }
-        trainingFLOPs = model.trainingFLOPsPerSample
+        trainingFLOPs = plan.trainingFLOPsPerSample
     }
 }

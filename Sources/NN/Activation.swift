@@ -3,7 +3,7 @@
 public enum Activation: KerasLayer {
     public static let kerasClassName = "Activation"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         guard config["activation"] != nil else { throw config.error("option activation is missing") }
         return try activationLayers(config)
     }

@@ -76,7 +76,7 @@ public final class AveragePooling2D: Layer {
 extension AveragePooling2D: KerasLayer {
     public static let kerasClassName = "AveragePooling2D"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         let window = try config.poolingWindow()
         return BuiltLayer([AveragePooling2D(poolSize: window.pool, strides: window.strides, padding: window.padding)])
     }

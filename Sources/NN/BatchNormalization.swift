@@ -141,7 +141,7 @@ extension BatchNormalization: KerasLayer {
     public static let kerasClassName = "BatchNormalization"
 
     /// The channel axis only (-1, Keras's default); Keras's default initialisers.
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         if let axis = config["axis"], axis != .number(-1), axis != .array([.number(-1)]) {
             throw config.error("option axis is \(axis.text); only the last (channel) axis, -1, is supported")
         }

@@ -3,7 +3,7 @@
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
 /// and one GEMM + col2im for the input gradient.
-public final class Conv2D: Layer {
+public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)
@@ -110,7 +110,7 @@ public final class Conv2D: Layer {
 extension Conv2D: KerasLayer {
     public static let kerasClassName = "Conv2D"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
         try config.requireDefault("groups", .number(1))
         let convolution = Conv2D(
@@ -119,7 +119,7 @@ extension Conv2D: KerasLayer {
             padding: try config.padding(),
             useBias: try config.bool("use_bias", default: true),
             kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
-            biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
+            biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         var built = try activationLayers(config)
         built.layers.insert(convolution, at: 0)
         return built

@@ -1,6 +1,6 @@
 /// Fully connected layer as Keras's `Dense` (no activation): kernel `[in, units]`, bias `[units]` (unless `useBias` is false).
 /// Input `[N, in]` -> output `[N, units]`.
-public final class Dense: Layer {
+public final class Dense: PlannedLayer {
     public let units: Int
     public let useBias: Bool
     public let kernelInitializer: Initializer, biasInitializer: Initializer
@@ -31,6 +31,9 @@ public final class Dense: Layer {
     public func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? kernelInitializer : biasInitializer }
 
     public var forwardFLOPsPerSample: Int { 2 * inputCount * units }
+
+    /// None: the product reads the input and writes the output directly.
+    public var workspacePerSample: Int { 0 }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
         (kernel, bias) = (parameters[0], useBias ? parameters[1] : nil)
@@ -80,10 +83,10 @@ public final class Dense: Layer {
 extension Dense: KerasLayer {
     public static let kerasClassName = "Dense"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         let dense = Dense(units: try config.int("units"), useBias: try config.bool("use_bias", default: true),
                           kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
-                          biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: gemm)
+                          biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         config.ignore("lora_alpha")   // used only with lora_rank, which is refused unless null
         var built = try activationLayers(config)
         built.layers.insert(dense, at: 0)

@@ -69,7 +69,7 @@ extension Dropout: KerasLayer {
     public static let kerasClassName = "Dropout"
 
     /// Keras's own `seed` is not used: masks come from the run's seed (see above).
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("noise_shape")
         config.ignore("seed")   // masks come from the run's seed (see above)
         guard let given = config["rate"], given != .null else { throw config.error("option rate is missing; expected a number in [0, 1)") }

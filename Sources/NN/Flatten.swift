@@ -25,5 +25,5 @@ public final class Flatten: Layer {
 extension Flatten: KerasLayer {
     public static let kerasClassName = "Flatten"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer { BuiltLayer([Flatten()]) }
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer { BuiltLayer([Flatten()]) }
 }

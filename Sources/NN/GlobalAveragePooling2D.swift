@@ -48,7 +48,7 @@ public final class GlobalAveragePooling2D: Layer {
 extension GlobalAveragePooling2D: KerasLayer {
     public static let kerasClassName = "GlobalAveragePooling2D"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("keepdims", .bool(false))
         return BuiltLayer([GlobalAveragePooling2D()])
     }

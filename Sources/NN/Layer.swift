@@ -2,7 +2,8 @@
 ///
 /// Shapes are per sample (`[H, W, C]` or `[F]`); the batch size is passed to each call.
 /// Parameters live in the owning model's flat buffers: the model hands each layer pointers
-/// to its slices with `bind`, in the order of `parameterShapes`.
+/// to its slices with `bind`, in the order of `parameterShapes`. What a layer's matrix products
+/// are and cost, and how they are planned, is `PlannedLayer`'s (only the layers that multiply).
 public protocol Layer: AnyObject {
     /// Keras-style base name ("conv2d", "dense", ...), used to name parameters in checkpoints.
     var kind: String { get }
@@ -22,22 +23,6 @@ public protocol Layer: AnyObject {
     /// Sizes the layer's workspaces for batches of up to `maxBatch` samples (called once per batch shape).
     func reserve(maxBatch: Int)
 
-    /// The matrix products a training step of `batch` samples makes, named ("forward",
-    /// "kernel gradient", "input gradient"); empty for a layer that multiplies no matrices.
-    func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)]
-
-    /// Plans what a batch of exactly `batch` samples needs from the GEMM backend, so that no
-    /// step makes a plan (called for each batch size a loop will use, before its first step).
-    func prepare(batch: Int)
-
-    /// Floats of workspace this layer holds per sample for a forward pass, besides its output
-    /// (im2col columns); with the outputs, what decides how many samples fit in a cache.
-    var workspacePerSample: Int { get }
-
-    /// Floating-point operations of this layer's matrix products for one sample's forward pass
-    /// (`2 * m * n * k` per GEMM); the backward pass costs the same once more per gradient it forms.
-    var forwardFLOPsPerSample: Int { get }
-
     /// `output[batch, out...] = f(input[batch, in...])`.
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int)
 
@@ -53,10 +38,6 @@ public extension Layer {
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
     func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? .glorotUniform : .zeros }
     func reserve(maxBatch: Int) {}
-    func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] { [] }
-    func prepare(batch: Int) {}
-    var forwardFLOPsPerSample: Int { 0 }
-    var workspacePerSample: Int { 0 }
 }
 
 /// A model definition that cannot be built or loaded: the message says which layer or tensor and why.

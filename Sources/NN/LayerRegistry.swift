@@ -11,10 +11,11 @@ public struct BuiltLayer {
 }
 
 /// A layer type that a Keras model description can name: its Keras class name and how to
-/// build it from that layer's `config`. Each layer file registers its own type below.
+/// build it from that layer's `config` (and the `context`: the GEMM backend, read only by the
+/// layers that multiply). Each layer file registers its own type below.
 public protocol KerasLayer {
     static var kerasClassName: String { get }
-    static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer
+    static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer
 }
 
 public enum LayerRegistry {

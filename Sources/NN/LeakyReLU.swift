@@ -47,7 +47,7 @@ extension LeakyReLU: KerasLayer {
     public static let kerasClassName = "LeakyReLU"
 
     /// Keras 3 spells the slope `negative_slope` (default 0.3); Keras 2 spelled it `alpha`.
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: try config.float("alpha", default: 0.3, range: 0...1000),
                                                       range: 0...1000))])
     }

@@ -119,7 +119,7 @@ public final class MaxPooling2D: Layer {
 extension MaxPooling2D: KerasLayer {
     public static let kerasClassName = "MaxPooling2D"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         let window = try config.poolingWindow()
         return BuiltLayer([MaxPooling2D(poolSize: window.pool, strides: window.strides, padding: window.padding)])
     }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Parsing checks the structure and every layer's options against what is implemented;
 /// `build` makes the `Sequential`, whose parameters are named by the Keras layer names
-/// (`conv2d_2.kernel`), so weights carry over in both directions.
+/// (`conv2d_2.kernel`), so weights carry over in both directions; `plan` answers its shapes and
+/// costs without making it.
 public struct ModelDescription: Sendable {
     /// The JSON as given, kept for checkpoints (they carry the model that made them).
     public let json: String
@@ -89,11 +90,21 @@ public struct ModelDescription: Sendable {
     /// The model, its matrix products on `gemm`; throws naming the layer whose options or
     /// shapes do not fit.
     public func build(gemm: GEMMBackend) throws -> Sequential {
+        let made = try makeLayers(LayerBuildContext(gemm: gemm))
+        let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names)
+        model.description = self
+        return model
+    }
+
+    /// The layers the registry makes from each config (not yet built on a shape), with their names
+    /// (a layer's activation part is `<name>_activation`); throws naming the layer whose options do
+    /// not fit. `build(gemm:)` and `plan()` both start here.
+    func makeLayers(_ context: LayerBuildContext) throws -> (layers: [Layer], names: [String]) {
         var built: [Layer] = []
         var names: [String] = []
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
-            let layer = try LayerRegistry.type(named: config.className)!.make(config, gemm: gemm)
+            let layer = try LayerRegistry.type(named: config.className)!.make(config, context: context)
             try config.checkEveryOptionKnown()
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
@@ -103,9 +114,7 @@ public struct ModelDescription: Sendable {
                 names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
             }
         }
-        let model = try Sequential(inputShape: inputShape, layers: built, names: names)
-        model.description = self
-        return model
+        return (built, names)
     }
 
     /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.

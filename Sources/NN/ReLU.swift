@@ -3,7 +3,7 @@
 public enum ReLU: KerasLayer {
     public static let kerasClassName = "ReLU"
 
-    public static func make(_ config: LayerConfig, gemm: GEMMBackend) throws -> BuiltLayer {
+    public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("max_value")
         try config.requireDefault("threshold", .number(0))
         return BuiltLayer([LeakyReLU(alpha: try config.float("negative_slope", default: 0, range: 0...1000))])

@@ -22,6 +22,9 @@ public final class Sequential {
     public internal(set) var description: ModelDescription?
     /// The layers that behave differently in training, with their positions.
     private let modeDependent: [(index: Int, layer: ModeDependentLayer)]
+    /// Each layer as a `PlannedLayer` (nil for one that multiplies nothing): cast once here, so
+    /// planning and costs never cast per call.
+    private let planned: [PlannedLayer?]
     /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
     public var layerClock: LayerClock?
 
@@ -31,43 +34,32 @@ public final class Sequential {
 
     /// GEMM FLOPs of one training sample: forward, kernel gradient and input gradient of every
     /// layer, except the first layer's input gradient, which is never formed.
-    public var trainingFLOPsPerSample: Int {
-        layers.enumerated().reduce(0) { total, item in total + item.element.forwardFLOPsPerSample * (item.offset == 0 ? 2 : 3) }
+    public var trainingFLOPsPerSample: Int { trainingFLOPs(forwardFLOPs: layers.indices.map(forwardFLOPs(ofLayer:))) }
+
+    /// The matrix products layer `index` makes in a training step of `batch` samples, named
+    /// ("forward", "kernel gradient", "input gradient"); empty for a layer that multiplies nothing.
+    public func gemmShapes(ofLayer index: Int, batch: Int) -> [(name: String, shape: GEMMShape)] {
+        planned[index]?.gemmShapes(batch: batch) ?? []
     }
+
+    /// FLOPs of layer `index`'s matrix products for one sample's forward pass (0 for one that multiplies nothing).
+    public func forwardFLOPs(ofLayer index: Int) -> Int { planned[index]?.forwardFLOPsPerSample ?? 0 }
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
-        guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
-        try Self.checkSize(inputShape, "the input")
-        precondition(givenNames == nil || givenNames!.count == layers.count, "one name per layer")
+        let chain = try LayerChain(inputShape: inputShape, layers: layers, names: givenNames)
         self.inputShape = inputShape
         self.layers = layers
-        var shape = inputShape
-        var shapes: [[Int]] = []
+        outputShapes = chain.outputShapes
+        layerNames = chain.names
         var names: [(name: String, shape: [Int], initializer: Initializer)] = []
-        var layerNames: [String] = []
-        var kinds: [String: Int] = [:]
         var ranges: [[Int]] = []
-        for (index, layer) in layers.enumerated() {
-            // Keras-style names: conv2d, conv2d_1, ..., dense, dense_1.
-            let ordinal = kinds[layer.kind, default: 0]
-            kinds[layer.kind] = ordinal + 1
-            let layerName = givenNames?[index] ?? (ordinal == 0 ? layer.kind : "\(layer.kind)_\(ordinal)")
-            do {
-                shape = try layer.build(inputShape: shape)
-                try Self.checkSize(shape, "its output")
-                for parameter in layer.parameterShapes { try Self.checkSize(parameter.shape, "its \(parameter.name)") }
-            } catch let error as ModelError where givenNames != nil {
-                throw ModelError("layer '\(layerName)': \(error.description)")
-            }
-            shapes.append(shape)
-            layerNames.append(layerName)
+        for (layer, layerName) in zip(layers, chain.names) {
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
-        outputShapes = shapes
         modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
-        self.layerNames = layerNames
+        planned = layers.map { $0 as? PlannedLayer }
         parameters = ParameterStore(shapes: names)
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
@@ -76,22 +68,9 @@ public final class Sequential {
         }
     }
 
-    /// Refuses a tensor of more than 2^31 elements (8 GiB of floats per sample or parameter), so that
-    /// no count further on overflows.
-    static func checkSize(_ shape: [Int], _ what: String) throws {
-        var count = 1
-        for dimension in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard dimension >= 0, !overflow, product <= 1 << 31 else {
-                throw ModelError("\(what) of shape \(shape) is larger than 2^31 values")
-            }
-            count = product
-        }
-    }
-
     /// Bytes a forward pass touches per sample: every layer's output and workspace.
     public var forwardBytesPerSample: Int {
-        4 * (outputShapes.reduce(0) { $0 + elementCount($1) } + layers.reduce(0) { $0 + $1.workspacePerSample })
+        4 * (outputShapes.reduce(0) { $0 + elementCount($1) } + planned.reduce(0) { $0 + ($1?.workspacePerSample ?? 0) })
     }
 
     /// The largest batch (at most `limit`) whose forward pass touches at most `cacheBytes`, at least 1.
@@ -115,7 +94,7 @@ public final class Sequential {
     public func prepare(batchSizes: Set<Int>) {
         reserve(maxBatch: batchSizes.max() ?? 0)
         for batch in batchSizes.sorted() where batch > 0 {
-            for layer in layers { layer.prepare(batch: batch) }
+            for case let layer? in planned { layer.prepare(batch: batch) }
         }
     }
 

@@ -51,8 +51,9 @@ public struct Benchmarks {
         teacher.parameters.initialize(using: &rng)
         localBatch = max(shardRange(total: batchSize, rank: 0, size: communicator.size).count, 1)
         // The plain GEMM to compare with: the forward product of the teacher's costliest layer.
-        let largest = teacher.layers.max { $0.forwardFLOPsPerSample < $1.forwardFLOPsPerSample }
-        guard let shape = largest?.gemmShapes(batch: localBatch).first?.shape else {
+        let (model, batch) = (teacher, localBatch)   // locals: a closure may not capture self before init ends
+        let largest = model.layers.indices.max { model.forwardFLOPs(ofLayer: $0) < model.forwardFLOPs(ofLayer: $1) }
+        guard let shape = largest.flatMap({ model.gemmShapes(ofLayer: $0, batch: batch).first?.shape }) else {
             throw TrainingError("bench needs a teacher with a Conv2D or Dense layer")
         }
         gemmShape = (shape.m, shape.n, shape.k)

@@ -65,8 +65,8 @@ public final class StepProfile: LayerClock, StepClock {
         model.layerClock = nil
 
         // Each shape of the step alone, on the backend itself, against its in-step rate.
-        for (index, layer) in model.layers.enumerated() {
-            for (name, shape) in layer.gemmShapes(batch: batch) {
+        for index in model.layers.indices {
+            for (name, shape) in model.gemmShapes(ofLayer: index, batch: batch) {
                 guard let calls = timed.calls[shape], let ns = timed.nanoseconds[shape] else { continue }
                 let inStep = Double(ns) / Double(calls)
                 gemmRows.append(GEMMRow(

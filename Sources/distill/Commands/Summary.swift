@@ -1,7 +1,7 @@
 import ArgumentParser
 import Distill
 import Foundation
-import NN   // OpenBLASGEMM: a summary multiplies nothing, so the backend that plans nothing
+import NN   // OpenBLASGEMM to load a checkpoint: a summary multiplies nothing, so the backend that plans nothing
 
 /// Prints a model's layers, as Keras's `model.summary()` does.
 struct Summary: ParsableCommand {
@@ -16,7 +16,7 @@ struct Summary: ParsableCommand {
             let description = model.hasSuffix(".json")
                 ? try ModelDescription(contentsOfFile: model)
                 : try Checkpoint.load(from: model, gemm: OpenBLASGEMM()).description
-            print(Self.table(try ModelSummary(description, gemm: OpenBLASGEMM())))
+            print(Self.table(try ModelSummary(description)))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
