@@ -35,7 +35,7 @@ public enum CommandLineAgreement {
         for flag in byFlag.keys.sorted() where !perRankFlags.contains(flag) {
             items.append(([flag] + byFlag[flag]!).joined(separator: " "))
         }
-        return items.map { ($0, settingsHash($0)) }
+        return items.map { ($0, Fingerprint.text($0)) }
     }
 
     /// A number's canonical spelling (its exact value), anything else as given.

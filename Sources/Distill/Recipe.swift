@@ -82,7 +82,7 @@ public struct Recipe {
 
     /// The training set's size, shape and full hash, as states and saved models record it.
     public var trainingDataFingerprint: String {
-        "\(train.count) samples of \(train.height)x\(train.width)x\(train.channels), #\(String(datasetHash(train), radix: 16))"
+        "\(train.count) samples of \(train.height)x\(train.width)x\(train.channels), #\(String(Fingerprint.data(train), radix: 16))"
     }
 
     /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.

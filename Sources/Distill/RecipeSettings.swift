@@ -32,7 +32,7 @@ public struct RecipeSettings: Sendable {
     }
 
     /// What every rank must agree on: the settings that affect training (the models by content).
-    public var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(summary))", settingsHash(summary))] }
+    public var agreement: [(name: String, hash: UInt64)] { [("the training settings (\(summary))", Fingerprint.text(summary))] }
 
     public func model(_ role: ModelRole) -> ModelDescription { role == .teacher ? teacherModel : studentModel }
 

@@ -22,7 +22,7 @@ public protocol TeacherLogitsSource: AnyObject {
 public final class RunningTeacher: TeacherLogitsSource {
     public let teacher: Sequential
     public var classes: Int { teacher.outputSize }
-    public var fingerprint: UInt64 { parameterHash(teacher) }
+    public var fingerprint: UInt64 { Fingerprint.parameters(teacher) }
 
     public init(_ teacher: Sequential) { self.teacher = teacher }
 
@@ -43,11 +43,7 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
     public let table: FloatBuffer
     public let classes: Int
     public var count: Int { table.count / classes }
-    public var fingerprint: UInt64 {
-        var hash = ContentHash()
-        hash.mix(UnsafeBufferPointer(table.buffer))
-        return hash.value
-    }
+    public var fingerprint: UInt64 { Fingerprint.floats(UnsafeBufferPointer(table.buffer)) }
 
     public init(table: FloatBuffer, classes: Int) {
         precondition(classes > 0 && table.count % classes == 0, "logit table does not hold whole rows of \(classes)")

@@ -8,20 +8,11 @@ import NN
 public enum TeacherLogitsFile {
     public static func path(forTeacher checkpoint: String) -> String { checkpoint + ".logits.safetensors" }
 
-    /// A hash of the teacher's parameter bits, the training images and labels, and the sample count.
-    public static func fingerprint(teacher: Sequential, data: LabeledImages) -> String {
-        var hash = ContentHash()
-        hash.mix(UnsafeBufferPointer(teacher.parameters.values.buffer))
-        hash.mix(data.images)
-        hash.mix(data.labels)
-        return hash.hex
-    }
+    /// What the cache was made from (`Fingerprint.teacherLogits`).
+    public static func fingerprint(teacher: Sequential, data: LabeledImages) -> String { Fingerprint.teacherLogits(teacher: teacher, data: data) }
 
-    static func checksum(_ values: UnsafeBufferPointer<Float>) -> String {
-        var hash = ContentHash()
-        hash.mix(values)
-        return hash.hex
-    }
+    /// A checksum of the table, in the cache's metadata.
+    static func checksum(_ values: UnsafeBufferPointer<Float>) -> String { Fingerprint.hex(Fingerprint.floats(values)) }
 
     public static func save(_ logits: CachedTeacherLogits, fingerprint: String, to path: String) throws {
         let tensor = NamedTensor(name: "logits", shape: [logits.count, logits.classes], values: logits.table.array)

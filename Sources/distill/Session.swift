@@ -33,7 +33,7 @@ struct Session {
         let threads = options.threads ?? max(1, cores / max(ranksHere, 1))
         let gemm: GEMMBackend
         do {
-            try communicator.checkAgreement([("--gemm", settingsHash(options.gemm.rawValue))])
+            try communicator.checkAgreement([("--gemm", Fingerprint.text(options.gemm.rawValue))])
             gemm = try options.gemm.make()
         } catch {
             communicator.abort(message: "\(error)")

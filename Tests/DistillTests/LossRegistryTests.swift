@@ -115,7 +115,7 @@ final class LossRegistryTests: XCTestCase {
         let logits = try TeacherLogitsFile.loadExternal(from: "\(directory)/logits.safetensors", count: 300, classes: 10)
         let student = RecipeSettings().studentModel
         let old = "student model \(student.name) #\(String(student.contentHash, radix: 16)), batch 32, learning rate 0.001, validation fraction 0.1"
-        XCTAssertEqual(kd, SweepJob.fingerprint(settings: old, logits: logits, train: train, test: test))
+        XCTAssertEqual(kd, Fingerprint.sweep(settings: old, logits: logits, train: train, test: test))
     }
 
     func testAnUnknownLossOrParameterIsOneLine() throws {

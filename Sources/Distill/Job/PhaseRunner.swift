@@ -55,7 +55,7 @@ public struct PhaseRunner {
             throw TrainingError("\(path): was trained on other training data (\(loaded.metadata["training_data"] ?? "not recorded")), "
                 + "not this run's (\(recipe.trainingDataFingerprint)); resume with the same data flags or use another --checkpoint-dir")
         }
-        try context.communicator.checkAgreement([("the model \(path)", parameterHash(loaded.model))])
+        try context.communicator.checkAgreement([("the model \(path)", Fingerprint.parameters(loaded.model))])
         context.log("\(phase.title): finished in an earlier run, loaded from \(path)")
         let test = try Evaluation.run(loaded.model, on: recipe.test, batchSize: recipe.settings.batchSize, communicator: context.communicator)
         let seconds = loaded.metadata["training_seconds"].flatMap(Double.init) ?? 0

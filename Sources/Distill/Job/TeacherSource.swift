@@ -32,7 +32,7 @@ extension TeacherSource {
         case let .logitsFile(path):
             let (train, test) = try data.load(on: context.communicator, agreeing: items)
             try context.recipe(settings, train: train, test: test).checkModels([.student])
-            let classes = try settings.studentModel.build(gemm: context.gemm).outputSize
+            let classes = try settings.studentModel.plan().outputSize
             let logits = try TeacherLogitsFile.loadExternal(from: path, count: train.count, classes: classes)
             try context.communicator.checkAgreement([("the teacher logits file \(path)", logits.fingerprint)])
             return LoadedTeacher(train: train, test: test, logits: logits, model: nil, description: nil,
@@ -40,7 +40,7 @@ extension TeacherSource {
         case let .checkpoint(path, cacheLogits):
             let loaded = try Checkpoint.load(from: path, expecting: .teacher, gemm: context.gemm)
             let (train, test) = try data.load(on: context.communicator, agreeing: items + [
-                ("the teacher file \(path) (\(loaded.summary))", loaded.description.contentHash ^ parameterHash(loaded.model)),
+                ("the teacher file \(path) (\(loaded.summary))", loaded.description.contentHash ^ Fingerprint.parameters(loaded.model)),
             ])
             // Every rank uses rank 0's copy of the teacher.
             context.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)

@@ -13,7 +13,7 @@ public struct SweepJob {
     public let trainer: SweepTrainer
     public let communicator: Communicator
     public let csvPath: String
-    /// What makes two sweeps' runs comparable (`fingerprint(...)`); rows of another sweep are refused.
+    /// What makes two sweeps' runs comparable (`Fingerprint.sweep`); rows of another sweep are refused.
     public let fingerprint: String
     public var log: (String) -> Void = { _ in }
     public var stopRequested: () -> Bool = { false }
@@ -72,19 +72,5 @@ public struct SweepJob {
         let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm)
         let outside = recorded.count - recorded.filter { inSearch.contains($0.run) || inConfirm.contains($0.run) }.count
         return Result(search: search, confirmed: confirmed, trained: trained, outside: outside)
-    }
-
-    /// What makes two sweeps' runs comparable: the student model and training settings, the teacher's logits and the data.
-    public static func fingerprint(settings: String, logits: CachedTeacherLogits, train: LabeledImages, test: LabeledImages) -> String {
-        var hash = ContentHash()
-        hash.mix(settings)
-        hash.mix(SweepData.splitSeed)
-        hash.mix(UnsafeBufferPointer(logits.table.buffer))
-        for data in [train, test] {
-            hash.mix(data.sampleShape.map { UInt64($0) }.reduce(0) { $0 &* 31 &+ $1 })
-            hash.mix(data.images)
-            hash.mix(data.labels)
-        }
-        return String(format: "%016llx", hash.value)
     }
 }

@@ -20,8 +20,8 @@ public struct SweepSetup {
         let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
             + "train fractions \(grid.trainFractions), confirm seeds \(confirmSeeds)"
         let loaded = try teacher.load(data: source, settings: settings, context: context,
-                                      agreeing: [("the sweep settings (\(identity))", settingsHash(identity)),
-                                                 ("the sweep's lists (\(lists))", settingsHash(lists))])
+                                      agreeing: [("the sweep settings (\(identity))", Fingerprint.text(identity)),
+                                                 ("the sweep's lists (\(lists))", Fingerprint.text(lists))])
         guard let logits = loaded.logits else { throw TrainingError("no teacher logits: give --teacher or --teacher-logits") }
         var teacherLine = loaded.summary
         if let model = loaded.model {
@@ -29,11 +29,11 @@ public struct SweepSetup {
             teacherLine += ", test accuracy \(percent(accuracy))"
         }
         self.teacherLine = teacherLine
-        studentParameters = try settings.studentModel.build(gemm: context.gemm).parameterCount   // checked against the data and teacher by load
+        studentParameters = try settings.studentModel.plan().parameterCount   // checked against the data and teacher by load
         data = try SweepData(train: loaded.train, logits: logits, test: loaded.test, validationFraction: validationFraction)
         job = SweepJob(grid: grid, confirmSeeds: confirmSeeds, trainer: SweepTrainer(data: data, settings: settings, gemm: context.gemm),
                        communicator: context.communicator, csvPath: csvPath,
-                       fingerprint: SweepJob.fingerprint(settings: identity, logits: logits, train: loaded.train, test: loaded.test))
+                       fingerprint: Fingerprint.sweep(settings: identity, logits: logits, train: loaded.train, test: loaded.test))
         (job.log, job.stopRequested) = (context.log, context.stopRequested)
     }
 

@@ -35,7 +35,7 @@ struct DistillStudent: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
-            try checkWritable(output, flag: "--output", bytes: try settings.studentModel.build(gemm: session.gemm).parameterCount * 4,
+            try checkWritable(output, flag: "--output", bytes: try settings.studentModel.plan().parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let loaded = try teacher.source.load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,

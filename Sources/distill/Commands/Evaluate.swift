@@ -25,7 +25,7 @@ struct Evaluate: ParsableCommand {
             let test = try data.source.load(.test)
             try checkSameDataOnEveryRank([("the test data", test)], also: [
                 ("the model file \(model) (\(loaded.summary))",
-                 loaded.description.contentHash ^ settingsHash(loaded.role.rawValue) ^ parameterHash(loaded.model)),
+                 loaded.description.contentHash ^ Fingerprint.text(loaded.role.rawValue) ^ Fingerprint.parameters(loaded.model)),
             ], communicator: session.communicator)
             try ModelCompatibility.checkEvaluable(loaded.model, on: test, source: model)
             session.communicator.broadcast(loaded.model.parameters.values.buffer, root: 0)

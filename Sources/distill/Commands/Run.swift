@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             let (settings, context, source) = (try training.settings, session.context, data.source)
-            let bytes = try Phase.recipe.map { try settings.model($0.role).build(gemm: session.gemm).parameterCount * 4 }.reduce(0, +)
+            let bytes = try Phase.recipe.map { try settings.model($0.role).plan().parameterCount * 4 }.reduce(0, +)
             try PhaseRunner.checkDirectories([saveDirectory, checkpoints.checkpointDir].compactMap { $0 }, checkpointDirectory: checkpoints.checkpointDir,
                                              phases: Phase.recipe, bytes: bytes, isRoot: session.isRoot)
             let (train, test) = try source.load(on: session.communicator, agreeing: settings.agreement)

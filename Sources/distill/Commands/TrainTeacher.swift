@@ -22,7 +22,7 @@ struct TrainTeacher: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             let settings = try training.settings
-            try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.build(gemm: session.gemm).parameterCount * 4,
+            try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.plan().parameterCount * 4,
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let (train, test) = try data.source.load(on: session.communicator, agreeing: settings.agreement)
