@@ -43,7 +43,18 @@ final class LossRegistryTests: XCTestCase {
         try SafeTensors.write([NamedTensor(name: "logits", shape: [300, 10], values: logits)], metadata: [:], to: "\(directory)/logits.safetensors")
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+        // The command in this process took SIGTERM, SIGINT and SIGUSR1 for its stop request; give them
+        // back, unblocked, so the processes later tests start (and signal) inherit the defaults.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGTERM, SIGINT, SIGUSR1] {
+            signal(number, SIG_DFL)
+            sigaddset(&signals, number)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    }
 
     /// distill-student, in this process, with `loss`.
     private func distillStudent(_ loss: String, output: String, _ extra: [String] = []) throws {
