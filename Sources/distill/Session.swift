@@ -77,6 +77,13 @@ struct Session {
         { log("\(name) test accuracy \(percent($0.report.test.accuracy)), loss \(fixed($0.report.test.loss))") }
     }
 
+    /// Draws the learning curves and says where, or why not (a plot is never a failure).
+    func drawLearningCurves(in directory: String) {
+        do { log("learning curves: \(try Distill.drawLearningCurves(in: directory))") } catch {
+            log("learning curves not drawn: \(error)")
+        }
+    }
+
     /// Progress for one training phase: a bar on a terminal, plain lines otherwise; nil off rank 0.
     /// Under mpirun always plain lines: Open MPI hands each rank a pseudo-terminal whether or not
     /// mpirun's own output is one, so a rank cannot tell, and a redrawn bar would flood a log file.

@@ -13,6 +13,27 @@ public struct SweepGrid: Sendable {
         (self.alphas, self.temperatures, self.epochs, self.seeds, self.trainFractions) = (alphas, temperatures, epochs, seeds, trainFractions)
     }
 
+    /// The lists as the sweep's flags spell them (`--alpha 0.1,0.5`): each value's range is checked as
+    /// for a single run's flag, with the same message; the error names the flag and the item.
+    public init(parsingAlphas alphas: String, temperatures: String, epochs: String, seeds: String, trainFractions: String) throws {
+        let alphaList: [Float] = try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", { DecimalNumber.parse($0) })
+        let temperatureList: [Float] = try parseList(temperatures, flag: "--temperature",
+                                                     expected: "a number in (0, \(Int(SettingRanges.temperatureLimit))]", { DecimalNumber.parse($0) })
+        for alpha in alphaList { try SettingRanges.alpha(alpha) }
+        for temperature in temperatureList { try SettingRanges.temperature(temperature) }
+        self.init(alphas: alphaList, temperatures: temperatureList,
+                  epochs: try parseList(epochs, flag: "--student-epochs", expected: "a whole number of epochs in 1...100000", Int.init,
+                                        check: { (1...100_000).contains($0) }),
+                  seeds: try SweepGrid.seeds(seeds, flag: "--seeds"),
+                  trainFractions: try parseList(trainFractions, flag: "--train-fraction", expected: "a number in (0, 1]",
+                                                { DecimalNumber.parse($0) }, check: { $0 > 0 && $0 <= 1 }))
+    }
+
+    /// A comma-separated list of seeds (unsigned integers, none repeated).
+    public static func seeds(_ text: String, flag: String) throws -> [UInt64] {
+        try parseList(text, flag: flag, expected: "an unsigned integer", UInt64.init)
+    }
+
     /// How many runs the search stage has.
     public var searchRunCount: Double {
         Double(trainFractions.count) * Double(epochs.count) * Double(seeds.count) * Double(1 + alphas.count * temperatures.count)

@@ -63,13 +63,9 @@ struct Bench: ParsableCommand {
             for workload in workloads {
                 let result = try bench.measure(workload)
                 results.append(result)
-                if csv {
-                    session.log([workload.rawValue, "\(session.communicator.size)", "\(session.threads)", "\(batchSize)",
-                                 fixed(result.samplesPerSecond, 1), fixed(result.computeMilliseconds, 3),
-                                 fixed(result.allreduceMilliseconds, 3), fixed(result.gflopsPerRank, 2)].joined(separator: ","))
-                }
+                if csv { session.log(bench.csvLine(result, ranks: session.communicator.size, threads: session.threads, batchSize: batchSize)) }
             }
-            if !csv { session.log(benchTable(results, session: session, bench: bench)) }
+            if !csv { session.log(bench.table(results, ranks: session.communicator.size, threads: session.threads)) }
             if profile { try runProfiles(session: session, localBatch: bench.localBatch, models: models) }
         }
     }
@@ -87,34 +83,6 @@ struct Bench: ParsableCommand {
             }
             if kind != runtime.gemm { kind.setThreads(1) }
         }
-    }
-
-    private func benchTable(_ results: [BenchResult], session: Session, bench: Benchmarks) -> String {
-        let gemm = results.first { $0.workload == .gemm }
-        var lines = [
-            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs plain GEMM | allocations/step |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in results {
-            let ratio = gemm.map { r.gflopsPerRank > 0 && $0.gflopsPerRank > 0 ? percent(r.gflopsPerRank / $0.gflopsPerRank) : "" } ?? ""
-            lines.append("| \(r.workload.rawValue) | \(r.workload == .gemm ? "" : fixed(r.samplesPerSecond, 0)) | "
-                + "\(fixed(r.computeMilliseconds, 2)) | \(fixed(r.allreduceMilliseconds, 3)) | "
-                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) | "
-                + "\(r.allocations.map(\.description) ?? (r.workload == .gemm || r.workload == .logits ? "" : "n/a")) |")
-        }
-        let shape = bench.gemmShape
-        lines.append("")
-        lines.append("\(bench.gemm.name) plain GEMM shape m=\(shape.m) n=\(shape.n) k=\(shape.k) (the teacher's largest GEMM at \(bench.localBatch) samples per rank); "
-            + "\(session.communicator.size) rank(s) x \(session.threads) thread(s)")
-        if AllocationCounter() == nil {
-            lines.append("allocations/step: n/a (run under scripts/check-allocations.sh to count them)")
-        }
-        if let distill = results.first(where: { $0.workload == .distill }),
-           let running = results.first(where: { $0.workload == .distillRunning }) {
-            lines.append("distillation with cached teacher logits: \(fixed(distill.samplesPerSecond / running.samplesPerSecond, 1))x "
-                + "the throughput of running the teacher forward each step")
-        }
-        return lines.joined(separator: "\n")
     }
 }
 

@@ -70,26 +70,11 @@ struct Sweep: ParsableCommand {
     var output = "sweep"
 
     var grid: SweepGrid {
-        get throws {
-            // Each value's range is checked as for a single run's flag, with the same message.
-            let alphaList: [Float] = try parseList(alphas, flag: "--alpha", expected: "a number in [0, 1]", { DecimalNumber.parse($0) })
-            let temperatureList: [Float] = try parseList(temperatures, flag: "--temperature",
-                                                         expected: "a number in (0, \(Int(SettingRanges.temperatureLimit))]", { DecimalNumber.parse($0) })
-            for alpha in alphaList { try SettingRanges.alpha(alpha) }
-            for temperature in temperatureList { try SettingRanges.temperature(temperature) }
-            return SweepGrid(alphas: alphaList, temperatures: temperatureList,
-                      epochs: try parseList(epochs, flag: "--student-epochs", expected: "a whole number of epochs in 1...100000", Int.init,
-                                            check: { (1...100_000).contains($0) }),
-                      seeds: try parseList(seeds, flag: "--seeds", expected: "an unsigned integer", UInt64.init),
-                      trainFractions: try parseList(fractions, flag: "--train-fraction", expected: "a number in (0, 1]", { DecimalNumber.parse($0) },
-                                                    check: { $0 > 0 && $0 <= 1 }))
-        }
+        get throws { try SweepGrid(parsingAlphas: alphas, temperatures: temperatures, epochs: epochs, seeds: seeds, trainFractions: fractions) }
     }
 
     var confirmation: [UInt64] {
-        get throws {
-            confirmSeeds == "none" ? [] : try parseList(confirmSeeds, flag: "--confirm-seeds", expected: "an unsigned integer", UInt64.init)
-        }
+        get throws { confirmSeeds == "none" ? [] : try SweepGrid.seeds(confirmSeeds, flag: "--confirm-seeds") }
     }
 
     func validate() throws {
@@ -140,8 +125,8 @@ struct Sweep: ParsableCommand {
             let result = try setup.job.run()
             logOutcome(result, csvPath: csvPath, seconds: Date().timeIntervalSince(started), session: session)
             guard session.isRoot else { return }
-            try writeReport(search: result.search, confirmed: result.confirmed, confirmSkipped: confirmSeeds.isEmpty, grid: grid,
-                            context: setup.reportContext(dataSource: data.source.description), session: session)
+            try writeSweepReport(search: result.search, confirmed: result.confirmed, confirmSkipped: confirmSeeds.isEmpty, grid: grid,
+                                 context: setup.reportContext(dataSource: data.source.description), to: output, log: session.log)
             session.log("wrote \(csvPath)")
         }
     }
@@ -197,30 +182,6 @@ struct Sweep: ParsableCommand {
         let (threads, ranks) = (runtime.threads ?? 1, session.communicator.size)
         session.log("\(result.trained) run\(result.trained == 1 ? "" : "s") trained in \(fixed(seconds, 1)) s "
             + "on \(ranks) rank\(ranks == 1 ? "" : "s") x \(threads) thread\(threads == 1 ? "" : "s")")
-    }
-
-    /// Rank 0: OUTPUT/sweep.md and a heatmap per train fraction and epoch count (a missing gnuplot only loses the images).
-    private func writeReport(search: SweepSummary, confirmed: SweepSummary, confirmSkipped: Bool, grid: SweepGrid, context: [String],
-                             session: Session) throws {
-        var images: [String: String] = [:]
-        for group in search.groups {
-            let name = "heatmap-f\(group.trainFraction)-e\(group.epochs).png"
-            do {
-                try drawHeatmap(group, grid: grid, to: (output as NSString).appendingPathComponent(name))
-                images["\(group.trainFraction) \(group.epochs)"] = name
-                session.log("wrote \((output as NSString).appendingPathComponent(name))")
-            } catch {
-                session.log("warning: no heatmap \(name): \(error)")
-            }
-        }
-        let markdown = SweepMarkdown.render(search: search, confirm: confirmed, context: context, confirmSkipped: confirmSkipped) {
-            images["\($0) \($1)"]
-        }
-        let report = (output as NSString).appendingPathComponent("sweep.md")
-        do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
-            throw CommandError("\(report): cannot write it (\(error.localizedDescription))")
-        }
-        session.log("wrote \(report)")
     }
 
     /// Warns (once: true when it did) that a rank waits at each round's gather for the round's slowest

@@ -1,10 +1,9 @@
-import Distill
 import Foundation
 
 /// Draws one sweep group's mean paired difference (distilled minus scratch, points) over alpha
-/// (rows) x temperature (columns) as a PNG with gnuplot (Debian's gnuplot-nox): writes
-/// `<png>.dat` (the matrix) and `<png>.gp` (the script) beside it, so the figure can be redrawn.
-func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) throws {
+/// (rows) x temperature (columns) as a PNG with gnuplot: writes `<png>.dat` (the matrix) and
+/// `<png>.gp` (the script) beside it, so the figure can be redrawn.
+public func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) throws {
     let alphas = grid.alphas.sorted(), temperatures = grid.temperatures.sorted()
     var cells: [[Double]] = alphas.map { _ in temperatures.map { _ in .nan } }
     for (alpha, temperature, comparison) in group.settings {
@@ -12,7 +11,7 @@ func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) t
         cells[row][column] = 100 * comparison.difference.mean
     }
     let finite = cells.joined().filter(\.isFinite)
-    guard !finite.isEmpty else { throw CommandError("no paired runs to draw") }
+    guard !finite.isEmpty else { throw PlotError("no paired runs to draw") }
     let range = max(finite.map(abs).max() ?? 0, 0.05)
     let matrix = cells.map { $0.map { $0.isFinite ? String(format: "%.4f", $0) : "NaN" }.joined(separator: " ") }.joined(separator: "\n")
     try (matrix + "\n").write(toFile: png + ".dat", atomically: true, encoding: .utf8)
@@ -34,15 +33,5 @@ func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) t
              '\(png).dat' matrix using 1:2:(sprintf("%+.2f", $3)) with labels notitle
         """
     try (script + "\n").write(toFile: png + ".gp", atomically: true, encoding: .utf8)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["gnuplot", png + ".gp"]
-    let errors = Pipe()
-    process.standardError = errors
-    do { try process.run() } catch { throw CommandError("cannot run gnuplot (apt-get install gnuplot-nox): \(error.localizedDescription)") }
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw CommandError("gnuplot failed (apt-get install gnuplot-nox): \(message.split(separator: "\n").last ?? "exit \(process.terminationStatus)")")
-    }
+    try runGnuplot(script)
 }
