@@ -8,6 +8,8 @@ public struct ModelSummary: Sendable {
         public let outputShape: [Int]
         public let parameters: Int
         public let forwardFLOPs: Int
+        /// The layers it reads, by name ("input" for the model's input), as Keras's "Connected to".
+        public let connectedTo: [String]
     }
 
     public let name: String
@@ -17,6 +19,8 @@ public struct ModelSummary: Sendable {
     public var forwardFLOPs: Int { rows.reduce(0) { $0 + $1.forwardFLOPs } }
     /// A training step's FLOPs per sample: forward and both gradients (the first layer forms no input gradient).
     public let trainingFLOPs: Int
+    /// True when each layer reads the one before it (a `Sequential`): nothing to show as connections.
+    public let isChain: Bool
 
     /// The summary of the model `description` makes, from its plan (no `Sequential` is made).
     public init(_ description: ModelDescription) throws {
@@ -25,8 +29,9 @@ public struct ModelSummary: Sendable {
         inputShape = plan.inputShape
         rows = plan.layers.map {
             Row(name: $0.name, kind: $0.kind, outputShape: $0.outputShape, parameters: $0.parameterCount,
-                forwardFLOPs: $0.forwardFLOPsPerSample)
+                forwardFLOPs: $0.forwardFLOPsPerSample, connectedTo: $0.inputs.map { $0 < 0 ? "input" : plan.layers[$0].name })
         }
+        isChain = plan.layers.enumerated().allSatisfy { $1.inputs == [$0 - 1] }
         trainingFLOPs = plan.trainingFLOPsPerSample
     }
 }

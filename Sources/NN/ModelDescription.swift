@@ -1,7 +1,8 @@
 import Foundation
 
-/// A model as data: a Keras `Sequential` in the JSON Keras writes with `model.to_json()`
-/// (`class_name`, `config.layers[]` each with its `class_name` and `config`).
+/// A model as data: a Keras `Sequential` or functional model in the JSON Keras writes with
+/// `model.to_json()` (`class_name`, `config.layers[]` each with its `class_name` and `config`, and
+/// for a functional model each layer's `inbound_nodes`: `FunctionalGraph`).
 ///
 /// Parsing checks the structure and every layer's options against what is implemented;
 /// `build` makes the `Sequential`, whose parameters are named by the Keras layer names
@@ -15,38 +16,57 @@ public struct ModelDescription: Sendable {
     public let inputShape: [Int]
     public let layers: [LayerConfig]
 
+    /// Per layer, the layers it reads (indices into `layers`, each earlier; -1 is the model's input):
+    /// `[i - 1]` for a `Sequential`, the call's tensors for a functional model.
+    public let inbound: [[Int]]
+
     /// `source` names the file (or preset) in messages.
     public init(json bytes: [UInt8], source: String) throws {
         let document = try JSONValue.parse(bytes, source: source)
         guard let className = document["class_name"]?.string else {
             throw ModelError("\(source): no class_name; expected a Keras model as model.to_json() writes it")
         }
-        guard className == "Sequential" else {
-            throw ModelError("\(source): class_name is '\(className)'; only Sequential models are supported (keras.Sequential(...).to_json())")
+        guard ["Sequential", "Functional", "Model"].contains(className) else {
+            throw ModelError("\(source): class_name is '\(className)'; supported: Sequential and Functional models (model.to_json())")
         }
-        guard let config = document["config"], let entries = config["layers"]?.array else {
+        guard let config = document["config"], config["layers"]?.array != nil else {
             throw ModelError("\(source): no config.layers list")
         }
+        let layers: [LayerConfig], inbound: [[Int]]
+        var inputShape: [Int]?
+        if className == "Sequential" {
+            (inputShape, layers) = try Self.sequentialLayers(config, source: source)
+            inbound = layers.indices.map { [$0 - 1] }
+            if inputShape == nil, let shape = config["build_input_shape"] ?? document["build_config"]?["input_shape"] {
+                inputShape = try Self.sampleShape(shape, layer: nil, source: source)
+            }
+        } else {
+            let graph = try FunctionalGraph(config, source: source)
+            (inputShape, layers, inbound) = (graph.inputShape, graph.layers, graph.inbound)
+        }
+        guard let inputShape else { throw ModelError("\(source): no input shape (add keras.Input(shape=...) as the first layer)") }
+        guard !layers.isEmpty else { throw ModelError("\(source): the model has no layers after its input") }
+        self.json = String(decoding: bytes, as: UTF8.self)
+        self.name = config["name"]?.string ?? (className == "Sequential" ? "sequential" : "functional")
+        (self.inputShape, self.layers, self.inbound) = (inputShape, layers, inbound)
+    }
+
+    /// A `Sequential`'s `config`: its layers (an InputLayer only first, giving the input shape) and the
+    /// input shape from that InputLayer or Keras 2's first-layer `batch_input_shape`; the names unique.
+    static func sequentialLayers(_ config: JSONValue, source: String) throws -> (inputShape: [Int]?, layers: [LayerConfig]) {
         var layers: [LayerConfig] = []
         var inputShape: [Int]?
-        for (index, entry) in entries.enumerated() {
+        for (index, entry) in (config["layers"]?.array ?? []).enumerated() {
             guard let layerClass = entry["class_name"]?.string, let options = entry["config"]?.object else {
                 throw ModelError("\(source): layer \(index) has no class_name or config")
             }
-            let name = options["name"]?.string ?? "layer_\(index)"
-            let layer = LayerConfig(className: layerClass, name: name, options: options)
+            let layer = LayerConfig(className: layerClass, name: options["name"]?.string ?? "layer_\(index)", options: options)
             if layerClass == "InputLayer" {
                 guard index == 0 else { throw layer.error("an InputLayer is supported only as the first layer") }
-                let (shape, keras2Shape) = (layer["batch_shape"], layer["batch_input_shape"])
-                inputShape = try Self.sampleShape(shape ?? keras2Shape, layer: layer, source: source)
-                for key in ["sparse", "ragged", "optional"] { try layer.requireDefault(key, .bool(false)) }
-                try layer.checkCommonOptions()
-                try layer.checkEveryOptionKnown()
+                inputShape = try inputLayerShape(layer, source: source)
                 continue
             }
-            guard LayerRegistry.type(named: layerClass) != nil else {
-                throw layer.error("unknown layer type; supported: \(LayerRegistry.supportedNames)")
-            }
+            try checkKnownType(layer)
             // Keras 2 writes the input shape into the first layer's config (read only there: anywhere
             // else it would be ignored, so it is left to the unknown-option check).
             if inputShape == nil, layers.isEmpty {
@@ -55,19 +75,28 @@ public struct ModelDescription: Sendable {
             }
             layers.append(layer)
         }
-        if inputShape == nil, let shape = config["build_input_shape"] ?? document["build_config"]?["input_shape"] {
-            inputShape = try Self.sampleShape(shape, layer: nil, source: source)
-        }
-        guard let inputShape else { throw ModelError("\(source): no input shape (add keras.Input(shape=...) as the first layer)") }
-        guard !layers.isEmpty else { throw ModelError("\(source): the model has no layers after its input") }
         let names = layers.map(\.name)
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw ModelError("\(source): layer name '\(repeated)' appears more than once")
         }
-        self.json = String(decoding: bytes, as: UTF8.self)
-        self.name = config["name"]?.string ?? "sequential"
-        self.inputShape = inputShape
-        self.layers = layers
+        return (inputShape, layers)
+    }
+
+    /// An InputLayer's per-sample shape; its other options checked.
+    static func inputLayerShape(_ layer: LayerConfig, source: String) throws -> [Int] {
+        let (shape, keras2Shape) = (layer["batch_shape"], layer["batch_input_shape"])
+        let sampleShape = try Self.sampleShape(shape ?? keras2Shape, layer: layer, source: source)
+        for key in ["sparse", "ragged", "optional"] { try layer.requireDefault(key, .bool(false)) }
+        try layer.checkCommonOptions()
+        try layer.checkEveryOptionKnown()
+        return sampleShape
+    }
+
+    /// Refuses a layer type the registry does not know.
+    static func checkKnownType(_ layer: LayerConfig) throws {
+        guard LayerRegistry.type(named: layer.className) != nil else {
+            throw layer.error("unknown layer type; supported: \(LayerRegistry.supportedNames)")
+        }
     }
 
     /// Reads a model JSON file (a regular file of at most 16 MiB).
@@ -91,17 +120,20 @@ public struct ModelDescription: Sendable {
     /// shapes do not fit.
     public func build(gemm: GEMMBackend) throws -> Sequential {
         let made = try makeLayers(LayerBuildContext(gemm: gemm))
-        let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names)
+        let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs)
         model.description = self
         return model
     }
 
     /// The layers the registry makes from each config (not yet built on a shape), with their names
-    /// (a layer's activation part is `<name>_activation`); throws naming the layer whose options do
-    /// not fit. `build(gemm:)` and `plan()` both start here.
-    func makeLayers(_ context: LayerBuildContext) throws -> (layers: [Layer], names: [String]) {
+    /// (a layer's activation part is `<name>_activation`, reading its layer) and the layers each reads
+    /// (-1 the model's input); throws naming the layer whose options do not fit. `build(gemm:)` and
+    /// `plan()` both start here.
+    func makeLayers(_ context: LayerBuildContext) throws -> (layers: [Layer], names: [String], inputs: [[Int]]) {
         var built: [Layer] = []
         var names: [String] = []
+        var inputs: [[Int]] = []
+        var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
             let layer = try LayerRegistry.type(named: config.className)!.make(config, context: context)
@@ -109,16 +141,21 @@ public struct ModelDescription: Sendable {
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
             }
+            var reads = inbound[index].map { $0 < 0 ? -1 : outputOf[$0] }
+            if layer.layers.isEmpty, reads.count != 1 { throw config.error("takes one input, but is given \(reads.count)") }
             for (part, item) in layer.layers.enumerated() {
                 built.append(item)
                 names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
+                inputs.append(reads)
+                reads = [built.count - 1]
             }
+            outputOf.append(reads[0])
         }
-        return (built, names)
+        return (built, names, inputs)
     }
 
     /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.
-    private static func sampleShape(_ value: JSONValue?, layer: LayerConfig?, source: String) throws -> [Int] {
+    static func sampleShape(_ value: JSONValue?, layer: LayerConfig?, source: String) throws -> [Int] {
         let place = layer.map { "layer '\($0.name)' (\($0.className))" } ?? source
         guard let items = value?.array, items.count >= 2, items.count <= 4 else {
             throw ModelError("\(place): input shape is \(value?.text ?? "missing"); expected [null, height, width, channels] or [null, features]")

@@ -6,6 +6,8 @@ public struct ModelPlan: Sendable {
     public struct LayerPlan: Sendable {
         public let name: String, kind: String
         public let outputShape: [Int]            // per sample
+        /// The layers it reads (indices into `layers`; -1 is the model's input).
+        public let inputs: [Int]
         public let parameterCount: Int
         /// FLOPs of its matrix products for one sample's forward pass (0 for a layer that multiplies nothing).
         public let forwardFLOPsPerSample: Int
@@ -19,7 +21,9 @@ public struct ModelPlan: Sendable {
     /// Values per sample of the last layer's output (the logits).
     public var outputSize: Int { elementCount(layers.last?.outputShape ?? inputShape) }
     /// GEMM FLOPs of one training sample, as `Sequential.trainingFLOPsPerSample` counts them.
-    public var trainingFLOPsPerSample: Int { trainingFLOPs(forwardFLOPs: layers.map(\.forwardFLOPsPerSample)) }
+    public var trainingFLOPsPerSample: Int {
+        trainingFLOPs(forwardFLOPs: layers.map(\.forwardFLOPsPerSample), readsInputOnly: layers.map { $0.inputs.allSatisfy { $0 < 0 } })
+    }
 }
 
 extension ModelDescription {
@@ -27,10 +31,10 @@ extension ModelDescription {
     /// (the same layers through the same registry, options and shape checks).
     public func plan() throws -> ModelPlan {
         let made = try makeLayers(LayerBuildContext(gemm: ShapesOnlyGEMM()))
-        let chain = try LayerChain(inputShape: inputShape, layers: made.layers, names: made.names)
+        let graph = try LayerGraph(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs)
         let layers = made.layers.indices.map { i in
             ModelPlan.LayerPlan(
-                name: chain.names[i], kind: made.layers[i].kind, outputShape: chain.outputShapes[i],
+                name: graph.names[i], kind: made.layers[i].kind, outputShape: graph.outputShapes[i], inputs: graph.inputs[i],
                 parameterCount: made.layers[i].parameterShapes.reduce(0) { $0 + elementCount($1.shape) },
                 forwardFLOPsPerSample: (made.layers[i] as? PlannedLayer)?.forwardFLOPsPerSample ?? 0)
         }

@@ -22,7 +22,8 @@ public protocol PlannedLayer: Layer {
 }
 
 /// GEMM FLOPs of one training sample from each layer's forward FLOPs: forward, kernel gradient and
-/// input gradient of every layer, except the first layer's input gradient, which is never formed.
-func trainingFLOPs(forwardFLOPs: [Int]) -> Int {
-    forwardFLOPs.enumerated().reduce(0) { total, item in total + item.element * (item.offset == 0 ? 2 : 3) }
+/// input gradient of every layer, except the input gradient of a layer that reads only the model's
+/// input (in a chain, the first layer), which is never formed.
+func trainingFLOPs(forwardFLOPs: [Int], readsInputOnly: [Bool]) -> Int {
+    zip(forwardFLOPs, readsInputOnly).reduce(0) { total, item in total + item.0 * (item.1 ? 2 : 3) }
 }

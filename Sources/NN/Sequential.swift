@@ -5,10 +5,16 @@ public protocol LayerClock: AnyObject {
     func record(layer: Int, backward: Bool, nanoseconds: UInt64)
 }
 
-/// A stack of layers with its parameters in one `ParameterStore` and one activation buffer
-/// per layer output, sized once for the largest batch (`reserve`), so steps never allocate.
+/// Layers in a directed acyclic graph (a Keras functional model; a `Sequential` stack is the chain
+/// where layer i reads layer i - 1) with its parameters in one `ParameterStore` and one activation
+/// buffer per layer output, sized once for the largest batch (`reserve`), so steps never allocate.
+/// Layers run in their order forward and in reverse backward; a layer whose output several others
+/// read gets the sum of their gradients (the first written in place, the others through a scratch
+/// buffer of their own and added).
 public final class Sequential {
     public let layers: [Layer]
+    /// Per layer, the layers it reads, in order; -1 is the model's input. A chain reads `[i - 1]`.
+    public let inputs: [[Int]]
     public let inputShape: [Int]           // per sample, e.g. [28, 28, 1]
     public let outputShapes: [[Int]]       // per sample, one per layer
     public let parameters: ParameterStore
@@ -27,6 +33,15 @@ public final class Sequential {
     private let planned: [PlannedLayer?]
     /// When set, told how long each layer's forward and backward took (`distill bench --profile`).
     public var layerClock: LayerClock?
+    /// Each layer as a `MergeLayer` (nil for one that reads one input), cast once here.
+    private let merges: [MergeLayer?]
+    /// Per layer and input: true when that input's gradient is added to one a later layer already
+    /// wrote (its output is read more than once); such an input gets a scratch buffer of its own.
+    private let accumulates: [[Bool]]
+    private var gradientScratch: [[FloatBuffer?]] = []     // [layer][input], where `accumulates`
+    /// A merge layer's input and gradient pointers, filled before each call (no allocation per step).
+    private let inputPointers: UnsafeMutablePointer<UnsafePointer<Float>>
+    private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -34,7 +49,9 @@ public final class Sequential {
 
     /// GEMM FLOPs of one training sample: forward, kernel gradient and input gradient of every
     /// layer, except the first layer's input gradient, which is never formed.
-    public var trainingFLOPsPerSample: Int { trainingFLOPs(forwardFLOPs: layers.indices.map(forwardFLOPs(ofLayer:))) }
+    public var trainingFLOPsPerSample: Int {
+        trainingFLOPs(forwardFLOPs: layers.indices.map(forwardFLOPs(ofLayer:)), readsInputOnly: inputs.map { $0.allSatisfy { $0 < 0 } })
+    }
 
     /// The matrix products layer `index` makes in a training step of `batch` samples, named
     /// ("forward", "kernel gradient", "input gradient"); empty for a layer that multiplies nothing.
@@ -46,15 +63,22 @@ public final class Sequential {
     public func forwardFLOPs(ofLayer index: Int) -> Int { planned[index]?.forwardFLOPsPerSample ?? 0 }
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
-    public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil) throws {
-        let chain = try LayerChain(inputShape: inputShape, layers: layers, names: givenNames)
+    /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier in `layers`; nil for a chain.
+    public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil) throws {
+        let graph = try LayerGraph(inputShape: inputShape, layers: layers, names: givenNames, inputs: givenInputs)
         self.inputShape = inputShape
         self.layers = layers
-        outputShapes = chain.outputShapes
-        layerNames = chain.names
+        inputs = graph.inputs
+        outputShapes = graph.outputShapes
+        layerNames = graph.names
+        merges = layers.map { $0 as? MergeLayer }
+        accumulates = Self.accumulatingInputs(graph.inputs)
+        let fanIn = graph.inputs.map(\.count).max() ?? 1
+        inputPointers = .allocate(capacity: fanIn)
+        gradientPointers = .allocate(capacity: fanIn)
         var names: [(name: String, shape: [Int], initializer: Initializer)] = []
         var ranges: [[Int]] = []
-        for (layer, layerName) in zip(layers, chain.names) {
+        for (layer, layerName) in zip(layers, graph.names) {
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
@@ -66,6 +90,24 @@ public final class Sequential {
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
         }
+    }
+
+    deinit {
+        inputPointers.deallocate()
+        gradientPointers.deallocate()
+    }
+
+    /// Walking the layers backward, an input's gradient is written in place the first time its layer
+    /// is reached and added every later time.
+    private static func accumulatingInputs(_ inputs: [[Int]]) -> [[Bool]] {
+        var written = Set<Int>()
+        var result = inputs.map { $0.map { _ in false } }
+        for layer in inputs.indices.reversed() {
+            for (slot, source) in inputs[layer].enumerated() where source >= 0 {
+                result[layer][slot] = !written.insert(source).inserted
+            }
+        }
+        return result
     }
 
     /// Bytes a forward pass touches per sample: every layer's output and workspace.
@@ -86,6 +128,9 @@ public final class Sequential {
         maxBatch = batch
         activations = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
         activationGradients = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
+        gradientScratch = zip(inputs, accumulates).map { sources, adds in
+            zip(sources, adds).map { source, add in add ? FloatBuffer(count: batch * elementCount(outputShapes[source])) : nil }
+        }
         for layer in layers { layer.reserve(maxBatch: batch) }
     }
 
@@ -104,12 +149,15 @@ public final class Sequential {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: TrainingPass? = nil) -> UnsafeMutablePointer<Float> {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
         for (index, layer) in modeDependent { layer.begin(training, layer: index) }
-        var current = input
         for (index, (layer, output)) in zip(layers, activations).enumerated() {
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            layer.forward(input: current, output: output.pointer, batch: batch)
+            if let merge = merges[index] {
+                for (slot, source) in inputs[index].enumerated() { inputPointers[slot] = activation(source, input) }
+                merge.forward(inputs: UnsafeBufferPointer(start: inputPointers, count: inputs[index].count), output: output.pointer, batch: batch)
+            } else {
+                layer.forward(input: activation(inputs[index][0], input), output: output.pointer, batch: batch)
+            }
             layerClock?.record(layer: index, backward: false, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-            current = UnsafePointer(output.pointer)
         }
         return activations[activations.count - 1].pointer
     }
@@ -117,15 +165,41 @@ public final class Sequential {
     /// Back-propagates `outputGradient[batch, outputSize]` through the last forward (same `input`),
     /// adding into `parameters.gradients`. The gradient with respect to `input` is not computed.
     public func backward(_ input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batch: Int) {
-        var gradient = outputGradient
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let layerInput = i == 0 ? input : UnsafePointer(activations[i - 1].pointer)
-            let inputGradient = i == 0 ? nil : activationGradients[i - 1].pointer
+            let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(activationGradients[i].pointer)
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            layers[i].backward(outputGradient: gradient, inputGradient: inputGradient,
-                               input: layerInput, output: activations[i].pointer, batch: batch)
+            if let merge = merges[i] {
+                for (slot, source) in inputs[i].enumerated() {
+                    inputPointers[slot] = activation(source, input)
+                    gradientPointers[slot] = inputGradient(layer: i, slot: slot)
+                }
+                merge.backward(outputGradient: gradient, inputGradients: UnsafeBufferPointer(start: gradientPointers, count: inputs[i].count),
+                               inputs: UnsafeBufferPointer(start: inputPointers, count: inputs[i].count),
+                               output: activations[i].pointer, batch: batch)
+            } else {
+                layers[i].backward(outputGradient: gradient, inputGradient: inputGradient(layer: i, slot: 0),
+                                   input: activation(inputs[i][0], input), output: activations[i].pointer, batch: batch)
+            }
             layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-            if let inputGradient { gradient = UnsafePointer(inputGradient) }
+            for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] {
+                let (sum, added) = (activationGradients[source].pointer, gradientScratch[i][slot]!.pointer)
+                for k in 0..<batch * elementCount(outputShapes[source]) { sum[k] += added[k] }
+            }
         }
+    }
+
+    /// The output of layer `source`, or the model's `input` for -1.
+    @inline(__always)
+    private func activation(_ source: Int, _ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        source < 0 ? input : UnsafePointer(activations[source].pointer)
+    }
+
+    /// Where layer `layer` writes the gradient of its input `slot`: nil for the model's input, its own
+    /// scratch when it is added to another's, else the source's gradient buffer.
+    @inline(__always)
+    private func inputGradient(layer: Int, slot: Int) -> UnsafeMutablePointer<Float>? {
+        let source = inputs[layer][slot]
+        guard source >= 0 else { return nil }
+        return accumulates[layer][slot] ? gradientScratch[layer][slot]!.pointer : activationGradients[source].pointer
     }
 }

@@ -82,7 +82,7 @@ final class ModelDescriptionTests: XCTestCase {
     }
 
     func testStructuralErrors() {
-        assertError([Self.layer("Dense", "d", #""units": 2"#)], className: "Functional", saying: "m.json", "Functional", "Sequential")
+        assertError([Self.layer("Dense", "d", #""units": 2"#)], className: "MyModel", saying: "m.json", "MyModel", "Sequential and Functional")
         assertError([], saying: "m.json", "no layers")
         assertError([Self.layer("Dense", "d", #""units": 2"#)], input: "[null]", saying: "input shape")
         assertError([Self.layer("Dense", "d", #""units": 2"#)], input: "[null, 0, 8, 1]", saying: "input shape", "positive")

@@ -25,10 +25,13 @@ struct Summary: ParsableCommand {
 
     static func table(_ summary: ModelSummary) -> String {
         func shape(_ s: [Int]) -> String { "(" + (["None"] + s.map(String.init)).joined(separator: ", ") + ")" }
+        let connections = !summary.isChain   // Keras's "Connected to", for a graph
         var lines = ["Model: \"\(summary.name)\", input \(shape(summary.inputShape))", "",
-                     "| layer (kind) | output shape | parameters | forward FLOPs per sample |", "|---|---|---:|---:|"]
+                     "| layer (kind) | output shape | parameters | forward FLOPs per sample |" + (connections ? " connected to |" : ""),
+                     "|---|---|---:|---:|" + (connections ? "---|" : "")]
         for row in summary.rows {
-            lines.append("| \(row.name) (\(row.kind)) | \(shape(row.outputShape)) | \(row.parameters) | \(row.forwardFLOPs) |")
+            lines.append("| \(row.name) (\(row.kind)) | \(shape(row.outputShape)) | \(row.parameters) | \(row.forwardFLOPs) |"
+                + (connections ? " \(row.connectedTo.joined(separator: ", ")) |" : ""))
         }
         lines += ["", "parameters: \(summary.parameters)", "forward FLOPs per sample: \(summary.forwardFLOPs)",
                   "training FLOPs per sample (forward and gradients): \(summary.trainingFLOPs)"]
