@@ -45,6 +45,7 @@ public enum JSONValue: Equatable, Sendable, Decodable {
         return nil
     }
 
+    public var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
     public var string: String? { if case .string(let value) = self { return value } else { return nil } }
     public var array: [JSONValue]? { if case .array(let value) = self { return value } else { return nil } }
     public var object: [String: JSONValue]? { if case .object(let value) = self { return value } else { return nil } }

@@ -21,6 +21,9 @@ public struct LayerConfig: Sendable {
         return options[key]
     }
 
+    /// `trainable: false`: the layer's weights are frozen (never updated), as in Keras.
+    public var isFrozen: Bool { self["trainable"] == .bool(false) }
+
     /// Marks options Keras writes that change nothing here (the reason belongs beside the call).
     public func ignore(_ keys: String...) {
         for key in keys { consulted.insert(key) }
@@ -108,8 +111,8 @@ public struct LayerConfig: Sendable {
 
     /// Options every layer may carry that change nothing here, and those refused when not at their default.
     public func checkCommonOptions() throws {
-        if let trainable = self["trainable"], trainable != .bool(true) {
-            throw error("option trainable is \(trainable.text); only trainable layers are supported")
+        if let trainable = self["trainable"], trainable != .null, trainable.bool == nil {
+            throw error("option trainable is \(trainable.text); expected true or false")
         }
         try requireDefault("data_format", .string("channels_last"))
         for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",

@@ -120,7 +120,7 @@ public struct ModelDescription: Sendable {
     /// shapes do not fit.
     public func build(gemm: GEMMBackend) throws -> Sequential {
         let made = try makeLayers(LayerBuildContext(gemm: gemm))
-        let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs)
+        let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs, frozen: made.frozen)
         model.description = self
         return model
     }
@@ -129,10 +129,11 @@ public struct ModelDescription: Sendable {
     /// (a layer's activation part is `<name>_activation`, reading its layer) and the layers each reads
     /// (-1 the model's input); throws naming the layer whose options do not fit. `build(gemm:)` and
     /// `plan()` both start here.
-    func makeLayers(_ context: LayerBuildContext) throws -> (layers: [Layer], names: [String], inputs: [[Int]]) {
+    func makeLayers(_ context: LayerBuildContext) throws -> (layers: [Layer], names: [String], inputs: [[Int]], frozen: Set<Int>) {
         var built: [Layer] = []
         var names: [String] = []
         var inputs: [[Int]] = []
+        var frozen = Set<Int>()
         var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
@@ -141,17 +142,21 @@ public struct ModelDescription: Sendable {
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
             }
+            if config.isFrozen, layer.layers.contains(where: { $0 is ModeDependentLayer }) {
+                throw config.error("option trainable is false, which for a layer that differs in training is not supported")
+            }
             var reads = inbound[index].map { $0 < 0 ? -1 : outputOf[$0] }
             if layer.layers.isEmpty, reads.count != 1 { throw config.error("takes one input, but is given \(reads.count)") }
             for (part, item) in layer.layers.enumerated() {
                 built.append(item)
                 names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
                 inputs.append(reads)
+                if config.isFrozen { frozen.insert(built.count - 1) }
                 reads = [built.count - 1]
             }
             outputOf.append(reads[0])
         }
-        return (built, names, inputs)
+        return (built, names, inputs, frozen)
     }
 
     /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.

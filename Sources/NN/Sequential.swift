@@ -41,6 +41,9 @@ public final class Sequential {
     private var gradientScratch: [[FloatBuffer?]] = []     // [layer][input], where `accumulates`
     /// A merge layer's input and gradient pointers, filled before each call (no allocation per step).
     private let inputPointers: UnsafeMutablePointer<UnsafePointer<Float>>
+    /// The gradient slices of frozen layers' parameters (Keras `trainable: false`), zeroed after each
+    /// backward pass so that no optimizer moves them.
+    private let frozenGradients: [Range<Int>]
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     public var inputSize: Int { elementCount(inputShape) }
@@ -64,7 +67,9 @@ public final class Sequential {
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier in `layers`; nil for a chain.
-    public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil) throws {
+    /// `frozen`: the layers whose parameters never change.
+    public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil,
+                frozen: Set<Int> = []) throws {
         let graph = try LayerGraph(inputShape: inputShape, layers: layers, names: givenNames, inputs: givenInputs)
         self.inputShape = inputShape
         self.layers = layers
@@ -84,7 +89,9 @@ public final class Sequential {
         }
         modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
         planned = layers.map { $0 as? PlannedLayer }
-        parameters = ParameterStore(shapes: names)
+        let store = ParameterStore(shapes: names)
+        parameters = store
+        frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].offset..<store.entries[$0].offset + store.entries[$0].count }
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
@@ -186,6 +193,7 @@ public final class Sequential {
                 for k in 0..<batch * elementCount(outputShapes[source]) { sum[k] += added[k] }
             }
         }
+        for range in frozenGradients { (parameters.gradients.pointer + range.lowerBound).update(repeating: 0, count: range.count) }
     }
 
     /// The output of layer `source`, or the model's `input` for -1.

@@ -112,8 +112,8 @@ final class ModelDescriptionTests: XCTestCase {
                     saying: "'d' (Dense)", "activation", "linear, relu, softmax")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}"#],
                     saying: "dtype", "float32")
-        assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": false}}"#],
-                    saying: "trainable")
+        assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": "no"}}"#],
+                    saying: "trainable", "true or false")
     }
 
     func testOptionsOfTheNewLayersThatHaveNoImplementation() {
