@@ -81,15 +81,13 @@ struct FunctionalGraph {
     }
 
     /// The (layer, call) pairs each call of `entry` reads, one list per call; refuses call options
-    /// (a non-null `kwargs` such as `training=True`) and tensors other than a layer's first output.
+    /// (`checkCallOptions`) and tensors other than a layer's first output.
     private static func inboundNodes(_ entry: JSONValue, layer: LayerConfig) throws -> [[(layer: String, call: Int)]] {
         guard let nodes = entry["inbound_nodes"]?.array else { return [] }
         return try nodes.map { node in
             let tensors: [JSONValue]
             if let args = node["args"]?.array {                       // Keras 3
-                if let kwargs = node["kwargs"]?.object, let key = kwargs.keys.sorted().first(where: { kwargs[$0] != .null }) {
-                    throw layer.error("is called with \(key)=\(kwargs[key]!.text); call options are not supported")
-                }
+                try checkCallOptions(node["kwargs"], layer: layer)
                 guard args.count == 1 else { throw layer.error("is called with \(args.count) positional arguments; expected its input tensor(s)") }
                 tensors = args[0].array ?? [args[0]]
             } else if let list = node.array {                          // Keras 2
@@ -102,12 +100,21 @@ struct FunctionalGraph {
         }
     }
 
+    /// A call's `kwargs`: Keras records `training: false` on every Dropout and `mask: null` on every
+    /// BatchNormalization; both change nothing (fit, evaluate and predict pass their own mode). Any
+    /// other option, `training: true` (Monte-Carlo dropout, batch statistics in inference) among
+    /// them, is refused.
+    private static func checkCallOptions(_ kwargs: JSONValue?, layer: LayerConfig) throws {
+        guard let options = kwargs?.object else { return }
+        for key in options.keys.sorted() where !(options[key] == .null || (key == "training" && options[key] == .bool(false))) {
+            throw layer.error("is called with \(key)=\(options[key]!.text); call options are not supported")
+        }
+    }
+
     /// `[layer, node, tensor]` of one input tensor (Keras 3's `keras_history`, or Keras 2's list entry).
     private static func history(_ tensor: JSONValue, layer: LayerConfig) throws -> (layer: String, call: Int) {
         let items = tensor["config"]?["keras_history"]?.array ?? tensor.array
-        if let kwargs = tensor.array?[safe: 3]?.object, let key = kwargs.keys.sorted().first(where: { kwargs[$0] != .null }) {
-            throw layer.error("is called with \(key)=\(kwargs[key]!.text); call options are not supported")
-        }
+        try checkCallOptions(tensor.array?[safe: 3], layer: layer)
         guard let items, items.count >= 3, let name = items[0].string, let call = items[1].int, let index = items[2].int, call >= 0 else {
             throw layer.error("input tensor \(tensor.text.prefix(80)) has no [layer, node, index] history")
         }

@@ -1,0 +1,77 @@
+import Foundation
+import NN
+import XCTest
+
+/// Keras functional models against Keras's own logits, without Keras: the fixtures in
+/// Tests/Fixtures/keras-graph (made by scripts/make-graph-fixtures.py) hold each model's
+/// `to_json()`, four input images and Keras's inference logits for them, with every weight set by a
+/// formula of the layer's name, the weight's name and its shape (the script's docstring), which
+/// `formulaWeights` recomputes here to the same float32 bits.
+final class KerasGraphFixtureTests: XCTestCase {
+    private static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/keras-graph").standardized
+
+    /// The script's formula: FNV-1a-32 of "layer/weight", MurmurHash3's fmix32 of `h + i * 0x9E3779B9`,
+    /// mapped to [-1, 1) and scaled by the weight name's base and amplitude (float64, one rounding).
+    static func formulaWeights(layer: String, weight: String, shape: [Int]) throws -> [Float] {
+        var h: UInt32 = 2_166_136_261
+        for byte in "\(layer)/\(weight)".utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
+        let (base, amplitude): (Double, Double)
+        switch weight {
+        case "kernel", "depthwise_kernel", "pointwise_kernel":
+            let depthwise = weight == "depthwise_kernel" || (shape.count == 4 && shape[3] == 1)
+            let fanIn = depthwise ? shape[0] * shape[1] : shape.dropLast().reduce(1, *)
+            (base, amplitude) = (0, (4.2 / Double(fanIn)).squareRoot())
+        case "bias", "beta", "moving_mean": (base, amplitude) = (0, 0.1)
+        case "gamma": (base, amplitude) = (1, 0.25)
+        case "moving_variance": (base, amplitude) = (1, 0.5)
+        default: throw ModelError("no formula for weight \(weight) of \(layer)")
+        }
+        return (0..<shape.reduce(1, *)).map { i in
+            var x = h &+ UInt32(truncatingIfNeeded: i) &* 2_654_435_769
+            x ^= x >> 16; x = x &* 2_246_822_507
+            x ^= x >> 13; x = x &* 3_266_489_909
+            x ^= x >> 16
+            let u = (Double(x) / 4_294_967_296.0) * 2.0 - 1.0
+            return Float(base + amplitude * u)
+        }
+    }
+
+    private func flatten(_ value: Any) -> [Float] {
+        if let number = value as? NSNumber { return [number.floatValue] }
+        return (value as? [Any] ?? []).flatMap(flatten)
+    }
+
+    /// Builds `name`, sets its weights by the formula (checked against the script's first values and
+    /// sums), runs the four images in inference and compares the logits with Keras's, before any
+    /// softmax, within 1e-4 x max(1, |Keras's value|).
+    private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = try ModelDescription(contentsOfFile: Self.directory.appendingPathComponent("\(name).json").path).build(gemm: testGEMM)
+        let io = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("\(name)-io.json")))
+                               as? [String: Any])
+        let expected = try XCTUnwrap(io["weights"] as? [[String: Any]])
+        XCTAssertEqual(model.parameters.entries.map(\.name).sorted(), expected.compactMap { $0["name"] as? String }.sorted(),
+                       "\(name): the parameters are Keras's weights", file: file, line: line)
+        let sums = Dictionary(uniqueKeysWithValues: expected.map { ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue) })
+        for entry in model.parameters.entries {
+            let parts = entry.name.split(separator: ".", maxSplits: 1).map(String.init)
+            let values = try Self.formulaWeights(layer: parts[0], weight: parts[1], shape: entry.shape)
+            (model.parameters.values.pointer + entry.offset).update(from: values, count: values.count)
+            let sum = values.reduce(0) { $0 + Double($1) }
+            XCTAssertEqual(sum, sums[entry.name] ?? .nan, accuracy: 1e-9 * Double(values.count), "\(name) \(entry.name)", file: file, line: line)
+        }
+        let shape = try XCTUnwrap(io["input_shape"] as? [Int])
+        let input = flatten(io["inputs"] as Any), keras = flatten(io["logits"] as Any)
+        XCTAssertEqual(input.count, shape.reduce(1, *), file: file, line: line)
+        model.reserve(maxBatch: shape[0])
+        let logits = Array(UnsafeBufferPointer(start: input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: shape[0]) },
+                                               count: shape[0] * model.outputSize))
+        XCTAssertEqual(logits.count, keras.count, file: file, line: line)
+        var worst: Float = 0
+        for (ours, theirs) in zip(logits, keras) { worst = max(worst, abs(ours - theirs) / max(1, abs(theirs))) }
+        XCTAssertLessThanOrEqual(worst, 1e-4, "\(name): logits \(logits.prefix(5)) vs Keras's \(keras.prefix(5))", file: file, line: line)
+        print("\(name): \(model.layers.count) layers, \(model.parameterCount) parameters; largest logit difference \(worst) of max(1, |Keras|)")
+    }
+
+    func testResidualNetworkWithBatchNormalization() throws { try check("residual") }
+}
