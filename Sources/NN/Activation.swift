@@ -1,4 +1,4 @@
-/// Keras's `Activation` layer: relu adds a ReLU, linear adds nothing, softmax (last layer only)
+/// Keras's `Activation` layer: the names `activationLayers` knows (relu, relu6, sigmoid, tanh, swish, ...), linear adds nothing, softmax (last layer only)
 /// is kept out of the logits.
 public enum Activation: KerasLayer {
     public static let kerasClassName = "Activation"

@@ -9,6 +9,8 @@
 public final class BatchNormalization: Layer, ModeDependentLayer {
     public let momentum: Float, epsilon: Float
     public let center: Bool, scale: Bool
+    /// Keras's `axis`, counting the batch as 0: -1, or the input's last (3 for images, 1 for vectors).
+    public let axis: Int
     public var kind: String { "batch_normalization" }
 
     private var channels = 0, size = 0
@@ -20,14 +22,18 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     private var inverseDeviation = FloatBuffer(count: 0)      // [C]: 1 / sqrt(var + epsilon) of that batch
     private var sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [2C + 1]: reduction buffer
 
-    public init(momentum: Float = 0.99, epsilon: Float = 0.001, center: Bool = true, scale: Bool = true) {
-        (self.momentum, self.epsilon, self.center, self.scale) = (momentum, epsilon, center, scale)
+    public init(momentum: Float = 0.99, epsilon: Float = 0.001, center: Bool = true, scale: Bool = true, axis: Int = -1) {
+        (self.momentum, self.epsilon, self.center, self.scale, self.axis) = (momentum, epsilon, center, scale, axis)
     }
 
     deinit { sums.deallocate() }
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard let last = inputShape.last, last > 0 else { throw ModelError("batch normalization needs an input with channels, got \(inputShape)") }
+        guard axis == -1 || axis == inputShape.count else {
+            throw ModelError("option axis is \(axis), but the channel axis of an input of shape \(inputShape) is \(inputShape.count) "
+                + "(counting the batch as 0) or -1; only the channel axis is supported")
+        }
         guard (0...1).contains(momentum), epsilon > 0 else {
             throw ModelError("batch normalization needs momentum in [0, 1] and epsilon > 0, got \(momentum), \(epsilon)")
         }
@@ -140,10 +146,11 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
 extension BatchNormalization: KerasLayer {
     public static let kerasClassName = "BatchNormalization"
 
-    /// The channel axis only (-1, Keras's default); Keras's default initialisers.
+    /// The channel axis only (-1, Keras's default, or its number, as ResNet50V2 writes 3); Keras's default initialisers.
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        if let axis = config["axis"], axis != .number(-1), axis != .array([.number(-1)]) {
-            throw config.error("option axis is \(axis.text); only the last (channel) axis, -1, is supported")
+        let given = config["axis"].map { $0.array?.count == 1 ? $0.array![0] : $0 }
+        guard given == nil || given == .null || (given?.int.map { $0 == -1 || (1...3).contains($0) } ?? false) else {
+            throw config.error("option axis is \(config["axis"]!.text); only the last (channel) axis is supported: -1, or 3 for images")
         }
         try config.requireDefault("renorm", .bool(false))
         // Statistics here are always the global batch's (synchronized, whatever the flag says: on one
@@ -156,6 +163,7 @@ extension BatchNormalization: KerasLayer {
         return BuiltLayer([BatchNormalization(
             momentum: try config.float("momentum", default: 0.99, range: 0...1),
             epsilon: try config.float("epsilon", default: 0.001, range: 1e-12...1),
-            center: try config.bool("center", default: true), scale: try config.bool("scale", default: true))])
+            center: try config.bool("center", default: true), scale: try config.bool("scale", default: true),
+            axis: given?.int ?? -1)])
     }
 }

@@ -23,6 +23,7 @@ public enum LayerRegistry {
     public static let types: [KerasLayer.Type] = [
         Conv2D.self, Dense.self, LeakyReLU.self, ReLU.self, Activation.self, MaxPooling2D.self, AveragePooling2D.self,
         GlobalAveragePooling2D.self, Flatten.self, Dropout.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
+        ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {
@@ -32,12 +33,17 @@ public enum LayerRegistry {
     public static var supportedNames: String { (["InputLayer"] + types.map { $0.kerasClassName }).joined(separator: ", ") }
 }
 
-/// The layers a Keras `activation` option adds after a layer: linear none, relu a ReLU, softmax
-/// none but marked (kept out of the logits).
+/// The layers a Keras `activation` option adds after a layer: linear none, relu a ReLU, relu6 a
+/// ReLU capped at 6, the smooth ones a `SmoothActivation`, softmax none but marked (kept out of the logits).
 func activationLayers(_ config: LayerConfig, key: String = "activation") throws -> BuiltLayer {
-    switch try config.choice(key, default: "linear", allowed: ["linear", "relu", "softmax"]) {
+    let smooth: [String: SmoothActivation.Function] = ["sigmoid": .sigmoid, "tanh": .tanh, "silu": .silu, "swish": .silu,
+                                                       "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu]
+    let name = try config.choice(key, default: "linear", allowed: ["linear", "relu", "relu6", "softmax"] + smooth.keys.sorted())
+    switch name {
     case "relu": return BuiltLayer([LeakyReLU(alpha: 0)])
+    case "relu6": return BuiltLayer([ClippedReLU(maxValue: 6)])
     case "softmax": return BuiltLayer([], endsInSoftmax: true)
-    default: return BuiltLayer([])
+    case "linear": return BuiltLayer([])
+    default: return BuiltLayer([SmoothActivation(smooth[name]!)])
     }
 }

@@ -137,7 +137,9 @@ public struct ModelDescription: Sendable {
         var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
-            let layer = try LayerRegistry.type(named: config.className)!.make(config, context: context)
+            var layerContext = context
+            layerContext.readsPixels = inbound[index] == [-1]
+            let layer = try LayerRegistry.type(named: config.className)!.make(config, context: layerContext)
             try config.checkEveryOptionKnown()
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")

@@ -45,7 +45,7 @@ final class KerasGraphFixtureTests: XCTestCase {
     /// Builds `name`, sets its weights by the formula (checked against the script's first values and
     /// sums), runs the four images in inference and compares the logits with Keras's, before any
     /// softmax, within 1e-4 x max(1, |Keras's value|).
-    private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let model = try ModelDescription(contentsOfFile: Self.directory.appendingPathComponent("\(name).json").path).build(gemm: testGEMM)
         let io = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("\(name)-io.json")))
                                as? [String: Any])
@@ -74,4 +74,17 @@ final class KerasGraphFixtureTests: XCTestCase {
     }
 
     func testResidualNetworkWithBatchNormalization() throws { try check("residual") }
+}
+
+extension KerasGraphFixtureTests {
+    /// ZeroPadding2D ((0, 1), (0, 1)) before stride-2 valid convolutions, ReLU6, DepthwiseConv2D,
+    /// SeparableConv2D, BatchNormalization and Add skips.
+    func testMobileNetLikeNetwork() throws { try check("mobilenet-like") }
+
+    /// keras.applications.MobileNetV2(alpha=0.35, input_shape=(32, 32, 3), weights=None, classes=10).
+    func testKerasApplicationsMobileNetV2() throws { try check("mobilenetv2") }
+
+    /// keras.applications.ResNet50V2(input_shape=(32, 32, 3), weights=None, classes=10): BatchNormalization
+    /// axis 3, 7 x 7 stride-2 convolutions with bias, ZeroPadding2D before max pooling, 1 x 1 stride-2 pooling shortcuts.
+    func testKerasApplicationsResNet50V2() throws { try check("resnet50v2") }
 }
