@@ -11,6 +11,9 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     public let center: Bool, scale: Bool
     /// Keras's `axis`, counting the batch as 0: -1, or the input's last (3 for images, 1 for vectors).
     public let axis: Int
+    /// Keras's `trainable: false`: the layer always runs in inference mode (its moving statistics,
+    /// which then never change), in training too, and its backward pass is that affine map's.
+    public var frozen = false
     public var kind: String { "batch_normalization" }
 
     private var channels = 0, size = 0
@@ -65,7 +68,8 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         if normalised.count < maxBatch * size { normalised = FloatBuffer(count: maxBatch * size) }
     }
 
-    public func begin(_ pass: TrainingPass?, layer index: Int) { reducer = pass?.reducer }
+    /// Training mode is a pass with a reducer; a frozen layer has none.
+    public func begin(_ pass: TrainingPass?, layer index: Int) { reducer = frozen ? nil : pass?.reducer }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
         let rows = batch * (size / channels), c = channels
@@ -109,12 +113,16 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         }
     }
 
-    /// Training-mode backward (the only one a step takes):
+    /// Training-mode backward:
     /// `dx = gamma / sigma * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)`, sums over the global batch.
+    /// After an inference-mode forward (a frozen layer) it is the affine map's: `dx = gamma / sigma * dy`.
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
+        guard reducer != nil else {
+            return inferenceBackward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, batch: batch)
+        }
         let rows = batch * (size / channels), c = channels, xhat = normalised.pointer
         sums.update(repeating: 0)
         for r in 0..<rows {
@@ -138,6 +146,21 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
                 let i = r * c + ch
                 let centred = Double(outputGradient[i]) - sums[ch] / count - Double(xhat[i]) * sums[c + ch] / count
                 inputGradient[i] = (gamma?[ch] ?? 1) * inverseDeviation.pointer[ch] * Float(centred)
+            }
+        }
+    }
+
+    /// `y = gamma * (x - moving_mean) / sigma + beta` with fixed statistics: `dbeta = sum(dy)`,
+    /// `dgamma = sum(dy * xhat)`, `dx = gamma / sigma * dy`, every sum this rank's.
+    private func inferenceBackward(outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                                   input: UnsafePointer<Float>, batch: Int) {
+        let rows = batch * (size / channels), c = channels, inverse = inverseDeviation.pointer
+        for r in 0..<rows {
+            for ch in 0..<c {
+                let i = r * c + ch, dy = outputGradient[i]
+                betaGradient?[ch] += dy
+                gammaGradient?[ch] += dy * (input[i] - movingMean[ch]) * inverse[ch]
+                inputGradient?[i] = (gamma?[ch] ?? 1) * inverse[ch] * dy
             }
         }
     }

@@ -1,17 +1,18 @@
-/// Keras's `GlobalAveragePooling2D` (keepdims false): `[N, H, W, C]` -> `[N, C]`, the mean of
-/// each channel over the image. Backward spreads each channel's gradient evenly over its pixels.
+/// Keras's `GlobalAveragePooling2D`: `[N, H, W, C]` -> `[N, C]` (or `[N, 1, 1, C]` with `keepdims`,
+/// the same values), the mean of each channel over the image. Backward spreads each channel's gradient evenly over its pixels.
 public final class GlobalAveragePooling2D: Layer {
+    public let keepDimensions: Bool
     public var kind: String { "global_average_pooling2d" }
     private var pixels = 0, channels = 0
 
-    public init() {}
+    public init(keepDimensions: Bool = false) { self.keepDimensions = keepDimensions }
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard inputShape.count == 3 else {
             throw ModelError("global average pooling needs an [height, width, channels] input, got \(inputShape)")
         }
         (pixels, channels) = (inputShape[0] * inputShape[1], inputShape[2])
-        return [channels]
+        return keepDimensions ? [1, 1, channels] : [channels]
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
@@ -49,7 +50,6 @@ extension GlobalAveragePooling2D: KerasLayer {
     public static let kerasClassName = "GlobalAveragePooling2D"
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        try config.requireDefault("keepdims", .bool(false))
-        return BuiltLayer([GlobalAveragePooling2D()])
+        BuiltLayer([GlobalAveragePooling2D(keepDimensions: try config.bool("keepdims", default: false))])
     }
 }

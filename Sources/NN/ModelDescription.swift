@@ -144,9 +144,8 @@ public struct ModelDescription: Sendable {
             if layer.endsInSoftmax, index != layers.count - 1 {
                 throw config.error("softmax is supported only as the model's last activation (it is kept out of the logits)")
             }
-            if config.isFrozen, layer.layers.contains(where: { $0 is ModeDependentLayer }) {
-                throw config.error("option trainable is false, which for a layer that differs in training is not supported")
-            }
+            // Keras runs a frozen BatchNormalization in inference mode; a frozen Dropout still drops.
+            if config.isFrozen { for case let normalisation as BatchNormalization in layer.layers { normalisation.frozen = true } }
             var reads = inbound[index].map { $0 < 0 ? -1 : outputOf[$0] }
             if layer.layers.isEmpty, reads.count != 1 { throw config.error("takes one input, but is given \(reads.count)") }
             for (part, item) in layer.layers.enumerated() {
@@ -158,7 +157,17 @@ public struct ModelDescription: Sendable {
             }
             outputOf.append(reads[0])
         }
+        try checkPixelReaders()
         return (built, names, inputs, frozen)
+    }
+
+    /// A `Rescaling` that reads the input sees pixels 0-255, any other layer 0-1: one model, one scale.
+    private func checkPixelReaders() throws {
+        let readers = layers.indices.filter { inbound[$0] == [-1] }.map { layers[$0] }
+        guard readers.contains(where: { $0.className == Rescaling.kerasClassName }),
+              let other = readers.first(where: { $0.className != Rescaling.kerasClassName }) else { return }
+        throw other.error("reads the model's input beside a Rescaling, which is given the raw pixels 0-255 (this layer would get "
+            + "0-1); read the Rescaling's output instead")
     }
 
     /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.

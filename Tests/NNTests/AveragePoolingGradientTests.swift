@@ -32,6 +32,11 @@ final class AveragePoolingGradientTests: XCTestCase {
         _ = v.loss()
         XCTAssertEqual(v.output.array, [2, 15])
         XCTAssertThrowsError(try LayerHarness(GlobalAveragePooling2D(), inputShape: [6], batch: 1, seed: 66))
+        // keepdims (MobileNetV3's squeeze-and-excite): [1, 1, C], the same values and gradients.
+        let kept = try LayerHarness(GlobalAveragePooling2D(keepDimensions: true), inputShape: [3, 4, 5], batch: 2, seed: 64)
+        XCTAssertEqual(kept.outputShape, [1, 1, 5])
+        XCTAssertEqual(kept.analyticGradients().input, h.analyticGradients().input)
+        XCTAssertEqual(kept.output.array, h.output.array)
     }
 
     func testDenseAndConvolutionWithoutBias() throws {

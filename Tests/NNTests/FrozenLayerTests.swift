@@ -34,4 +34,38 @@ final class FrozenLayerTests: XCTestCase {
             }
         }
     }
+
+    /// A frozen BatchNormalization runs in inference mode in training too (Keras): the moving
+    /// statistics normalise, they never change, and the gradient is the affine map's.
+    func testFrozenBatchNormalizationRunsInInferenceMode() throws {
+        let json = ModelDescriptionTests.keras([
+            #"{"class_name": "BatchNormalization", "config": {"name": "bn", "trainable": false}}"#,
+            ModelDescriptionTests.layer("Flatten", "f"),
+        ], input: "[null, 2, 2, 3]")
+        let model = try ModelDescription(json: json, source: "m.json").build(gemm: testGEMM)
+        var rng = SeededGenerator(seed: 10)
+        let values = model.parameters.values.pointer
+        for k in 0..<model.parameters.count { values[k] = rng.floats(1, in: 0.5, 1.5)[0] }
+        let before = model.parameters.values.array
+        model.reserve(maxBatch: 2)
+        let input = FloatBuffer(rng.floats(2 * model.inputSize))
+        let inference = Array(UnsafeBufferPointer(start: model.forward(input.pointer, batch: 2), count: 2 * 12))
+        let pass = TrainingPass(seed: 1, step: 0, sampleIDs: [0, 1], reducer: BatchNormalizationTests.Alone())
+        let training = Array(UnsafeBufferPointer(start: model.forward(input.pointer, batch: 2, training: pass), count: 2 * 12))
+        XCTAssertEqual(training, inference, "the moving statistics normalise in training")
+        XCTAssertEqual(model.parameters.values.array, before, "the moving statistics do not move")
+
+        let layer = BatchNormalization()
+        layer.frozen = true
+        let h = try LayerHarness(layer, inputShape: [2, 2, 3], batch: 2, seed: 11)
+        for k in 2...3 { for i in 0..<3 { h.parameters[k].pointer[i] = rng.floats(1, in: 0.5, 1.5)[0] } }   // statistics, variance > 0
+        layer.begin(pass, layer: 0)
+        let analytic = h.analyticGradients()
+        let checker = GradientChecker()
+        checker.check("frozen bn input", values: h.input.pointer, count: h.input.count, analytic: analytic.input, loss: h.loss)
+        for k in 0...1 {
+            checker.check("frozen bn \(h.parameterNames[k])", values: h.parameters[k].pointer, count: 3,
+                          analytic: analytic.parameters[k], loss: h.loss)
+        }
+    }
 }

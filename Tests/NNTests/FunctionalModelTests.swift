@@ -185,4 +185,19 @@ final class FunctionalModelTests: XCTestCase {
         XCTAssertGreaterThan(outcomes.refused, 500)
         XCTAssertGreaterThan(outcomes.built, 10)
     }
+
+    /// A Rescaling reading the input is given pixels 0-255; a second reader of the input would get 0-1.
+    func testARescalingMustBeTheInputsOnlyReader() throws {
+        let (scale, conv) = (#""scale": 0.00392156862745098, "offset": 0.0"#, #""filters": 1, "kernel_size": [3, 3], "padding": "same""#)
+        let mixed = model([layer("Rescaling", "scale", scale, calls: [["x"]]),
+                           layer("Conv2D", "side", conv, calls: [["x"]]),
+                           layer("Add", "add", calls: [["scale", "side"]]),
+                           layer("Flatten", "flatten", calls: [["add"]])], output: #"[["flatten", 0, 0]]"#)
+        XCTAssertTrue(error(mixed).contains("layer 'side' (Conv2D): reads the model's input beside a Rescaling"), error(mixed))
+        let alone = model([layer("Rescaling", "scale", scale, calls: [["x"]]),
+                           layer("Conv2D", "side", conv, calls: [["scale"]]),
+                           layer("Add", "add", calls: [["scale", "side"]]),
+                           layer("Flatten", "flatten", calls: [["add"]])], output: #"[["flatten", 0, 0]]"#)
+        XCTAssertEqual(error(alone), "no error")
+    }
 }

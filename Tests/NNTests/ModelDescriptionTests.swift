@@ -120,7 +120,7 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("ReLU", "r", #""max_value": 6.0"#)], saying: "'r' (ReLU)", "max_value")
         assertError([Self.layer("Activation", "t", #""activation": "tanh""#)], saying: "'t' (Activation)", "linear, relu, softmax")
         assertError([Self.layer("Activation", "t")], saying: "'t' (Activation)", "activation is missing")
-        assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": true"#)], saying: "keepdims")
+        assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": "yes""#)], saying: "keepdims", "true or false")
         assertError([Self.layer("Dropout", "x")], saying: "'x' (Dropout)", "rate is missing")
         assertError([Self.layer("BatchNormalization", "b", #""axis": 1"#)], saying: "'b' (BatchNormalization)", "axis is 1", "-1")
         assertError([Self.layer("BatchNormalization", "b", #""renorm": true"#)], saying: "renorm")
