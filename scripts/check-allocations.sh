@@ -27,13 +27,14 @@ cat > "$work/dropout.json" <<'JSON'
   {"class_name": "Dense", "config": {"name": "dense_1", "units": 10, "activation": "softmax"}}]}}
 JSON
 # Graph models: a residual teacher (BatchNormalization, Dropout, Add: a fan-out and a fan-in) and a
-# graph student, from the Keras fixtures.
+# depthwise student (the MobileNet-like network: DepthwiseConv2D, SeparableConv2D, ZeroPadding2D,
+# ReLU6), from the Keras fixtures.
 graph=Tests/Fixtures/keras-graph
 for run in "openblas" "onednn" "openblas dropout" "openblas graph"; do
     read -r gemm models <<<"$run"
     extra=()
     [ "${models:-}" = dropout ] && extra=(--teacher-model "$work/dropout.json" --student-model "$work/dropout.json")
-    [ "${models:-}" = graph ] && extra=(--teacher-model "$graph/residual.json" --student-model "$graph/${GRAPH_STUDENT:-residual}.json")
+    [ "${models:-}" = graph ] && extra=(--teacher-model "$graph/residual.json" --student-model "$graph/${GRAPH_STUDENT:-mobilenet-like}.json")
     LD_PRELOAD="$work/liballoc-counter.so" "$bin" bench --gemm "$gemm" --workloads teacher student distill distill-running \
         --steps 8 "${extra[@]}" | tee "$work/bench-$gemm.txt"
     # Column 8 of the table is allocations/step: one figure when constant, "A then B" when not.
@@ -44,5 +45,5 @@ for run in "openblas" "onednn" "openblas dropout" "openblas graph"; do
     } END { if (n != 4) { print "expected 4 workloads, found " n; bad = 1 }; exit bad }' "$work/bench-$gemm.txt"
 done
 echo "check-allocations: no training step allocates with openblas (the presets, a model with BatchNormalization and Dropout,"
-echo "  and the residual graph models);"
+echo "  a residual graph teacher and a MobileNet-like graph student);"
 echo "  with onednn a constant count per step (oneDNN's own execute calls)"

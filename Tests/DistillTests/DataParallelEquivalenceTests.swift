@@ -80,15 +80,17 @@ final class DataParallelEquivalenceTests: XCTestCase {
     }
 
     /// Functional models from Keras (Tests/Fixtures/keras-graph): a residual teacher with
-    /// BatchNormalization, Dropout and Add trains, and distils a graph student, alike on 1 and 2 ranks.
+    /// BatchNormalization, Dropout and Add trains, and distils a MobileNet-like student (depthwise and
+    /// separable convolutions, ZeroPadding2D, ReLU6, inverted residuals), alike on 1 and 2 ranks.
     func testGraphModelsTrainAndDistilTheSameAcrossRankCounts() throws {
         let mpirun = try Requirement.mpirun()
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
         let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path
         let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "301", "--test-limit", "100", "--batch-size", "32", "--threads", "1", "--plain"]
+                      "--train-limit", "301", "--test-limit", "100", "--batch-size", "32", "--plain"]
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        func run(_ ranks: Int, _ arguments: [String]) throws {
+        func run(_ ranks: Int, threads: Int = 1, _ given: [String]) throws {
+            let arguments = given + ["--threads", "\(threads)"]
             let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
             let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
             XCTAssertEqual(result.status, 0, result.output)
@@ -101,16 +103,21 @@ final class DataParallelEquivalenceTests: XCTestCase {
         // normalisation subtracts it again), so Adam's m / sqrt(v) turns float noise into steps of about
         // the learning rate either way: two runs differ there by at most 2 lr per step (10 steps).
         try assertEquivalent("graph-teacher", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/residual.json"), bound: 2 * 10 * 1e-3)
-        for ranks in [1, 2] {
-            try run(ranks, ["distill-student", "--teacher", path("graph-teacher-1.safetensors"),
+        for (ranks, threads, label) in [(1, 1, "1"), (2, 1, "2"), (1, 2, "reordered")] {
+            try run(ranks, threads: threads, ["distill-student", "--teacher", path("graph-teacher-1.safetensors"),
                             "--student-model", "\(models)/\(Self.graphStudent).json", "--student-epochs", "1",
-                            "--output", path("graph-student-\(ranks).safetensors"), "--metrics-json", path("graph-student-\(ranks).json")] + common)
+                            "--output", path("graph-student-\(label).safetensors"), "--metrics-json", path("graph-student-\(label).json")] + common)
         }
+        // The MobileNet-like student (BatchNormalization over batches of 32, ReLU6, ten Adam steps) amplifies
+        // float reordering alone to ~1e-3 in its weights: one process on two threads, whose GEMMs sum in
+        // another order, moves as far from one thread as two ranks do. So two ranks must stay within three
+        // times that distance, measured in the same run, as well as the metrics' 1e-4.
+        let reordering = try largestWeightDifference("graph-student-1", "graph-student-reordered").largest
         try assertEquivalent("graph-student", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 10 * 1e-3)
+                             bound: 2 * 10 * 1e-3, weightBound: max(2e-4, 3 * reordering))
     }
 
-    private static let graphStudent = "residual"
+    private static let graphStudent = "mobilenet-like"
 
     /// "<layer>.bias" of every layer with a bias whose output only BatchNormalization layers read.
     private static func biasesBeforeNormalisation(_ path: String) throws -> Set<String> {
@@ -144,7 +151,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// weight differences (measured here: 2e-5 for the teacher, 7e-8 for the student). One Adam
     /// step moves a weight by up to lr = 1e-3, so 2e-4 is a fifth of a step: a wrong slice, a
     /// missed sample or a double-counted rank changes whole steps and lands far outside it.
-    private func assertEquivalent(_ name: String, noiseOnly: Set<String> = [], bound: Float = 0,
+    private func assertEquivalent(_ name: String, noiseOnly: Set<String> = [], bound: Float = 0, weightBound: Float = 2e-4,
                                   file: StaticString = #filePath, line: UInt = #line) throws {
         let one = try metrics(directory.appendingPathComponent("\(name)-1.json"))
         let two = try metrics(directory.appendingPathComponent("\(name)-2.json"))
@@ -152,20 +159,30 @@ final class DataParallelEquivalenceTests: XCTestCase {
         for (a, b) in zip(one, two) {
             XCTAssertLessThanOrEqual(abs(a - b), 1e-4 * max(abs(a), 1e-3), "\(name) metrics \(one) vs \(two)", file: file, line: line)
         }
-        let weightsOne = try SafeTensors.read(from: directory.appendingPathComponent("\(name)-1.safetensors").path).tensors
-        let weightsTwo = try SafeTensors.read(from: directory.appendingPathComponent("\(name)-2.safetensors").path).tensors
-        XCTAssertEqual(weightsOne.map(\.name), weightsTwo.map(\.name), file: file, line: line)
-        var largest: Float = 0
-        for (a, b) in zip(weightsOne, weightsTwo) {
-            let difference = zip(a.values, b.values).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-            if noiseOnly.contains(a.name) {
-                XCTAssertLessThanOrEqual(difference, bound, "\(name) \(a.name)", file: file, line: line)
-            } else {
-                largest = max(largest, difference)
+        let (largest, worst, noise) = try largestWeightDifference("\(name)-1", "\(name)-2", noiseOnly: noiseOnly)
+        for (tensor, difference) in noise { XCTAssertLessThanOrEqual(difference, bound, "\(name) \(tensor)", file: file, line: line) }
+        XCTAssertLessThanOrEqual(largest, weightBound, "\(name) weights differ by up to \(largest) (\(worst))", file: file, line: line)
+        print("\(name): metrics \(one) vs \(two); largest weight difference \(largest) (\(worst)), bound \(weightBound)")
+    }
+
+    /// The largest difference between two runs' weights outside `noiseOnly`, the tensor it is in, and
+    /// the largest difference within each tensor of `noiseOnly`.
+    private func largestWeightDifference(_ a: String, _ b: String, noiseOnly: Set<String> = []) throws
+        -> (largest: Float, worst: String, noise: [(String, Float)])
+    {
+        let weightsA = try SafeTensors.read(from: directory.appendingPathComponent("\(a).safetensors").path).tensors
+        let weightsB = try SafeTensors.read(from: directory.appendingPathComponent("\(b).safetensors").path).tensors
+        XCTAssertEqual(weightsA.map(\.name), weightsB.map(\.name))
+        var (largest, worst, noise): (Float, String, [(String, Float)]) = (0, "", [])
+        for (x, y) in zip(weightsA, weightsB) {
+            let difference = zip(x.values, y.values).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            if noiseOnly.contains(x.name) {
+                noise.append((x.name, difference))
+            } else if difference > largest {
+                (largest, worst) = (difference, x.name)
             }
         }
-        XCTAssertLessThanOrEqual(largest, 2e-4, "\(name) weights differ by up to \(largest)", file: file, line: line)
-        print("\(name): metrics \(one) vs \(two); largest weight difference \(largest)")
+        return (largest, worst, noise)
     }
 
     /// Every per-epoch metric, then the test loss and accuracy, as one flat list.
