@@ -36,11 +36,13 @@ public final class ClippedReLU: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard let inputGradient else { return }
-        let (slope, t, cap, clips) = (negativeSlope, threshold, maxValue ?? .infinity, maxValue != nil)
+        let (slope, t, cap) = (negativeSlope, threshold, maxValue ?? .infinity)
+        let lower = maxValue == nil ? t : Swift.max(t, 0)   // a cap also clips at 0 from below
+        // Selects, not branches, so the loop vectorises: 1 inside (lower, cap), plus slope below t.
         for i in 0..<batch * size {
             let x = input[i]
-            let passes = x > t && (!clips || (x > 0 && x < cap))
-            inputGradient[i] = outputGradient[i] * ((passes ? 1 : 0) + (x < t ? slope : 0))
+            let inside: Float = x > lower ? (x < cap ? 1 : 0) : 0
+            inputGradient[i] = outputGradient[i] * (inside + (x < t ? slope : 0))
         }
     }
 }

@@ -113,6 +113,15 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     }
 }
 
+extension DepthwiseConv2D: StreamingLayer {
+    /// Forward reads the input and the kernel and writes the output; backward reads the output
+    /// gradient, the input and the kernel and writes the input and kernel gradients (4 bytes a value).
+    public func bytesMoved(batch: Int) -> (forward: Int, backward: Int) {
+        let (input, output, kernel) = (batch * geometry.inputSize, batch * geometry.outputPixels * width, kernelSize.0 * kernelSize.1 * width)
+        return (4 * (input + kernel + output), 4 * (output + 2 * input + 2 * kernel))
+    }
+}
+
 extension DepthwiseConv2D: KerasLayer {
     public static let kerasClassName = "DepthwiseConv2D"
 

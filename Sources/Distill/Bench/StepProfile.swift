@@ -12,6 +12,10 @@ public final class StepProfile: LayerClock, StepClock {
         var nanoseconds: UInt64 = 0
         var gemmNanoseconds: UInt64 = 0
     }
+    /// A direct-loop layer's rates (GB/s) against a plain copy of as many bytes, in the same run.
+    public struct StreamingRow {
+        var name: String, forwardGBs: Double, backwardGBs: Double, copyGBs: Double, share: Double
+    }
     public struct GEMMRow {
         var name: String, shape: GEMMShape, implementation: String
         var callsPerStep: Double, millisecondsPerStep: Double, gflopsInStep: Double, gflopsAlone: Double
@@ -20,6 +24,7 @@ public final class StepProfile: LayerClock, StepClock {
     public let title: String
     public private(set) var parts: [Part] = []
     public private(set) var gemmRows: [GEMMRow] = []
+    public private(set) var streamingRows: [StreamingRow] = []
     public private(set) var steps = 0
     private let timed: TimedGEMM
     private var layerParts: [[String]] = []    // [layer][forward, backward] -> the part's name
@@ -64,6 +69,9 @@ public final class StepProfile: LayerClock, StepClock {
         self.steps = steps
         model.layerClock = nil
 
+        streamingRows = model.layers.indices.compactMap { index in
+            (model.layers[index] as? StreamingLayer).map { streamingRow(index, $0, batch: batch, names: model.layerNames) }
+        }
         // Each shape of the step alone, on the backend itself, against its in-step rate.
         for index in model.layers.indices {
             for (name, shape) in model.gemmShapes(ofLayer: index, batch: batch) {
@@ -99,6 +107,32 @@ public final class StepProfile: LayerClock, StepClock {
         for i in parts.indices { (parts[i].nanoseconds, parts[i].gemmNanoseconds) = (0, 0) }
         timed.reset()
         gemmMark = 0
+    }
+
+    private func streamingRow(_ index: Int, _ layer: StreamingLayer, batch: Int, names: [String]) -> StreamingRow {
+        let bytes = layer.bytesMoved(batch: batch)
+        let seconds = layerParts[index].map { name in Double(parts.first { $0.name == name }?.nanoseconds ?? 0) / 1e9 / Double(max(steps, 1)) }
+        let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1)) / 1e9 / Double(max(steps, 1))
+        return StreamingRow(name: names[index], forwardGBs: Double(bytes.forward) / seconds[0] / 1e9,
+                            backwardGBs: Double(bytes.backward) / seconds[1] / 1e9,
+                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total)
+    }
+
+    /// GB/s of `memcpy` moving `bytes` (half read, half written) back to back for at least 0.1 s.
+    static func copyGBs(bytes: Int) -> Double {
+        let count = max(bytes / 8, 1)
+        let source = FloatBuffer(count: count), target = FloatBuffer(count: count)
+        for i in 0..<count { source.pointer[i] = Float(i & 255) }
+        target.pointer.update(from: source.pointer, count: count)
+        var repeats = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed: UInt64 = 0
+        repeat {
+            target.pointer.update(from: source.pointer, count: count)
+            repeats += 1
+            elapsed = DispatchTime.now().uptimeNanoseconds - start
+        } while elapsed < 100_000_000
+        return Double(8 * count) * Double(repeats) / Double(elapsed)
     }
 
     /// GFLOPS of `shape` multiplied back to back on random operands for at least 0.2 s.
@@ -137,6 +171,14 @@ public final class StepProfile: LayerClock, StepClock {
         for part in parts {
             lines.append("| \(part.name) | \(perStep(part.nanoseconds)) | \(part.gemmNanoseconds > 0 ? perStep(part.gemmNanoseconds) : "") "
                 + "| \(percent(Double(part.nanoseconds) / total)) |")
+        }
+        if !streamingRows.isEmpty {
+            lines += ["", "| direct loop | forward GB/s | backward GB/s | memory copy GB/s | forward vs copy | backward vs copy | share of step |",
+                      "|---|---:|---:|---:|---:|---:|---:|"]
+            for row in streamingRows {
+                lines.append("| \(row.name) | \(fixed(row.forwardGBs, 1)) | \(fixed(row.backwardGBs, 1)) | \(fixed(row.copyGBs, 1)) | "
+                    + "\(percent(row.forwardGBs / row.copyGBs)) | \(percent(row.backwardGBs / row.copyGBs)) | \(percent(row.share)) |")
+            }
         }
         lines += ["", "| GEMM | m x n x k | implementation | calls/step | ms/step | GFLOPS in step | GFLOPS alone | in step vs alone |",
                   "|---|---|---|---:|---:|---:|---:|---:|"]
