@@ -2,8 +2,9 @@ import NN
 import XCTest
 
 /// BatchNormalization: finite-difference checks in training mode (through the batch statistics),
-/// the moving-statistics rule, inference from the moving statistics, and the global batch: two
-/// halves reduced together give the statistics of the whole.
+/// the moving-statistics rule, inference from the moving statistics, the global batch: two
+/// halves reduced together give the statistics of the whole, and the `axis` option: -1 or the
+/// input's rank (the channel axis, identical results) builds, any other axis is a one-line error.
 final class BatchNormalizationTests: XCTestCase {
     /// A reducer over one process: the sums are already global.
     final class Alone: BatchReducer {
@@ -87,5 +88,54 @@ final class BatchNormalizationTests: XCTestCase {
         _ = h.loss()
         let got = h.output.array, want = Array(w.output.array[..<12])
         for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    // MARK: - axis: the channel axis only (-1, or the input's rank counting the batch as 0)
+
+    /// axis 3 on an image and axis 1 on a vector are the channel axis: the same layer as axis -1,
+    /// bit for bit in training (the same sums in the same order), with the same gradients.
+    func testChannelAxisByNumberIsTheLastAxis() throws {
+        for (shape, axis) in [([3, 2, 4], 3), ([5], 1)] {
+            var outputs: [[Float]] = []
+            for layerAxis in [-1, axis] {
+                let layer = BatchNormalization(axis: layerAxis)
+                let h = try LayerHarness(layer, inputShape: shape, batch: 4, seed: 90)
+                XCTAssertEqual(h.outputShape, shape)
+                XCTAssertEqual(h.parameterShapes.map { $0 }, Array(repeating: [shape.last!], count: 4))
+                layer.begin(training(batch: 4), layer: 0)
+                _ = h.loss()
+                outputs.append(h.output.array)
+                GradientChecker().checkLayer(h, "batch normalization \(shape) axis \(layerAxis)", untrained: ["moving_mean", "moving_variance"])
+            }
+            XCTAssertEqual(outputs[0], outputs[1], "axis \(axis) on \(shape)")
+        }
+    }
+
+    func testOtherAxesAreRefusedAtBuild() {
+        for (shape, axis) in [([4, 4, 3], 2), ([4, 4, 3], 1), ([4, 4, 3], 0), ([4, 4, 3], 4), ([4, 4, 3], -2), ([6], 3), ([6], 2)] {
+            XCTAssertThrowsError(try BatchNormalization(axis: axis).build(inputShape: shape), "axis \(axis) on \(shape)") { error in
+                let message = "\(error)"
+                for word in ["axis is \(axis)", "-1", "\(shape.count)"] { XCTAssertTrue(message.contains(word), "'\(message)' should say '\(word)'") }
+                XCTAssertFalse(message.contains("\n"), message)
+            }
+        }
+    }
+
+    func testAxisInAModel() throws {
+        let bn = { (options: String) in [KerasModel.layer("BatchNormalization", "b", options)] }
+        for options in ["", #""axis": -1"#, #""axis": 3"#, #""axis": [3]"#, #""axis": [-1]"#, #""axis": null"#] {
+            let model = try KerasModel.build(bn(options), input: "[null, 4, 4, 2]")
+            XCTAssertEqual((model.layers.first as? BatchNormalization)?.axis, options.contains("3") ? 3 : -1, options)
+            XCTAssertEqual(model.parameters.entries.map(\.shape), Array(repeating: [2], count: 4), options)
+        }
+        XCTAssertEqual((try KerasModel.build(bn(#""axis": 1"#), input: "[null, 6]").layers.first as? BatchNormalization)?.axis, 1)
+        // A number that is an axis of the image but not its channels: refused when the shape is known.
+        assertModelError(bn(#""axis": 2"#), input: "[null, 4, 4, 2]", saying: "layer 'b'", "axis is 2", "-1")
+        assertModelError(bn(#""axis": 1"#), input: "[null, 4, 4, 2]", saying: "layer 'b'", "axis is 1", "-1")
+        assertModelError(bn(#""axis": 3"#), input: "[null, 6]", saying: "layer 'b'", "axis is 3", "-1")
+        // Never an axis of a supported input: refused while reading the options.
+        for value in ["0", "4", "-2", "[1, 2]", #""channels""#, "1.5", "[]"] {
+            assertModelError(bn(#""axis": \#(value)"#), input: "[null, 4, 4, 2]", saying: "'b' (BatchNormalization)", "option axis is \(value)", "-1")
+        }
     }
 }

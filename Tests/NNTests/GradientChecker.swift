@@ -21,6 +21,17 @@ extension SeededGenerator {
         }
     }
 
+    /// `count` floats uniform in `[low, high)`, each at least `margin` from every point of `kinks`
+    /// (redrawn until it is): a piecewise-linear layer's finite-difference step never crosses a kink.
+    mutating func floats(_ count: Int, in low: Float, _ high: Float, awayFrom kinks: [Float], margin: Float) -> [Float] {
+        (0..<count).map { _ in
+            while true {
+                let x = nextFloat(in: low, high)
+                if kinks.allSatisfy({ abs(x - $0) >= margin }) { return x }
+            }
+        }
+    }
+
     /// `count` distinct floats `spacing` apart, shuffled and shifted by `offset`: max pooling
     /// has no ties and no winner can change under a step smaller than `spacing / 2`.
     mutating func distinctFloats(_ count: Int, spacing: Float, offset: Float) -> [Float] {
