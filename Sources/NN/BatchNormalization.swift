@@ -24,12 +24,14 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     private var normalised = FloatBuffer(count: 0)            // [maxBatch, size]: xhat of the last training forward
     private var inverseDeviation = FloatBuffer(count: 0)      // [C]: 1 / sqrt(var + epsilon) of that batch
     private var sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [2C + 1]: reduction buffer
+    private var meanGradients = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [C]: sum(dy) / N
+    private var perChannel = FloatBuffer(count: 0)   // [3C]: the batch mean (then gamma / sigma), gamma or 1, beta or 0
 
     public init(momentum: Float = 0.99, epsilon: Float = 0.001, center: Bool = true, scale: Bool = true, axis: Int = -1) {
         (self.momentum, self.epsilon, self.center, self.scale, self.axis) = (momentum, epsilon, center, scale, axis)
     }
 
-    deinit { sums.deallocate() }
+    deinit { sums.deallocate(); meanGradients.deallocate() }
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard let last = inputShape.last, last > 0 else { throw ModelError("batch normalization needs an input with channels, got \(inputShape)") }
@@ -43,6 +45,9 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         (channels, size) = (last, elementCount(inputShape))
         sums.deallocate()
         sums = .allocate(capacity: 2 * channels + 1)
+        meanGradients.deallocate()
+        meanGradients = .allocate(capacity: channels)
+        perChannel = FloatBuffer(count: 3 * channels)
         inverseDeviation = FloatBuffer(count: channels)
         return inputShape
     }
@@ -72,43 +77,45 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     public func begin(_ pass: TrainingPass?, layer index: Int) { reducer = frozen ? nil : pass?.reducer }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let rows = batch * (size / channels), c = channels
+        let rows = batch * (size / channels), c = channels, inverse = inverseDeviation.pointer
+        let (mean, scale, shift) = (perChannel.pointer, perChannel.pointer + c, perChannel.pointer + 2 * c)
+        for ch in 0..<c { (scale[ch], shift[ch]) = (gamma?[ch] ?? 1, beta?[ch] ?? 0) }
         guard let reducer else {
             // Inference: the moving statistics.
-            for ch in 0..<c { inverseDeviation.pointer[ch] = 1 / (movingVariance[ch] + epsilon).squareRoot() }
+            for ch in 0..<c { (inverse[ch], mean[ch]) = (1 / (movingVariance[ch] + epsilon).squareRoot(), movingMean[ch]) }
             for r in 0..<rows {
-                for ch in 0..<c {
-                    let xhat = (input[r * c + ch] - movingMean[ch]) * inverseDeviation.pointer[ch]
-                    output[r * c + ch] = (gamma?[ch] ?? 1) * xhat + (beta?[ch] ?? 0)
-                }
+                let (x, y) = (input + r * c, output + r * c)
+                for ch in 0..<c { y[ch] = scale[ch] * ((x[ch] - mean[ch]) * inverse[ch]) + shift[ch] }
             }
             return
         }
+        let (sum, squares) = (sums.baseAddress!, sums.baseAddress! + c)
         sums.update(repeating: 0)
         for r in 0..<rows {
+            let x = input + r * c
             for ch in 0..<c {
-                let x = Double(input[r * c + ch])
-                sums[ch] += x
-                sums[c + ch] += x * x
+                let value = Double(x[ch])
+                sum[ch] += value
+                squares[ch] += value * value
             }
         }
         sums[2 * c] = Double(rows)
         reducer.sum(sums)
         let count = max(sums[2 * c], 1)
         for ch in 0..<c {
-            let mean = sums[ch] / count
-            let variance = max(sums[c + ch] / count - mean * mean, 0)
-            inverseDeviation.pointer[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
-            sums[ch] = mean
-            movingMean[ch] = movingMean[ch] * momentum + Float(mean) * (1 - momentum)
+            let batchMean = sum[ch] / count
+            let variance = max(squares[ch] / count - batchMean * batchMean, 0)
+            inverse[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
+            mean[ch] = Float(batchMean)
+            movingMean[ch] = movingMean[ch] * momentum + Float(batchMean) * (1 - momentum)
             movingVariance[ch] = movingVariance[ch] * momentum + Float(variance) * (1 - momentum)
         }
-        let xhat = normalised.pointer
         for r in 0..<rows {
+            let (x, y, xhat) = (input + r * c, output + r * c, normalised.pointer + r * c)
             for ch in 0..<c {
-                let i = r * c + ch
-                xhat[i] = (input[i] - Float(sums[ch])) * inverseDeviation.pointer[ch]
-                output[i] = (gamma?[ch] ?? 1) * xhat[i] + (beta?[ch] ?? 0)
+                let normal = (x[ch] - mean[ch]) * inverse[ch]
+                xhat[ch] = normal
+                y[ch] = scale[ch] * normal + shift[ch]
             }
         }
     }
@@ -116,6 +123,8 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     /// Training-mode backward:
     /// `dx = gamma / sigma * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)`, sums over the global batch.
     /// After an inference-mode forward (a frozen layer) it is the affine map's: `dx = gamma / sigma * dy`.
+    /// The loops run over a row's contiguous channels with every per-channel value hoisted, so they
+    /// vectorise; each element sees the same operations in the same order as the formula.
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
@@ -123,29 +132,33 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         guard reducer != nil else {
             return inferenceBackward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, batch: batch)
         }
-        let rows = batch * (size / channels), c = channels, xhat = normalised.pointer
+        let rows = batch * (size / channels), c = channels
+        let (sum, products) = (sums.baseAddress!, sums.baseAddress! + c)
         sums.update(repeating: 0)
         for r in 0..<rows {
+            let (dy, xhat) = (outputGradient + r * c, UnsafePointer(normalised.pointer) + r * c)
             for ch in 0..<c {
-                let dy = Double(outputGradient[r * c + ch])
-                sums[ch] += dy
-                sums[c + ch] += dy * Double(xhat[r * c + ch])
+                let gradient = Double(dy[ch])
+                sum[ch] += gradient
+                products[ch] += gradient * Double(xhat[ch])
             }
         }
         // This rank's parameter gradients; the step's gradient allreduce adds the other ranks'.
         for ch in 0..<c {
-            betaGradient?[ch] += Float(sums[ch])
-            gammaGradient?[ch] += Float(sums[c + ch])
+            betaGradient?[ch] += Float(sum[ch])
+            gammaGradient?[ch] += Float(products[ch])
         }
         guard let inputGradient else { return }
         sums[2 * c] = Double(rows)
         reducer?.sum(sums)
         let count = max(sums[2 * c], 1)
+        let (meanGradient, factor) = (meanGradients.baseAddress!, perChannel.pointer)   // factor: gamma / sigma
+        for ch in 0..<c { (meanGradient[ch], factor[ch]) = (sum[ch] / count, perChannel.pointer[c + ch] * inverseDeviation.pointer[ch]) }
         for r in 0..<rows {
+            let (dy, xhat, dx) = (outputGradient + r * c, UnsafePointer(normalised.pointer) + r * c, inputGradient + r * c)
             for ch in 0..<c {
-                let i = r * c + ch
-                let centred = Double(outputGradient[i]) - sums[ch] / count - Double(xhat[i]) * sums[c + ch] / count
-                inputGradient[i] = (gamma?[ch] ?? 1) * inverseDeviation.pointer[ch] * Float(centred)
+                let centred = Double(dy[ch]) - meanGradient[ch] - Double(xhat[ch]) * products[ch] / count
+                dx[ch] = factor[ch] * Float(centred)
             }
         }
     }
