@@ -7,6 +7,7 @@ Usage (not part of the test command; needs only the PyPI packages tensorflow-cpu
     /tmp/tfenv/bin/python scripts/keras-speed.py [--rounds 2] [--teacher-epochs 5] [--student-epochs 3]
         [--train-limit N] [--test-limit N] [--ranks 2] [--distill PATH] [--distill-args "..."]
         [--output report.md] [--json runs.json]     (extra distill flags: --distill-args="--seed 3")
+        [--teacher-model T.json --student-model S.json]   (any Keras model JSON both tools read)
 
 Each round runs the Keras recipe in a fresh child process (KERAS_BACKEND=tensorflow, default
 TensorFlow threads) and `mpirun -np RANKS distill --plain` one after the other, never at once: Keras
@@ -33,7 +34,7 @@ def fail(message):
 
 # ---------------------------------------------------------------- Keras child (fresh process per run)
 
-def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limit, out_path):
+def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limit, out_path, teacher_json="-", student_json="-"):
     os.environ["KERAS_BACKEND"] = "tensorflow"
     import numpy as np
     import tensorflow as tf
@@ -41,7 +42,8 @@ def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limi
     from keras import layers, ops
 
     def load_idx(path, count):
-        data = open(path, "rb").read()
+        import gzip
+        data = open(path, "rb").read() if os.path.exists(path) else gzip.open(path + ".gz").read()
         dims = data[3]
         shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
         return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)[:count]
@@ -101,7 +103,8 @@ def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limi
     x_test, y_test = mnist("t10k", test_limit)
     print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__}; "
           f"{len(x_train)} training, {len(x_test)} test samples", flush=True)
-    teacher, student = cnn(256, 512, "teacher"), cnn(16, 32, "student")
+    teacher = cnn(256, 512, "teacher") if teacher_json == "-" else keras.models.model_from_json(open(teacher_json).read())
+    student = cnn(16, 32, "student") if student_json == "-" else keras.models.model_from_json(open(student_json).read())
     scratch = keras.models.clone_model(student)
     timers, accuracy = {p: EpochTimer() for p in PHASES}, {}
     start = time.perf_counter()
@@ -145,7 +148,8 @@ def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limi
 def run_keras(args, work, tag):
     out, log = os.path.join(work, f"keras-{tag}.json"), os.path.join(work, f"keras-{tag}.log")
     command = [sys.executable, os.path.abspath(__file__), "keras-child", args.data_dir, str(args.teacher_epochs),
-               str(args.student_epochs), str(args.train_limit or 0), str(args.test_limit or 0), out]
+               str(args.student_epochs), str(args.train_limit or 0), str(args.test_limit or 0), out,
+               args.teacher_model or "-", args.student_model or "-"]
     print(f"  Keras: log {log}", file=sys.stderr, flush=True)
     start = time.perf_counter()
     with open(log, "w") as f:
@@ -166,7 +170,8 @@ def run_swift(args, work, tag):
         "--hostfile", os.path.join(ROOT, "hostfiles/localhost"), "-np", str(args.ranks), "--bind-to", "none",
         "--mca", "btl_vader_single_copy_mechanism", "none", args.distill, "--plain", "--data-dir", args.data_dir,
         "--teacher-epochs", str(args.teacher_epochs), "--student-epochs", str(args.student_epochs)]
-    for flag, value in [("--train-limit", args.train_limit), ("--test-limit", args.test_limit)]:
+    for flag, value in [("--train-limit", args.train_limit), ("--test-limit", args.test_limit),
+                        ("--teacher-model", args.teacher_model), ("--student-model", args.student_model)]:
         if value:
             command += [flag, str(value)]
     command += args.distill_args.split()
@@ -216,6 +221,8 @@ def report(args, runs, cpu, work):
              f"- settings: teacher {args.teacher_epochs} epochs, students {args.student_epochs} epochs, batch 32, "
              f"{k0['train']} training / {k0['test']} test samples (swift-distill: {s0['train']} / {s0['test']}), "
              f"{args.ranks} MPI ranks, {len(runs)} round(s), distill args: `{args.distill_args or '-'}`",
+             f"- models: teacher {os.path.basename(args.teacher_model) if args.teacher_model else 'the example CNN'}, "
+             f"student {os.path.basename(args.student_model) if args.student_model else 'the example CNN'}; data {args.data_dir}",
              f"- Python {k0['python']}, TensorFlow {k0['tensorflow']}, Keras {k0['keras']} (default TF threads)",
              f"- CPU: {cpu}", f"- swift-distill `{s0['layout']}`", f"- logs: {work}", ""]
     single = False
@@ -283,11 +290,19 @@ def main():
     parser.add_argument("--distill-args", default="", help="extra arguments for distill, one string")
     parser.add_argument("--output", help="also write the Markdown report here")
     parser.add_argument("--json", help="write the raw per-run figures here")
+    parser.add_argument("--teacher-model", help="the teacher as a Keras model JSON (default: the example's CNN)")
+    parser.add_argument("--student-model", help="the student as a Keras model JSON (default: the example's CNN)")
     args = parser.parse_args()
+    for flag in ["teacher_model", "student_model"]:
+        if getattr(args, flag):
+            setattr(args, flag, os.path.abspath(getattr(args, flag)))
+            if not os.path.isfile(getattr(args, flag)):
+                fail(f"--{flag.replace('_', '-')} {getattr(args, flag)}: no such file")
     args.data_dir, args.distill = os.path.abspath(args.data_dir), os.path.abspath(args.distill)
     for name in FILES:
-        if not os.path.isfile(os.path.join(args.data_dir, name)):
-            fail(f"missing MNIST file {os.path.join(args.data_dir, name)} (uncompressed IDX expected)")
+        path = os.path.join(args.data_dir, name)
+        if not os.path.isfile(path) and not os.path.isfile(path + ".gz"):
+            fail(f"missing IDX file {path} (or {name}.gz)")
     if not os.access(args.distill, os.X_OK):
         fail(f"distill binary not found or not executable: {args.distill}")
     if shutil.which("mpirun") is None:
@@ -324,8 +339,8 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 8 and sys.argv[1] == "keras-child":
+    if len(sys.argv) == 10 and sys.argv[1] == "keras-child":
         a = sys.argv[2:]
-        keras_child(a[0], int(a[1]), int(a[2]), int(a[3]) or None, int(a[4]) or None, a[5])
+        keras_child(a[0], int(a[1]), int(a[2]), int(a[3]) or None, int(a[4]) or None, a[5], a[6], a[7])
     else:
         main()
