@@ -19,7 +19,10 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL"]),
+        // Loops Swift cannot vectorise beyond SSE2 in a portable build, compiled for AVX-512, AVX2 and
+        // baseline x86-64 and chosen at load time (target_clones).
+        .target(name: "CKernels"),
+        .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL", "CKernels"]),
         .target(name: "Datasets", dependencies: ["CGzip", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Collective", dependencies: ["CMPI"]),
         // The presets are Keras model JSON files, compiled into the binary (PackageResources).

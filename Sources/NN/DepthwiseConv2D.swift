@@ -1,11 +1,13 @@
+import CKernels
+
 /// Keras's `DepthwiseConv2D`: each input channel convolved with its own `depth_multiplier` filters,
 /// `[H, W, C] -> [OH, OW, C * dm]`, output channel `c * dm + m` (TensorFlow's order), with Keras's
 /// weight names and shapes: `kernel` `[kh, kw, C, dm]` (its config calls the initializer
 /// `depthwise_initializer`) and `bias` `[C * dm]`. Padding and output size as Conv2D (TensorFlow's rule).
 ///
-/// Not a GEMM: a direct loop per output pixel and kernel tap whose innermost loop runs over the
-/// `C * dm` contiguous channels of the kernel row and the output (NHWC), which the compiler
-/// vectorises; the backward pass walks the same windows once for the input, kernel and bias gradients.
+/// Not a GEMM: a direct loop (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64
+/// and chosen at load time) whose accumulators run over the contiguous channels of each output
+/// pixel (NHWC); the backward pass walks the same windows once for the input, kernel and bias gradients.
 public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelSize: (Int, Int), strides: (Int, Int), padding: Padding
     public let depthMultiplier: Int, useBias: Bool
@@ -13,6 +15,7 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     public var kind: String { "depthwise_conv2d" }
 
     private var geometry: WindowGeometry!
+    private var window = distill_window()
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
 
@@ -29,6 +32,11 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     public func build(inputShape: [Int]) throws -> [Int] {
         guard depthMultiplier > 0 else { throw ModelError("depth_multiplier must be positive, got \(depthMultiplier)") }
         geometry = try WindowGeometry(inputShape: inputShape, kernel: kernelSize, strides: strides, padding: padding)
+        let g = geometry!
+        window = distill_window(height: Int32(g.height), width: Int32(g.width), channels: Int32(g.channels), multiplier: Int32(depthMultiplier),
+                                kernel_height: Int32(g.kernelHeight), kernel_width: Int32(g.kernelWidth), stride_height: Int32(g.strideHeight),
+                                stride_width: Int32(g.strideWidth), pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),
+                                output_height: Int32(g.outputHeight), output_width: Int32(g.outputWidth))
         return [geometry.outputHeight, geometry.outputWidth, width]
     }
 
@@ -49,67 +57,15 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     public var workspacePerSample: Int { 0 }
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * width * kernelSize.0 * kernelSize.1 }
 
-    /// Calls `body(outputPixel, inputPixel, tap)` for every kernel tap of every output pixel of one
-    /// image that falls inside it (padding cells are skipped: they are zeros), with flat pixel indices.
-    @inline(__always)
-    private func forEachTap(_ body: (_ output: Int, _ input: Int, _ tap: Int) -> Void) {
-        let g = geometry!
-        for oh in 0..<g.outputHeight {
-            for ow in 0..<g.outputWidth {
-                let top = oh * g.strideHeight - g.padTop, left = ow * g.strideWidth - g.padLeft
-                for ih in g.rows(of: oh) {
-                    for iw in g.columns(of: ow) {
-                        body(oh * g.outputWidth + ow, ih * g.width + iw, (ih - top) * g.kernelWidth + (iw - left))
-                    }
-                }
-            }
-        }
-    }
-
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let (c, dm, w) = (geometry.channels, depthMultiplier, width)
-        let (inputSize, outputSize) = (geometry.inputSize, geometry.outputPixels * w)
-        for n in 0..<batch {
-            let (x, y) = (input + n * inputSize, output + n * outputSize)
-            for pixel in 0..<geometry.outputPixels {
-                if let bias { (y + pixel * w).update(from: bias, count: w) } else { (y + pixel * w).update(repeating: 0, count: w) }
-            }
-            forEachTap { out, into, tap in
-                let (source, target, weights) = (x + into * c, y + out * w, UnsafePointer(kernel) + tap * w)
-                if dm == 1 {
-                    for j in 0..<w { target[j] += source[j] * weights[j] }
-                } else {
-                    for j in 0..<w { target[j] += source[j / dm] * weights[j] }
-                }
-            }
-        }
+        distill_depthwise_forward(input, kernel, bias, output, &window, Int32(batch))
     }
 
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
-        let (c, dm, w) = (geometry.channels, depthMultiplier, width)
-        let (inputSize, outputSize) = (geometry.inputSize, geometry.outputPixels * w)
-        inputGradient?.update(repeating: 0, count: batch * inputSize)
-        for n in 0..<batch {
-            let (x, dy) = (input + n * inputSize, outputGradient + n * outputSize)
-            if let biasGradient {
-                for pixel in 0..<geometry.outputPixels { for j in 0..<w { biasGradient[j] += dy[pixel * w + j] } }
-            }
-            let dx = inputGradient.map { $0 + n * inputSize }
-            forEachTap { out, into, tap in
-                let (source, gradient, dk) = (x + into * c, dy + out * w, kernelGradient + tap * w)
-                let weights = UnsafePointer(kernel) + tap * w
-                if dm == 1 {
-                    for j in 0..<w { dk[j] += source[j] * gradient[j] }
-                    if let dx { let target = dx + into * c; for j in 0..<w { target[j] += gradient[j] * weights[j] } }
-                } else {
-                    for j in 0..<w { dk[j] += source[j / dm] * gradient[j] }
-                    if let dx { let target = dx + into * c; for j in 0..<w { target[j / dm] += gradient[j] * weights[j] } }
-                }
-            }
-        }
+        distill_depthwise_backward(input, kernel, outputGradient, inputGradient, kernelGradient, biasGradient, &window, Int32(batch))
     }
 }
 

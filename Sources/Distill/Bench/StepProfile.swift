@@ -1,6 +1,5 @@
 import Collective
 import Dispatch
-import Distill
 import NN
 
 /// Where one training step's time goes: each layer's forward and backward (and the GEMM time

@@ -18,10 +18,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Architecture preset.")
     var preset: Architecture = .keras
 
-    @Option(help: ArgumentHelp("The teacher as a Keras Sequential JSON file. Default: the preset's.", valueName: "file.json"))
+    @Option(help: ArgumentHelp("The teacher as a Keras model JSON file (Sequential or functional). Default: the preset's.", valueName: "file.json"))
     var teacherModel: String?
 
-    @Option(help: ArgumentHelp("The student as a Keras Sequential JSON file. Default: the preset's.", valueName: "file.json"))
+    @Option(help: ArgumentHelp("The student as a Keras model JSON file (Sequential or functional). Default: the preset's.", valueName: "file.json"))
     var studentModel: String?
 
     @Option(help: "Global batch size.")

@@ -29,7 +29,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Architecture preset whose student is trained (keras or hidden).")
     var preset: Architecture = .keras
 
-    @Option(help: ArgumentHelp("The student's architecture as a Keras Sequential JSON file. Default: the preset's student.",
+    @Option(help: ArgumentHelp("The student's architecture as a Keras model JSON file (Sequential or functional). Default: the preset's student.",
                                valueName: "file.json"))
     var studentModel: String?
 

@@ -7,11 +7,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Architecture preset: keras (the Keras example's CNNs) or hidden (adds a hidden Dense layer). Shorthand for both model files.")
     var preset: Architecture = .keras
 
-    @Option(help: ArgumentHelp("The teacher's architecture as a Keras Sequential JSON file (model.to_json()). Default: the preset's teacher.",
+    @Option(help: ArgumentHelp("The teacher's architecture as a Keras model JSON file, Sequential or functional (model.to_json()). Default: the preset's teacher.",
                                valueName: "file.json"))
     var teacherModel: String?
 
-    @Option(help: ArgumentHelp("The student's architecture as a Keras Sequential JSON file (model.to_json()). Default: the preset's student.",
+    @Option(help: ArgumentHelp("The student's architecture as a Keras model JSON file, Sequential or functional (model.to_json()). Default: the preset's student.",
                                valueName: "file.json"))
     var studentModel: String?
 
