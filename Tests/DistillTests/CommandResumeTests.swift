@@ -53,4 +53,20 @@ final class CommandResumeTests: FaultTestCase {
         XCTAssertEqual(run.status, 0, run.output)
         try check(["distill-student", "--teacher", teacher, "--student-epochs", "3"], phase: "student-distilled")
     }
+
+    /// Functional models resume too: the residual teacher (BatchNormalization's moving statistics,
+    /// Dropout, Add) and, distilled from it, the MobileNet-like student (depthwise, separable).
+    private var graph: String { ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path }
+
+    func testGraphTeacherResumesBitForBit() throws {
+        try check(["train-teacher", "--teacher-model", "\(graph)/residual.json", "--teacher-epochs", "2"], phase: "teacher")
+    }
+
+    func testGraphStudentResumesBitForBit() throws {
+        let teacher = path("teacher.safetensors")
+        let run = try distill(["train-teacher", "--teacher-model", "\(graph)/residual.json", "--teacher-epochs", "1", "--output", teacher] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        try check(["distill-student", "--teacher", teacher, "--student-model", "\(graph)/mobilenet-like.json", "--student-epochs", "2"],
+                  phase: "student-distilled")
+    }
 }
