@@ -292,6 +292,8 @@ def graph(data, distill, work, limit):
     print("distill-student (MobileNet-like) from it: " + re.search(r"distilled student test accuracy [0-9.]+%", out).group(0))
     cached = load_file(f"{work}/teacher.safetensors.logits.safetensors")["logits"]
     keras_logits = teacher.predict(x_train, batch_size=256, verbose=0)
+    if cached.shape != keras_logits.shape:
+        sys.exit(f"graph: swift-distill cached logits of shape {cached.shape}, Keras computed {keras_logits.shape}")
     error = float(np.max(np.abs(cached - keras_logits) / np.maximum(1, np.abs(keras_logits))))
     print(f"teacher logits in swift-distill's cache against Keras's, {len(cached)} training images: "
           f"largest difference {error:.2e} x max(1, |Keras's|)")

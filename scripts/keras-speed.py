@@ -103,8 +103,18 @@ def keras_child(data_dir, teacher_epochs, student_epochs, train_limit, test_limi
     x_test, y_test = mnist("t10k", test_limit)
     print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__}; "
           f"{len(x_train)} training, {len(x_test)} test samples", flush=True)
-    teacher = cnn(256, 512, "teacher") if teacher_json == "-" else keras.models.model_from_json(open(teacher_json).read())
-    student = cnn(16, 32, "student") if student_json == "-" else keras.models.model_from_json(open(student_json).read())
+    def from_json(path):
+        """A model as swift-distill trains it: a final softmax is left out of the logits."""
+        model = keras.models.model_from_json(open(path).read())
+        last = model.layers[-1]
+        if isinstance(last, layers.Activation) and last.get_config()["activation"] == "softmax":
+            return keras.Model(model.inputs, last.input)
+        if last.get_config().get("activation") == "softmax":
+            last.activation = keras.activations.linear
+        return model
+
+    teacher = cnn(256, 512, "teacher") if teacher_json == "-" else from_json(teacher_json)
+    student = cnn(16, 32, "student") if student_json == "-" else from_json(student_json)
     scratch = keras.models.clone_model(student)
     timers, accuracy = {p: EpochTimer() for p in PHASES}, {}
     start = time.perf_counter()

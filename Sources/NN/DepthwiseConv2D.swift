@@ -33,6 +33,11 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
         guard depthMultiplier > 0 else { throw ModelError("depth_multiplier must be positive, got \(depthMultiplier)") }
         geometry = try WindowGeometry(inputShape: inputShape, kernel: kernelSize, strides: strides, padding: padding)
         let g = geometry!
+        guard g.inputSize <= Int(Int32.max), g.outputPixels * width <= Int(Int32.max),
+              kernelSize.0 * kernelSize.1 * width <= Int(Int32.max) else {
+            throw ModelError("depthwise convolution of an input of shape \(inputShape) with depth_multiplier \(depthMultiplier) "
+                + "needs more than 2^31 - 1 values per image")
+        }
         window = distill_window(height: Int32(g.height), width: Int32(g.width), channels: Int32(g.channels), multiplier: Int32(depthMultiplier),
                                 kernel_height: Int32(g.kernelHeight), kernel_width: Int32(g.kernelWidth), stride_height: Int32(g.strideHeight),
                                 stride_width: Int32(g.strideWidth), pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),

@@ -43,6 +43,10 @@ struct FunctionalGraph {
                 guard !chain.isEmpty else { throw layer.error("a nested Sequential with no layers") }
                 for (position, inner) in chain.enumerated() {
                     try ModelDescription.checkKnownType(inner)
+                    // Keras freezes everything inside a frozen container, whatever the inner flags say.
+                    guard !layer.isFrozen || inner.isFrozen else {
+                        throw inner.error("is trainable inside the frozen Sequential '\(layer.name)', which Keras would not train; set its trainable to false too")
+                    }
                     guard callIndex[inner.name] == nil else { throw ModelError("\(source): layer name '\(inner.name)' appears more than once") }
                     callIndex[inner.name] = [calls.count]
                     calls.append(Call(config: inner, reads: position == 0 ? nodes[0] : [(chain[position - 1].name, 0)]))

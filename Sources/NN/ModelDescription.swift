@@ -46,9 +46,17 @@ public struct ModelDescription: Sendable {
         }
         guard let inputShape else { throw ModelError("\(source): no input shape (add keras.Input(shape=...) as the first layer)") }
         guard !layers.isEmpty else { throw ModelError("\(source): the model has no layers after its input") }
+        if document["keras_version"]?.string?.hasPrefix("2.") == true { try Self.refuseKeras2Meanings(layers) }
         self.json = String(decoding: bytes, as: UTF8.self)
         self.name = config["name"]?.string ?? (className == "Sequential" ? "sequential" : "functional")
         (self.inputShape, self.layers, self.inbound) = (inputShape, layers, inbound)
+    }
+
+    /// Keras 2's `hard_sigmoid` is `clip(0.2 x + 0.5, 0, 1)`, Keras 3's (the one implemented) `relu6(x + 3) / 6`.
+    private static func refuseKeras2Meanings(_ layers: [LayerConfig]) throws {
+        for layer in layers where layer["activation"]?.string == "hard_sigmoid" {
+            throw layer.error("activation hard_sigmoid in a Keras 2 model is clip(0.2 x + 0.5, 0, 1); only Keras 3's relu6(x + 3) / 6 is implemented")
+        }
     }
 
     /// A `Sequential`'s `config`: its layers (an InputLayer only first, giving the input shape) and the
@@ -163,7 +171,7 @@ public struct ModelDescription: Sendable {
 
     /// A `Rescaling` that reads the input sees pixels 0-255, any other layer 0-1: one model, one scale.
     private func checkPixelReaders() throws {
-        let readers = layers.indices.filter { inbound[$0] == [-1] }.map { layers[$0] }
+        let readers = layers.indices.filter { inbound[$0].contains(-1) }.map { layers[$0] }
         guard readers.contains(where: { $0.className == Rescaling.kerasClassName }),
               let other = readers.first(where: { $0.className != Rescaling.kerasClassName }) else { return }
         throw other.error("reads the model's input beside a Rescaling, which is given the raw pixels 0-255 (this layer would get "

@@ -9,9 +9,10 @@ public final class Reshape: Layer {
 
     public func build(inputShape: [Int]) throws -> [Int] {
         size = elementCount(inputShape)
-        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        // The known dimensions' product, stopped once it exceeds the input (three of up to 2^24 overflow Int).
+        let known = targetShape.filter { $0 != -1 }.reduce(1) { $0 > size ? $0 : $0 * $1 }
         let unknown = targetShape.filter { $0 == -1 }.count
-        guard unknown == 0 ? known == size : (unknown == 1 && known > 0 && size % known == 0) else {
+        guard unknown == 0 ? known == size : (unknown == 1 && known > 0 && known <= size && size % known == 0) else {
             throw ModelError("reshape to \(targetShape) does not fit an input of shape \(inputShape) (\(size) values)")
         }
         return targetShape.map { $0 == -1 ? size / known : $0 }

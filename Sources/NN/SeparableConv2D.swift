@@ -23,6 +23,7 @@ public final class SeparableConv2D: Layer, PlannedLayer {
 
     public func build(inputShape: [Int]) throws -> [Int] {
         let middleShape = try depthwise.build(inputShape: inputShape)
+        try LayerGraph.checkSize(middleShape, "its depthwise output")
         middleSize = elementCount(middleShape)
         return try pointwise.build(inputShape: middleShape)
     }

@@ -186,3 +186,25 @@ final class DepthwiseConv2DTests: XCTestCase {
 extension LayerHarness {
     var parameterShapes: [[Int]] { layer.parameterShapes.map(\.shape) }
 }
+
+/// Sizes the C loops could not index are one-line errors, planned without allocating anything.
+final class DepthwiseSizeLimitTests: XCTestCase {
+    private func plan(_ layer: String, input: String) -> String {
+        do {
+            _ = try ModelDescription(json: ModelDescriptionTests.keras([layer], input: input), source: "m.json").plan()
+            return "no error"
+        } catch { return "\(error)" }
+    }
+
+    func testDepthwiseBeyondTwoToThe31IsAnError() {
+        let message = plan(ModelDescriptionTests.layer("DepthwiseConv2D", "dw", #""kernel_size": 1"#), input: "[null, 32768, 65536, 1]")
+        XCTAssertTrue(message.contains("layer 'dw'") && message.contains("2^31 - 1"), message)
+    }
+
+    func testSeparableRefusesAHugeDepthwiseOutput() {
+        let message = plan(ModelDescriptionTests.layer("SeparableConv2D", "sep", #""filters": 1, "kernel_size": 3, "padding": "same", "depth_multiplier": 4096"#),
+                           input: "[null, 224, 224, 32]")
+        // 6.6e9 values per image between the two parts: refused before anything is sized for them.
+        XCTAssertTrue(message.contains("layer 'sep'") && message.contains("2^31"), message)
+    }
+}

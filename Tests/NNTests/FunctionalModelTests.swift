@@ -200,4 +200,23 @@ final class FunctionalModelTests: XCTestCase {
                            layer("Flatten", "flatten", calls: [["add"]])], output: #"[["flatten", 0, 0]]"#)
         XCTAssertEqual(error(alone), "no error")
     }
+
+    /// A merge that reads the input beside a Rescaling's output would get 0-1 where Keras gives 0-255.
+    func testAMergeReadingTheInputBesideARescalingIsRefused() {
+        let (scale, conv) = (#""scale": 0.00392156862745098, "offset": 0.0"#, #""filters": 1, "kernel_size": [3, 3], "padding": "same""#)
+        let json = model([layer("Rescaling", "scale", scale, calls: [["x"]]),
+                          layer("Conv2D", "c", conv, calls: [["scale"]]),
+                          layer("Concatenate", "join", calls: [["x", "c"]]),
+                          layer("Flatten", "flatten", calls: [["join"]])], output: #"[["flatten", 0, 0]]"#)
+        XCTAssertTrue(error(json).contains("layer 'join' (Concatenate): reads the model's input beside a Rescaling"), error(json))
+    }
+
+    /// Keras trains nothing inside a frozen container: an inner layer marked trainable is refused, not trained.
+    func testATrainableLayerInsideAFrozenSequentialIsRefused() {
+        let block = #"{"class_name": "Sequential", "config": {"name": "block", "trainable": false, "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 4, 1], "name": "block_in"}}, {"class_name": "Conv2D", "config": {"name": "inner", "trainable": true, \#(conv)}}]}, "name": "block", "inbound_nodes": [{"args": [\#(tensor("x"))], "kwargs": {}}]}"#
+        let json = model([block, layer("Flatten", "f", calls: [["block"]])], output: #"[["f", 0, 0]]"#)
+        XCTAssertTrue(error(json).contains("layer 'inner' (Conv2D): is trainable inside the frozen Sequential 'block'"), error(json))
+        let frozen = json.replacingOccurrences(of: #""name": "inner", "trainable": true"#, with: #""name": "inner", "trainable": false"#)
+        XCTAssertEqual(error(frozen), "no error")
+    }
 }

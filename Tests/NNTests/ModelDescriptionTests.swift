@@ -95,6 +95,18 @@ final class ModelDescriptionTests: XCTestCase {
         }
     }
 
+    /// Keras 2 and Keras 3 mean different functions by hard_sigmoid: only Keras 3's is implemented.
+    func testKeras2HardSigmoidIsRefused() throws {
+        let layers = [Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "hard_sigmoid""#)]
+        let keras3 = String(decoding: Self.keras(layers), as: UTF8.self)
+        let keras2 = keras3.replacingOccurrences(of: #"{"module": "keras", "#, with: #"{"keras_version": "2.15.0", "module": "keras", "#)
+        XCTAssertNotEqual(keras2, keras3)
+        XCTAssertNoThrow(try ModelDescription(json: Array(keras3.utf8), source: "m.json").build(gemm: gemm))
+        XCTAssertThrowsError(try ModelDescription(json: Array(keras2.utf8), source: "m.json")) { error in
+            XCTAssertTrue("\(error)".contains("layer 'd' (Dense): activation hard_sigmoid in a Keras 2 model"), "\(error)")
+        }
+    }
+
     func testUnsupportedLayersAndOptionsAreNamed() {
         assertError([Self.layer("LSTM", "lstm", #""units": 2"#)], saying: "layer 'lstm' (LSTM)", "unknown layer type", "supported:", "Conv2D")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "dilation_rate": [2, 2]"#)],
