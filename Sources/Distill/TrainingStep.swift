@@ -88,7 +88,10 @@ final class DataParallelStepper {
             communicator.allreduceSum(sums)
         }
         let reduced = DispatchTime.now().uptimeNanoseconds
-        timed(clock, "adam") { step.optimizer.update(step.model.parameters) }
+        timed(clock, "adam") {
+            step.optimizer.update(step.model.parameters)
+            step.model.applyConstraints()   // Keras's optimizer constrains the weights it has just updated
+        }
         let updated = DispatchTime.now().uptimeNanoseconds
         times.compute += Double(computed - start + updated - reduced) / 1e9
         times.allreduce += Double(reduced - computed) / 1e9

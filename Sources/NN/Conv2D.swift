@@ -122,6 +122,7 @@ extension Conv2D: KerasLayer {
             biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         var built = try activationLayers(config)
         built.layers.insert(convolution, at: 0)
+        built.constraints = try WeightConstraint.constraints(config)
         return built
     }
 }

@@ -90,6 +90,7 @@ extension Dense: KerasLayer {
         config.ignore("lora_alpha")   // used only with lora_rank, which is refused unless null
         var built = try activationLayers(config)
         built.layers.insert(dense, at: 0)
+        built.constraints = try WeightConstraint.constraints(config)
         return built
     }
 }

@@ -4,6 +4,8 @@
 public struct BuiltLayer {
     public var layers: [Layer]
     public var endsInSoftmax = false
+    /// Constraints on the first layer's parameters, by parameter name (Keras's `kernel_constraint`...).
+    public var constraints: [String: WeightConstraint] = [:]
 
     public init(_ layers: [Layer], endsInSoftmax: Bool = false) {
         (self.layers, self.endsInSoftmax) = (layers, endsInSoftmax)

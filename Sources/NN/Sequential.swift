@@ -45,6 +45,8 @@ public final class Sequential {
     /// backward pass so that no optimizer moves them.
     private let frozenGradients: [Range<Int>]
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// The weights with a Keras constraint (MaxNorm, UnitNorm, NonNeg), applied after each update.
+    private let constrained: [ConstrainedWeight]
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -67,9 +69,10 @@ public final class Sequential {
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier in `layers`; nil for a chain.
-    /// `frozen`: the layers whose parameters never change.
+    /// `frozen`: the layers whose parameters never change. `constraints`: per layer, its constrained
+    /// parameters by name (a name the layer does not have, such as a bias it does not use, is skipped).
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil,
-                frozen: Set<Int> = []) throws {
+                frozen: Set<Int> = [], constraints: [Int: [String: WeightConstraint]] = [:]) throws {
         let graph = try LayerGraph(inputShape: inputShape, layers: layers, names: givenNames, inputs: givenInputs)
         self.inputShape = inputShape
         self.layers = layers
@@ -92,11 +95,22 @@ public final class Sequential {
         let store = ParameterStore(shapes: names)
         parameters = store
         frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].offset..<store.entries[$0].offset + store.entries[$0].count }
+        constrained = try constraints.keys.sorted().flatMap { layer in
+            try ranges[layer].map { store.entries[$0] }.compactMap { entry in
+                let parameter = String(entry.name.dropFirst(graph.names[layer].count + 1))
+                return try constraints[layer]![parameter].map { try ConstrainedWeight($0, offset: entry.offset, shape: entry.shape, name: "layer '\(graph.names[layer])'") }
+            }
+        }
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
         }
+    }
+
+    /// Applies every weight constraint to the parameters; the step calls it after the optimizer's update.
+    public func applyConstraints() {
+        for weight in constrained { weight.apply(parameters.values.pointer) }
     }
 
     deinit {
