@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Keras 3's weight constraints on fixed weights, for ConstraintTests (no Keras needed in CI).
+"""Keras 3's weight constraints and regularisers on fixed weights, for WeightConstraintTests and
+WeightRegularizerTests (no Keras needed in CI).
 
 Writes Tests/Fixtures/keras-constraints/constraints.json: for each case, the constraint as a
 model's to_json() writes it (read from a Dense or Conv2D layer's config), the weight's shape, the
 weight (seeded, with values on both sides of zero and norms above and below max_value) and what
-Keras's constraint returns for it. Run with Keras 3 (TensorFlow backend):
+Keras's constraint returns for it. And regularizers.json: for each case, the regulariser as
+to_json() writes it, the weight and Keras's penalty. Run with Keras 3 (TensorFlow backend):
 
     /tmp/tfenv/bin/python scripts/make-constraint-fixtures.py
 """
@@ -18,12 +20,22 @@ import keras  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "keras-constraints", "constraints.json")
 
 
-def layer_config(constraint, kind):
-    """The constraint exactly as a layer's config in model.to_json() holds it."""
-    layer = keras.layers.Dense(3, kernel_constraint=constraint) if kind == "dense" else \
-        keras.layers.Conv2D(4, 3, kernel_constraint=constraint)
+def layer_config(rule, kind, key="kernel_constraint"):
+    """The constraint (or regulariser) exactly as a layer's config in model.to_json() holds it."""
+    layer = keras.layers.Dense(3, **{key: rule}) if kind == "dense" else keras.layers.Conv2D(4, 3, **{key: rule})
     model = keras.Sequential([keras.Input((5,) if kind == "dense" else (6, 6, 2)), layer])
-    return json.loads(model.to_json())["config"]["layers"][-1]["config"]["kernel_constraint"]
+    return json.loads(model.to_json())["config"]["layers"][-1]["config"][key]
+
+
+def regularizers(rng):
+    cases = []
+    for rule, kind, shape in [(keras.regularizers.L2(0.01), "dense", (5, 3)), (keras.regularizers.L1(0.02), "conv", (3, 3, 2, 4)),
+                              (keras.regularizers.L1L2(l1=0.003, l2=0.05), "conv", (3, 3, 2, 4)), (keras.regularizers.L2(), "dense", (5, 3))]:
+        weight = rng.uniform(-1, 1, shape).astype(np.float32)
+        penalty = float(np.asarray(rule(keras.ops.convert_to_tensor(weight))))
+        cases.append({"regularizer": layer_config(rule, kind, "kernel_regularizer"), "shape": list(shape),
+                      "weight": weight.ravel().tolist(), "keras": penalty})
+    return cases
 
 
 def main():
@@ -47,6 +59,10 @@ def main():
     with open(OUT, "w") as f:
         json.dump({"producer": f"keras {keras.__version__}", "cases": cases}, f, indent=1)
     print(f"wrote {OUT}: {len(cases)} cases")
+    penalties = regularizers(rng)
+    with open(OUT.replace("constraints.json", "regularizers.json"), "w") as f:
+        json.dump({"producer": f"keras {keras.__version__}", "cases": penalties}, f, indent=1)
+    print(f"wrote regularizers.json: {len(penalties)} cases")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ public struct Evaluation: Sendable, Equatable {
                 + "(its outputs are not finite numbers); the model is not usable")
         }
         let count = max(data.count, 1)
-        return Evaluation(loss: sums[0] / Double(count), accuracy: sums[1] / Double(count), count: data.count)
+        // Keras's evaluate reports the loss with the regularisers' penalty in it, as fit does.
+        return Evaluation(loss: sums[0] / Double(count) + model.regularizationPenalty(), accuracy: sums[1] / Double(count), count: data.count)
     }
 }

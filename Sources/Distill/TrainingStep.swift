@@ -87,6 +87,10 @@ final class DataParallelStepper {
             communicator.allreduceSum(step.model.parameters.gradients.buffer)
             communicator.allreduceSum(sums)
         }
+        // Keras adds the regularisers' penalty to each batch's loss: its gradient once, on every rank
+        // alike, and the penalty to the loss sum as if each of the batch's samples carried it.
+        step.model.addRegularizationGradients()
+        if let loss = step.metricNames.firstIndex(of: "loss") { sums[loss] += step.model.regularizationPenalty() * Double(batch.globalCount) }
         let reduced = DispatchTime.now().uptimeNanoseconds
         timed(clock, "adam") {
             step.optimizer.update(step.model.parameters)

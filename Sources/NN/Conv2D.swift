@@ -123,6 +123,7 @@ extension Conv2D: KerasLayer {
         var built = try activationLayers(config)
         built.layers.insert(convolution, at: 0)
         built.constraints = try WeightConstraint.constraints(config)
+        built.regularizers = try WeightRegularizer.regularizers(config)
         return built
     }
 }

@@ -91,6 +91,7 @@ extension Dense: KerasLayer {
         var built = try activationLayers(config)
         built.layers.insert(dense, at: 0)
         built.constraints = try WeightConstraint.constraints(config)
+        built.regularizers = try WeightRegularizer.regularizers(config)
         return built
     }
 }

@@ -88,7 +88,7 @@ extension DepthwiseConv2D: KerasLayer {
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
-        for key in ["depthwise_regularizer", "depthwise_constraint", "bias_constraint"] { try config.requireDefault(key) }
+        for key in ["depthwise_regularizer", "depthwise_constraint", "bias_constraint", "bias_regularizer"] { try config.requireDefault(key) }
         let layer = DepthwiseConv2D(
             kernelSize: try config.pair("kernel_size"), strides: try config.pair("strides", default: (1, 1)),
             padding: try config.padding(), depthMultiplier: try config.int("depth_multiplier", default: 1, range: 1...4096),

@@ -115,8 +115,8 @@ public struct LayerConfig: Sendable {
             throw error("option trainable is \(trainable.text); expected true or false")
         }
         try requireDefault("data_format", .string("channels_last"))
-        // kernel_constraint and bias_constraint: read by Dense and Conv2D, refused by the other layers that have them.
-        for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "beta_regularizer", "gamma_regularizer",
+        // kernel_ and bias_ constraints and regularisers: read by Dense and Conv2D, refused by the other layers that have them.
+        for key in ["activity_regularizer", "beta_regularizer", "gamma_regularizer",
                     "beta_constraint", "gamma_constraint", "lora_rank", "quantization_config"] {
             try requireDefault(key)
         }

@@ -6,6 +6,8 @@ public struct BuiltLayer {
     public var endsInSoftmax = false
     /// Constraints on the first layer's parameters, by parameter name (Keras's `kernel_constraint`...).
     public var constraints: [String: WeightConstraint] = [:]
+    /// Regularisers of the first layer's parameters, by parameter name (Keras's `kernel_regularizer`...).
+    public var regularizers: [String: WeightRegularizer] = [:]
 
     public init(_ layers: [Layer], endsInSoftmax: Bool = false) {
         (self.layers, self.endsInSoftmax) = (layers, endsInSoftmax)

@@ -129,7 +129,7 @@ public struct ModelDescription: Sendable {
     public func build(gemm: GEMMBackend) throws -> Sequential {
         let made = try makeLayers(LayerBuildContext(gemm: gemm))
         let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs, frozen: made.frozen,
-                                   constraints: made.constraints)
+                                   constraints: made.constraints, regularizers: made.regularizers)
         model.description = self
         return model
     }
@@ -138,15 +138,18 @@ public struct ModelDescription: Sendable {
     /// (a layer's activation part is `<name>_activation`, reading its layer) and the layers each reads
     /// (-1 the model's input); throws naming the layer whose options do not fit. `build(gemm:)` and
     /// `plan()` both start here.
-    /// Constraints are kept for the layers that train (a frozen weight never changes, as in Keras).
+    /// Constraints and regularisers are kept for the layers that train, as Keras applies them to its
+    /// trainable weights only.
     func makeLayers(_ context: LayerBuildContext) throws
-        -> (layers: [Layer], names: [String], inputs: [[Int]], frozen: Set<Int>, constraints: [Int: [String: WeightConstraint]])
+        -> (layers: [Layer], names: [String], inputs: [[Int]], frozen: Set<Int>, constraints: [Int: [String: WeightConstraint]],
+            regularizers: [Int: [String: WeightRegularizer]])
     {
         var built: [Layer] = []
         var names: [String] = []
         var inputs: [[Int]] = []
         var frozen = Set<Int>()
         var constraints: [Int: [String: WeightConstraint]] = [:]
+        var regularizers: [Int: [String: WeightRegularizer]] = [:]
         var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
@@ -162,6 +165,7 @@ public struct ModelDescription: Sendable {
             var reads = inbound[index].map { $0 < 0 ? -1 : outputOf[$0] }
             if layer.layers.isEmpty, reads.count != 1 { throw config.error("takes one input, but is given \(reads.count)") }
             if !config.isFrozen, !layer.constraints.isEmpty { constraints[built.count] = layer.constraints }
+            if !config.isFrozen, !layer.regularizers.isEmpty { regularizers[built.count] = layer.regularizers }
             for (part, item) in layer.layers.enumerated() {
                 built.append(item)
                 names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
@@ -172,7 +176,7 @@ public struct ModelDescription: Sendable {
             outputOf.append(reads[0])
         }
         try checkPixelReaders()
-        return (built, names, inputs, frozen, constraints)
+        return (built, names, inputs, frozen, constraints, regularizers)
     }
 
     /// A `Rescaling` that reads the input sees pixels 0-255, any other layer 0-1: one model, one scale.

@@ -79,7 +79,7 @@ extension SeparableConv2D: KerasLayer {
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
-        for key in ["depthwise_regularizer", "depthwise_constraint", "pointwise_regularizer", "pointwise_constraint", "bias_constraint"] {
+        for key in ["depthwise_regularizer", "depthwise_constraint", "pointwise_regularizer", "pointwise_constraint", "bias_constraint", "bias_regularizer"] {
             try config.requireDefault(key)
         }
         let layer = SeparableConv2D(

@@ -47,6 +47,8 @@ public final class Sequential {
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// The weights with a Keras constraint (MaxNorm, UnitNorm, NonNeg), applied after each update.
     private let constrained: [ConstrainedWeight]
+    /// The weights with a Keras regulariser (L1, L2, L1L2): their offsets, sizes and regularisers.
+    private let regularized: [(offset: Int, count: Int, regularizer: WeightRegularizer)]
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -69,10 +71,12 @@ public final class Sequential {
 
     /// `names`: one per layer (a description's layer names); nil names them as Keras would.
     /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier in `layers`; nil for a chain.
-    /// `frozen`: the layers whose parameters never change. `constraints`: per layer, its constrained
-    /// parameters by name (a name the layer does not have, such as a bias it does not use, is skipped).
+    /// `frozen`: the layers whose parameters never change. `constraints` and `regularizers`: per layer, its
+    /// constrained or regularised parameters by name (a name the layer does not have, such as a bias
+    /// it does not use, is skipped).
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil,
-                frozen: Set<Int> = [], constraints: [Int: [String: WeightConstraint]] = [:]) throws {
+                frozen: Set<Int> = [], constraints: [Int: [String: WeightConstraint]] = [:],
+                regularizers: [Int: [String: WeightRegularizer]] = [:]) throws {
         let graph = try LayerGraph(inputShape: inputShape, layers: layers, names: givenNames, inputs: givenInputs)
         self.inputShape = inputShape
         self.layers = layers
@@ -101,10 +105,29 @@ public final class Sequential {
                 return try constraints[layer]![parameter].map { try ConstrainedWeight($0, offset: entry.offset, shape: entry.shape, name: "layer '\(graph.names[layer])'") }
             }
         }
+        regularized = regularizers.keys.sorted().flatMap { layer in
+            ranges[layer].map { store.entries[$0] }.compactMap { entry in
+                regularizers[layer]![String(entry.name.dropFirst(graph.names[layer].count + 1))].map { (entry.offset, entry.count, $0) }
+            }
+        }
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
+        }
+    }
+
+    /// The regularisers' penalty on the current weights (0 without any), which Keras adds to the loss.
+    public func regularizationPenalty() -> Double {
+        regularized.reduce(0) { $0 + $1.regularizer.penalty(parameters.values.pointer + $1.offset, count: $1.count) }
+    }
+
+    /// Adds the penalty's gradient into the parameter gradients; the step calls it once, after the
+    /// gradient allreduce (the same on every rank).
+    public func addRegularizationGradients() {
+        for weight in regularized {
+            weight.regularizer.addGradient(parameters.values.pointer + weight.offset, into: parameters.gradients.pointer + weight.offset,
+                                           count: weight.count)
         }
     }
 
