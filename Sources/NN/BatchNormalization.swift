@@ -1,3 +1,4 @@
+import CKernels
 /// Keras's `BatchNormalization` over the last (channel) axis: `y = gamma * (x - mean) / sqrt(var + epsilon) + beta`.
 ///
 /// In training, `mean` and `var` (biased) are those of the global batch: each rank sums its samples
@@ -83,22 +84,12 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         guard let reducer else {
             // Inference: the moving statistics.
             for ch in 0..<c { (inverse[ch], mean[ch]) = (1 / (movingVariance[ch] + epsilon).squareRoot(), movingMean[ch]) }
-            for r in 0..<rows {
-                let (x, y) = (input + r * c, output + r * c)
-                for ch in 0..<c { y[ch] = scale[ch] * ((x[ch] - mean[ch]) * inverse[ch]) + shift[ch] }
-            }
+            distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, nil, output)
             return
         }
         let (sum, squares) = (sums.baseAddress!, sums.baseAddress! + c)
         sums.update(repeating: 0)
-        for r in 0..<rows {
-            let x = input + r * c
-            for ch in 0..<c {
-                let value = Double(x[ch])
-                sum[ch] += value
-                squares[ch] += value * value
-            }
-        }
+        distill_batchnorm_sums(input, rows, Int32(c), sum, squares)
         sums[2 * c] = Double(rows)
         reducer.sum(sums)
         let count = max(sums[2 * c], 1)
@@ -110,21 +101,15 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
             movingMean[ch] = movingMean[ch] * momentum + Float(batchMean) * (1 - momentum)
             movingVariance[ch] = movingVariance[ch] * momentum + Float(variance) * (1 - momentum)
         }
-        for r in 0..<rows {
-            let (x, y, xhat) = (input + r * c, output + r * c, normalised.pointer + r * c)
-            for ch in 0..<c {
-                let normal = (x[ch] - mean[ch]) * inverse[ch]
-                xhat[ch] = normal
-                y[ch] = scale[ch] * normal + shift[ch]
-            }
-        }
+        distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, normalised.pointer, output)
     }
 
     /// Training-mode backward:
     /// `dx = gamma / sigma * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)`, sums over the global batch.
     /// After an inference-mode forward (a frozen layer) it is the affine map's: `dx = gamma / sigma * dy`.
-    /// The loops run over a row's contiguous channels with every per-channel value hoisted, so they
-    /// vectorise; each element sees the same operations in the same order as the formula.
+    /// The loops (CKernels' batchnorm.c, AVX-512 or AVX2 where the CPU has them) run over a row's
+    /// contiguous channels with every per-channel value hoisted; each element sees the same
+    /// operations in the same order as the formula.
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
@@ -135,14 +120,7 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         let rows = batch * (size / channels), c = channels
         let (sum, products) = (sums.baseAddress!, sums.baseAddress! + c)
         sums.update(repeating: 0)
-        for r in 0..<rows {
-            let (dy, xhat) = (outputGradient + r * c, UnsafePointer(normalised.pointer) + r * c)
-            for ch in 0..<c {
-                let gradient = Double(dy[ch])
-                sum[ch] += gradient
-                products[ch] += gradient * Double(xhat[ch])
-            }
-        }
+        distill_batchnorm_gradient_sums(outputGradient, normalised.pointer, rows, Int32(c), sum, products)
         // This rank's parameter gradients; the step's gradient allreduce adds the other ranks'.
         for ch in 0..<c {
             betaGradient?[ch] += Float(sum[ch])
@@ -154,13 +132,7 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         let count = max(sums[2 * c], 1)
         let (meanGradient, factor) = (meanGradients.baseAddress!, perChannel.pointer)   // factor: gamma / sigma
         for ch in 0..<c { (meanGradient[ch], factor[ch]) = (sum[ch] / count, perChannel.pointer[c + ch] * inverseDeviation.pointer[ch]) }
-        for r in 0..<rows {
-            let (dy, xhat, dx) = (outputGradient + r * c, UnsafePointer(normalised.pointer) + r * c, inputGradient + r * c)
-            for ch in 0..<c {
-                let centred = Double(dy[ch]) - meanGradient[ch] - Double(xhat[ch]) * products[ch] / count
-                dx[ch] = factor[ch] * Float(centred)
-            }
-        }
+        distill_batchnorm_input_gradient(outputGradient, normalised.pointer, rows, Int32(c), meanGradient, products, count, factor, inputGradient)
     }
 
     /// `y = gamma * (x - moving_mean) / sigma + beta` with fixed statistics: `dbeta = sum(dy)`,

@@ -116,8 +116,10 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("Conv2D", "c", #""kernel_size": 3"#)], saying: "'c'", "filters is missing")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": [3, 3, 3]"#)], saying: "kernel_size", "pair")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "data_format": "channels_first""#)], saying: "data_format")
-        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_regularizer": {"class_name": "L2"}"#)],
-                    saying: "kernel_regularizer")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_regularizer": {"class_name": "OrthogonalRegularizer"}"#)],
+                    saying: "kernel_regularizer", "OrthogonalRegularizer", "L1, L2, L1L2")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "activity_regularizer": {"class_name": "L2"}"#)],
+                    saying: "activity_regularizer")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "HeNormal"}"#)],
                     saying: "kernel_initializer", "HeNormal", "GlorotUniform")
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "gelu""#)],

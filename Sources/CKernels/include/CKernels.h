@@ -1,0 +1,3 @@
+// The C loops NN calls (see each header).
+#include "depthwise.h"
+#include "batchnorm.h"
