@@ -19,8 +19,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        // Loops Swift cannot vectorise beyond SSE2 in a portable build, compiled for AVX-512, AVX2 and
-        // baseline x86-64 and chosen at load time (target_clones).
+        // Loops Swift cannot vectorise beyond SSE2 in a portable build (depthwise convolution,
+        // BatchNormalization), compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (target_clones).
         .target(name: "CKernels"),
         .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL", "CKernels"]),
         .target(name: "Datasets", dependencies: ["CGzip", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
