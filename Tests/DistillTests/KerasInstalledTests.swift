@@ -42,4 +42,19 @@ final class KerasInstalledTests: XCTestCase {
             XCTAssertEqual(figures[2], figures[3], "the exported student evaluates as in swift-distill: \(run.output)")
         }
     }
+
+    /// Functional models both ways (`keras-roundtrip.py graph`): a Keras-trained residual teacher is
+    /// imported, its cached logits match Keras's, and the distilled MobileNet-like student goes back to
+    /// Keras with the same accuracy; on the Tests/Fixtures/mnist-small images (about a minute).
+    func testFunctionalModelsGoBothWays() throws {
+        let python = try python()
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let data = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("keras-graph-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let run = try ProcessRun.run(python, [script, "graph", "--data", data, "--distill", distill.path, "--work", work, "--limit", "2000"],
+                                     timeout: 900)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("teacher logits in swift-distill's cache against Keras's, 2000 training images"), run.output)
+    }
 }
