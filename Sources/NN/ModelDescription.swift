@@ -140,16 +140,8 @@ public struct ModelDescription: Sendable {
     /// `plan()` both start here.
     /// Constraints and regularisers are kept for the layers that train, as Keras applies them to its
     /// trainable weights only.
-    func makeLayers(_ context: LayerBuildContext) throws
-        -> (layers: [Layer], names: [String], inputs: [[Int]], frozen: Set<Int>, constraints: [Int: [String: WeightConstraint]],
-            regularizers: [Int: [String: WeightRegularizer]])
-    {
-        var built: [Layer] = []
-        var names: [String] = []
-        var inputs: [[Int]] = []
-        var frozen = Set<Int>()
-        var constraints: [Int: [String: WeightConstraint]] = [:]
-        var regularizers: [Int: [String: WeightRegularizer]] = [:]
+    func makeLayers(_ context: LayerBuildContext) throws -> MadeLayers {
+        var made = MadeLayers()
         var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
@@ -164,19 +156,28 @@ public struct ModelDescription: Sendable {
             if config.isFrozen { for case let normalisation as BatchNormalization in layer.layers { normalisation.frozen = true } }
             var reads = inbound[index].map { $0 < 0 ? -1 : outputOf[$0] }
             if layer.layers.isEmpty, reads.count != 1 { throw config.error("takes one input, but is given \(reads.count)") }
-            if !config.isFrozen, !layer.constraints.isEmpty { constraints[built.count] = layer.constraints }
-            if !config.isFrozen, !layer.regularizers.isEmpty { regularizers[built.count] = layer.regularizers }
+            if !config.isFrozen, !layer.constraints.isEmpty { made.constraints[made.layers.count] = layer.constraints }
+            if !config.isFrozen, !layer.regularizers.isEmpty { made.regularizers[made.layers.count] = layer.regularizers }
             for (part, item) in layer.layers.enumerated() {
-                built.append(item)
-                names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
-                inputs.append(reads)
-                if config.isFrozen { frozen.insert(built.count - 1) }
-                reads = [built.count - 1]
+                made.layers.append(item)
+                made.names.append(part == 0 ? config.name : "\(config.name)_activation")   // the only extra part
+                made.inputs.append(reads)
+                if config.isFrozen { made.frozen.insert(made.layers.count - 1) }
+                reads = [made.layers.count - 1]
             }
             outputOf.append(reads[0])
         }
         try checkPixelReaders()
-        return (built, names, inputs, frozen, constraints, regularizers)
+        return made
+    }
+
+    /// What `makeLayers` makes: the layers, their names, what each reads, and (by layer index) which
+    /// are frozen and their parameters' constraints and regularisers.
+    struct MadeLayers {
+        var layers: [Layer] = [], names: [String] = [], inputs: [[Int]] = []
+        var frozen = Set<Int>()
+        var constraints: [Int: [String: WeightConstraint]] = [:]
+        var regularizers: [Int: [String: WeightRegularizer]] = [:]
     }
 
     /// A `Rescaling` that reads the input sees pixels 0-255, any other layer 0-1: one model, one scale.

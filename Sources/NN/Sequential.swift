@@ -99,16 +99,17 @@ public final class Sequential {
         let store = ParameterStore(shapes: names)
         parameters = store
         frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].offset..<store.entries[$0].offset + store.entries[$0].count }
+        /// Layer `index`'s parameters: each one's own name (`kernel`) with its entry in the store.
+        func parameterEntries(_ index: Int) -> [(name: String, entry: ParameterStore.Entry)] {
+            zip(layers[index].parameterShapes, ranges[index]).map { ($0.name, store.entries[$1]) }
+        }
         constrained = try constraints.keys.sorted().flatMap { layer in
-            try ranges[layer].map { store.entries[$0] }.compactMap { entry in
-                let parameter = String(entry.name.dropFirst(graph.names[layer].count + 1))
-                return try constraints[layer]![parameter].map { try ConstrainedWeight($0, offset: entry.offset, shape: entry.shape, name: "layer '\(graph.names[layer])'") }
+            try parameterEntries(layer).compactMap { name, entry in
+                try constraints[layer]![name].map { try ConstrainedWeight($0, offset: entry.offset, shape: entry.shape, name: "layer '\(graph.names[layer])'") }
             }
         }
         regularized = regularizers.keys.sorted().flatMap { layer in
-            ranges[layer].map { store.entries[$0] }.compactMap { entry in
-                regularizers[layer]![String(entry.name.dropFirst(graph.names[layer].count + 1))].map { (entry.offset, entry.count, $0) }
-            }
+            parameterEntries(layer).compactMap { name, entry in regularizers[layer]![name].map { (entry.offset, entry.count, $0) } }
         }
         for (layer, range) in zip(layers, ranges) {
             let entries = range.map { parameters.entries[$0] }

@@ -11,11 +11,17 @@ final class RegularizedLossTests: XCTestCase {
         return try ModelDescription(json: Array(json.utf8), source: "m.json").build(gemm: Fixture.gemm)
     }
 
-    func testEvaluationAddsThePenalty() throws {
+    /// The same model without and with L2(0.01) on its kernel, both with the same seeded weights.
+    private func pair(seed: UInt64) throws -> (plain: Sequential, penalised: Sequential) {
         let (plain, penalised) = (try model("null"), try model(#"{"class_name": "L2", "config": {"l2": 0.01}}"#))
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededGenerator(seed: seed)
         plain.parameters.initialize(using: &rng)
         penalised.parameters.values.pointer.update(from: plain.parameters.values.pointer, count: plain.parameters.values.count)
+        return (plain, penalised)
+    }
+
+    func testEvaluationAddsThePenalty() throws {
+        let (plain, penalised) = try pair(seed: 3)
         let penalty = penalised.regularizationPenalty()
         XCTAssertGreaterThan(penalty, 0.01)
         let test = Fixture.test
@@ -28,10 +34,7 @@ final class RegularizedLossTests: XCTestCase {
     /// One epoch of one batch: both models start from the same weights, so the reported training
     /// losses differ by the penalty on those weights, as Keras's fit reports it.
     func testTrainingLossAddsThePenalty() throws {
-        let (plain, penalised) = (try model("null"), try model(#"{"class_name": "L2", "config": {"l2": 0.01}}"#))
-        var rng = SeededGenerator(seed: 5)
-        plain.parameters.initialize(using: &rng)
-        penalised.parameters.values.pointer.update(from: plain.parameters.values.pointer, count: plain.parameters.values.count)
+        let (plain, penalised) = try pair(seed: 5)
         let penalty = penalised.regularizationPenalty()
         let data = Fixture.train
         func firstLoss(_ model: Sequential) throws -> Double {
