@@ -7,14 +7,14 @@ import NN
 /// the teacher, and the student trained from scratch for comparison.
 public final class Classifier: LocalGradientStep {
     public let model: Sequential
-    public let optimizer: Adam
+    public let optimizer: Optimizer
     public let communicator: Communicator
     private let reducer: CommunicatorReducer
     let loss = SparseCategoricalCrossentropy()
     public let metricNames = ["loss", "accuracy"]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
 
-    public init(model: Sequential, optimizer: Adam, communicator: Communicator) {
+    public init(model: Sequential, optimizer: Optimizer, communicator: Communicator) {
         self.model = model
         self.optimizer = optimizer
         self.communicator = communicator

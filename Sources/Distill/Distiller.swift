@@ -11,7 +11,7 @@ public final class Distiller: LocalGradientStep {
     public let communicator: Communicator
     private let reducer: CommunicatorReducer
     private let teacherPart: String   // the profile's name for the teacher-logit part of a step
-    public private(set) var optimizer = Adam()
+    public private(set) var optimizer: Optimizer = Adam()
     public private(set) var loss: DistillationObjective = DistillationLoss(alpha: 0.1, temperature: 10)
     /// The loss's sums, then accuracy.
     public private(set) var metricNames = ["student_loss", "distillation_loss", "accuracy"]
@@ -38,7 +38,7 @@ public final class Distiller: LocalGradientStep {
     /// cross-entropy from logits), the distillation loss (`KLDivergence`), alpha in [0, 1] and
     /// temperature > 0; sparse categorical accuracy is always reported.
     public func compile(
-        optimizer: Adam,
+        optimizer: Optimizer,
         studentLoss: SparseCategoricalCrossentropy = .init(), distillationLoss: KLDivergence = .init(),
         alpha: Float = 0.1, temperature: Float = 10
     ) throws {
@@ -49,7 +49,7 @@ public final class Distiller: LocalGradientStep {
     }
 
     /// Any distillation loss (`LossRegistry.make`); sparse categorical accuracy is always reported.
-    public func compile(optimizer: Adam, loss: DistillationObjective) {
+    public func compile(optimizer: Optimizer, loss: DistillationObjective) {
         self.optimizer = optimizer
         self.loss = loss
         metricNames = loss.metricNames + ["accuracy"]

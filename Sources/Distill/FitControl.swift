@@ -1,4 +1,4 @@
-/// Where a fit stands between two steps: with the weights and Adam's state, all it needs to go
+/// Where a fit stands between two steps: with the weights and the optimizer's state, all it needs to go
 /// on exactly as if it had never stopped.
 public struct FitPosition: Sendable, Equatable {
     /// The epoch in progress, from 1 (`epochs + 1` once every epoch is done).

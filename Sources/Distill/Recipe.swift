@@ -138,7 +138,7 @@ public struct Recipe {
     /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
     /// every rank reads the newest intact one and the ranks check that they read the same.
     /// A state carries the fingerprint of the training data (and of the teacher, for a distilled student).
-    private func control(_ phase: Phase, model: Sequential, optimizer: Adam, teacher: TeacherLogitsSource?) throws -> FitControl {
+    private func control(_ phase: Phase, model: Sequential, optimizer: Optimizer, teacher: TeacherLogitsSource?) throws -> FitControl {
         guard let checkpoints else { return FitControl() }
         let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
         let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)

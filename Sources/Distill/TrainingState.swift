@@ -1,8 +1,8 @@
 import Foundation
 import NN
 
-/// The complete state of a recipe phase in training, as one safetensors file: the weights, Adam's
-/// moments and step count, and the fit's position (epoch, step, shuffling generator, metric sums,
+/// The complete state of a recipe phase in training, as one safetensors file: the weights, the
+/// optimizer's slots (Adam's moments) and step count, and the fit's position (epoch, step, shuffling generator, metric sums,
 /// finished epochs), with the phase, the settings and a checksum of everything in the metadata.
 /// Written by rank 0 at step boundaries, atomically; the newest two per phase are kept.
 public struct TrainingState {
@@ -15,26 +15,44 @@ public struct TrainingState {
     public var ranks: Int               // the job that wrote it (a resume on another count says so)
     public var position: FitPosition
     public var parameters: [NamedTensor]
-    public var adamIterations: Int
-    public var adamM: [Float], adamV: [Float]
+    public var optimizer: SavedOptimizer
+
+    /// An optimizer's state as saved: its `Optimizer.stateName`, its updates, its slots by name.
+    public struct SavedOptimizer: Equatable {
+        public var stateName: String
+        public var iterations: Int
+        public var slots: [(name: String, values: [Float])]
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.stateName == b.stateName && a.iterations == b.iterations
+                && a.slots.map(\.name) == b.slots.map(\.name) && a.slots.map(\.values) == b.slots.map(\.values)
+        }
+
+        /// Adam's sections carry no names of their own (the first form of the file); others name their slots.
+        var isAdam: Bool { stateName == "adam" && slots.map(\.name) == ["m", "v"] }
+        var what: String { isAdam ? "Adam moments" : "\(stateName) slots (\(slots.map(\.name).joined(separator: ", ")))" }
+    }
 
     /// The state of `model` and `optimizer` at `position`.
     public init(phase: String, settings: String, fingerprint: [String: String] = [:], ranks: Int, position: FitPosition,
-                model: Sequential, optimizer: Adam) {
+                model: Sequential, optimizer: Optimizer) {
         (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
         parameters = model.parameters.namedTensors()
-        adamIterations = optimizer.iterations
-        adamM = optimizer.moments.m.array
-        adamV = optimizer.moments.v.array
+        self.optimizer = SavedOptimizer(stateName: optimizer.stateName, iterations: optimizer.iterations,
+                                        slots: zip(optimizer.slotNames, optimizer.slots).map { ($0, $1.array) })
     }
 
-    /// Puts the weights and Adam's state back into `model` and `optimizer`.
-    public func restore(into model: Sequential, optimizer: Adam, source: String) throws {
+    /// Puts the weights and the optimizer's state back into `model` and `optimizer`.
+    public func restore(into model: Sequential, optimizer target: Optimizer, source: String) throws {
         try model.parameters.load(parameters, source: source)
-        guard adamM.count == model.parameterCount || adamIterations == 0 else {
-            throw CheckpointError(path: source, "holds Adam moments of \(adamM.count) values for a model of \(model.parameterCount)")
+        guard optimizer.stateName == target.stateName, optimizer.slots.map(\.name) == target.slotNames else {
+            throw CheckpointError(path: source, "holds the state of optimizer \(optimizer.stateName) with \(optimizer.what), "
+                + "not of this run's \(target.stateName) (\(target.slotNames.joined(separator: ", ")))")
         }
-        optimizer.restore(iterations: adamIterations, m: adamM, v: adamV)
+        if let slot = optimizer.slots.first(where: { $0.values.count != model.parameterCount }), optimizer.iterations != 0 {
+            throw CheckpointError(path: source, "holds \(optimizer.what) of \(slot.values.count) values for a model of \(model.parameterCount)")
+        }
+        target.restore(iterations: optimizer.iterations, slots: optimizer.slots.map(\.values))
     }
 
     /// The file name: phase and a step number that grows through the phase, so names sort by age.
@@ -47,14 +65,19 @@ public struct TrainingState {
     @discardableResult
     public func save(in directory: String, stepsPerEpoch: Int) throws -> String {
         let path = (directory as NSString).appendingPathComponent(fileName(stepsPerEpoch: stepsPerEpoch))
-        let metadata = [
+        var metadata = [
             "format": Self.format, "phase": phase, "settings": settings, "ranks": "\(ranks)",
-            "adam_iterations": "\(adamIterations)", "epoch": "\(position.epoch)", "step": "\(position.step)",
+            "\(optimizer.stateName)_iterations": "\(optimizer.iterations)", "epoch": "\(position.epoch)", "step": "\(position.step)",
             "generator": String(position.generator, radix: 16), "totals": Self.encode(position.totals), "seen": "\(position.seen)",
             "epochs": position.epochs.map(Self.encode).joined(separator: ";"), "epoch_seconds": Self.encode(position.epochSeconds),
         ].merging(fingerprint.map { (Self.fingerprintPrefix + $0.key, $0.value) }) { fixed, _ in fixed }
-        let tensors = parameters + [NamedTensor(name: "adam.m", shape: [adamM.count], values: adamM),
-                                    NamedTensor(name: "adam.v", shape: [adamV.count], values: adamV)]
+        if !optimizer.isAdam {
+            metadata["optimizer"] = optimizer.stateName
+            metadata["optimizer_slots"] = optimizer.slots.map(\.name).joined(separator: ",")
+        }
+        let tensors = parameters + optimizer.slots.map {
+            NamedTensor(name: "\(optimizer.stateName).\($0.name)", shape: [$0.values.count], values: $0.values)
+        }
         try SafeTensors.writeChecksummed(tensors, metadata: metadata, to: path)
         for old in Self.files(in: directory, phase: phase).dropLast(2) { try? FileManager.default.removeItem(atPath: old) }
         return path
@@ -111,19 +134,27 @@ public struct TrainingState {
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
         guard metadata["format"] == format else { throw fail("is not a training state (format \(metadata["format"] ?? "missing"))") }
         guard SafeTensors.checksumMatches(tensors, metadata) == true else { throw fail("its contents do not match their checksum") }
-        guard let phase = metadata["phase"], let settings = metadata["settings"], let ranks = metadata["ranks"].flatMap(Int.init),
-              let iterations = metadata["adam_iterations"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
+        // A state without an "optimizer" entry is Adam's, whose sections were named before there were others.
+        let stateName = metadata["optimizer"] ?? "adam"
+        let slotNames = metadata["optimizer_slots"].map { $0.split(separator: ",").map(String.init) } ?? (stateName == "adam" ? ["m", "v"] : [])
+        guard Specification.isName(Substring(stateName), lowercase: true),
+              slotNames.allSatisfy({ Specification.isName(Substring($0), lowercase: true) }), Set(slotNames).count == slotNames.count,
+              let phase = metadata["phase"], let settings = metadata["settings"], let ranks = metadata["ranks"].flatMap(Int.init),
+              let iterations = metadata["\(stateName)_iterations"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
               let step = metadata["step"].flatMap(Int.init), let generator = metadata["generator"].flatMap({ UInt64($0, radix: 16) }),
               let totals = metadata["totals"].flatMap(decode), let seen = metadata["seen"].flatMap(Int.init),
-              let seconds = metadata["epoch_seconds"].flatMap(decode), let epochText = metadata["epochs"],
-              let m = tensors.first(where: { $0.name == "adam.m" }), let v = tensors.first(where: { $0.name == "adam.v" })
+              let seconds = metadata["epoch_seconds"].flatMap(decode), let epochText = metadata["epochs"]
         else { throw fail("lacks a field of the training state") }
-        let parameters = tensors.filter { !$0.name.hasPrefix("adam.") }
+        let slotTensorNames = slotNames.map { "\(stateName).\($0)" }
+        let slots = slotTensorNames.compactMap { name in tensors.first { $0.name == name } }
+        guard slots.count == slotNames.count else { throw fail("lacks a field of the training state") }
+        let parameters = tensors.filter { !slotTensorNames.contains($0.name) }
         let parameterCount = parameters.reduce(0) { $0 + $1.values.count }
-        guard m.values.count == v.values.count, m.values.count == parameterCount || iterations == 0 else {
-            throw fail("holds Adam moments of \(m.values.count) and \(v.values.count) values for \(parameterCount) parameters")
+        let optimizer = SavedOptimizer(stateName: stateName, iterations: iterations, slots: zip(slotNames, slots).map { ($0, $1.values) })
+        guard slots.allSatisfy({ $0.values.count == slots[0].values.count && ($0.values.count == parameterCount || iterations == 0) }) else {
+            throw fail("holds \(optimizer.what) of \(slots.map { "\($0.values.count)" }.joined(separator: " and ")) values for \(parameterCount) parameters")
         }
-        for tensor in parameters + [m, v] {
+        for tensor in parameters + slots {
             if let bad = tensor.values.withUnsafeBufferPointer(firstNonFinite) {
                 throw fail("tensor '\(tensor.name)' holds \(bad.value) at index \(bad.index); the state is not usable")
             }
@@ -137,15 +168,13 @@ public struct TrainingState {
         return TrainingState(phase: phase, settings: settings, fingerprint: fingerprint, ranks: ranks,
                              position: FitPosition(epoch: epoch, step: step, generator: generator, totals: totals, seen: seen,
                                                    epochs: epochs, epochSeconds: seconds),
-                             parameters: parameters, adamIterations: iterations,
-                             adamM: m.values, adamV: v.values)
+                             parameters: parameters, optimizer: optimizer)
     }
 
     private init(phase: String, settings: String, fingerprint: [String: String], ranks: Int, position: FitPosition,
-                 parameters: [NamedTensor], adamIterations: Int, adamM: [Float], adamV: [Float]) {
+                 parameters: [NamedTensor], optimizer: SavedOptimizer) {
         (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
-        self.parameters = parameters
-        (self.adamIterations, self.adamM, self.adamV) = (adamIterations, adamM, adamV)
+        (self.parameters, self.optimizer) = (parameters, optimizer)
     }
 
     /// Doubles exactly, as hex bit patterns.

@@ -11,7 +11,7 @@ public protocol LocalGradientStep: AnyObject {
     var metricNames: [String] { get }
     /// The model that learns (the student, for a distiller).
     var model: Sequential { get }
-    var optimizer: Adam { get }
+    var optimizer: Optimizer { get }
     var communicator: Communicator { get }
     /// Sizes every workspace and plans every product for local batches of these sizes.
     func prepare(batchSizes: Set<Int>)
@@ -92,8 +92,8 @@ final class DataParallelStepper {
         step.model.addRegularizationGradients()
         if let loss = step.metricNames.firstIndex(of: "loss") { sums[loss] += step.model.regularizationPenalty() * Double(batch.globalCount) }
         let reduced = DispatchTime.now().uptimeNanoseconds
-        timed(clock, "adam") {
-            step.optimizer.update(step.model.parameters)
+        timed(clock, "optimizer") {
+            step.optimizer.update(step.model.parameters, trainable: step.model.trainableRanges)
             step.model.applyConstraints()   // Keras's optimizer constrains the weights it has just updated
         }
         let updated = DispatchTime.now().uptimeNanoseconds

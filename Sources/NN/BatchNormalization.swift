@@ -53,6 +53,8 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         return inputShape
     }
 
+    public var nonTrainableParameters: Set<String> { ["moving_mean", "moving_variance"] }
+
     /// Keras's order and names: gamma, beta (when scaled and centred), then the moving statistics.
     public var parameterShapes: [(name: String, shape: [Int])] {
         (scale ? [("gamma", [channels])] : []) + (center ? [("beta", [channels])] : [])

@@ -14,6 +14,10 @@ public protocol Layer: AnyObject {
     /// The parameter tensors this layer owns (after `build`), e.g. `[("kernel", [3, 3, 1, 16]), ("bias", [16])]`.
     var parameterShapes: [(name: String, shape: [Int])] { get }
 
+    /// The parameters that are state, not weights (BatchNormalization's moving statistics): no
+    /// optimizer or weight decay touches them, as Keras keeps them out of `trainable_variables`.
+    var nonTrainableParameters: Set<String> { get }
+
     /// How the parameter named `parameter` starts (Keras's defaults: Glorot-uniform kernels, zero biases).
     func initializer(for parameter: String) -> Initializer
 
@@ -35,6 +39,7 @@ public protocol Layer: AnyObject {
 
 public extension Layer {
     var parameterShapes: [(name: String, shape: [Int])] { [] }
+    var nonTrainableParameters: Set<String> { [] }
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
     func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? .glorotUniform : .zeros }
     func reserve(maxBatch: Int) {}

@@ -44,6 +44,9 @@ public final class Sequential {
     /// The gradient slices of frozen layers' parameters (Keras `trainable: false`), zeroed after each
     /// backward pass so that no optimizer moves them.
     private let frozenGradients: [Range<Int>]
+    /// The store's ranges an optimizer trains, as Keras's `trainable_variables`: every parameter but
+    /// frozen layers' and non-trainable ones (moving statistics); adjacent ranges joined.
+    public let trainableRanges: [Range<Int>]
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// The weights with a Keras constraint (MaxNorm, UnitNorm, NonNeg), applied after each update.
     private let constrained: [ConstrainedWeight]
@@ -98,6 +101,15 @@ public final class Sequential {
         planned = layers.map { $0 as? PlannedLayer }
         let store = ParameterStore(shapes: names)
         parameters = store
+        trainableRanges = zip(layers, ranges).enumerated().flatMap { index, pair in
+            frozen.contains(index) ? [] : zip(pair.0.parameterShapes, pair.1).compactMap { shape, entry in
+                pair.0.nonTrainableParameters.contains(shape.name) ? nil
+                    : store.entries[entry].offset..<store.entries[entry].offset + store.entries[entry].count
+            }
+        }.reduce(into: [Range<Int>]()) { joined, range in
+            if let last = joined.last, last.upperBound == range.lowerBound { joined[joined.count - 1] = last.lowerBound..<range.upperBound }
+            else { joined.append(range) }
+        }
         frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].offset..<store.entries[$0].offset + store.entries[$0].count }
         /// Layer `index`'s parameters: each one's own name (`kernel`) with its entry in the store.
         func parameterEntries(_ index: Int) -> [(name: String, entry: ParameterStore.Entry)] {

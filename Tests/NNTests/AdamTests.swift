@@ -105,7 +105,8 @@ final class AdamTests: XCTestCase {
 
     func testDefaultsAreKeras() {
         let adam = Adam()
-        XCTAssertEqual(adam.learningRate, 0.001)
+        XCTAssertEqual(adam.schedule.rate(0), 0.001)
+        XCTAssertEqual(adam.weightDecay, 0)
         XCTAssertEqual(adam.beta1, 0.9)
         XCTAssertEqual(adam.beta2, 0.999)
         XCTAssertEqual(adam.epsilon, 1e-7)

@@ -66,7 +66,7 @@ public struct PhaseRunner {
 
     /// Rank 0 fails before training when a model file of `phases` could not be written to one of
     /// `directories` (created if missing) with room for `bytes` each; the checkpoint directory also
-    /// holds training states (weights and two Adam moments, twice), so it needs seven times that.
+    /// holds training states (weights and at most two optimizer slots, as Adam's moments, twice), so it needs seven times that.
     public static func checkDirectories(_ directories: [String], checkpointDirectory: String?, phases: [Phase], bytes: Int,
                                         isRoot: Bool) throws {
         guard isRoot else { return }

@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
             help: "Workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
     var workloads: [BenchWorkload] = BenchWorkload.allCases
 
-    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and Adam as shares of the step, and each GEMM shape's rate against the same shape alone.")
+    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, and each GEMM shape's rate against the same shape alone.")
     var profile = false
 
     @Flag(help: "With --profile: profile on both GEMM backends (onednn and openblas) in this run.")
