@@ -112,15 +112,22 @@ public struct Recipe {
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
         try SettingRanges.alpha(settings.alpha, name: "alpha")
         try SettingRanges.temperature(settings.temperature, name: "temperature")
-        distiller.compile(optimizer: Adam(learningRate: settings.learningRate),
+        distiller.compile(optimizer: try optimizer(.distilledStudent),
                           loss: try LossRegistry.make(settings.loss, alpha: settings.alpha, temperature: settings.temperature))
         return try fit(distiller, .distilledStudent, teacher: teacher)
     }
 
     private func trainClassifier(_ phase: Phase) throws -> TrainedModel {
         let model = try freshModel(phase.role, purpose: phase.seeds.weights)
-        let optimizer = Adam(learningRate: settings.learningRate)
-        return try fit(Classifier(model: model, optimizer: optimizer, communicator: communicator), phase)
+        return try fit(Classifier(model: model, optimizer: try optimizer(phase), communicator: communicator), phase)
+    }
+
+    /// The optimizer of `phase`, its schedule laid over the phase's steps.
+    private func optimizer(_ phase: Phase) throws -> Optimizer {
+        let length = PhaseLength(stepsPerEpoch: BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount,
+                                 epochs: phase.epochs(settings))
+        return try settings.rule(phase.role).makeOptimizer(length: length, scheduleFlag: phase.role == .teacher && settings.teacherRule != nil
+                                                             ? "--teacher-schedule" : "--schedule")
     }
 
     /// Trains `phase` with `step` (resumable, observed) and evaluates it on the test set.

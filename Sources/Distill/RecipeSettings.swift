@@ -8,7 +8,12 @@ public struct RecipeSettings: Sendable {
     public var teacherEpochs = 5
     public var studentEpochs = 3
     public var batchSize = 32
+    /// The students' (and, unless `teacherRule` says otherwise, the teacher's) learning rate, optimizer and schedule.
     public var learningRate: Float = 0.001
+    public var optimizer = OptimizerRegistry.defaultName
+    public var schedule = ScheduleRegistry.defaultName
+    /// The teacher's own rule, where it trains otherwise than the students (nil: as they do).
+    public var teacherRule: TrainingRule?
     public var alpha: Float = 0.1
     public var temperature: Float = 10
     public var seed: UInt64 = 42
@@ -28,7 +33,16 @@ public struct RecipeSettings: Sendable {
     /// The settings added since the summary's first form, each only when it is not its default, so a
     /// state or model written before it (or with the default) keeps its summary and stays valid.
     var nonDefault: String {
-        loss == LossRegistry.defaultName ? "" : ", loss \(loss)"
+        (loss == LossRegistry.defaultName ? "" : ", loss \(loss)")
+            + (optimizer == OptimizerRegistry.defaultName ? "" : ", optimizer \(optimizer)")
+            + (schedule == ScheduleRegistry.defaultName ? "" : ", schedule \(schedule)")
+            + (teacherRule.map { ", teacher \($0.description)" } ?? "")
+    }
+
+    /// How the phases of `role` train: the teacher by `teacherRule` where set, the students by the shared settings.
+    public func rule(_ role: ModelRole) -> TrainingRule {
+        if role == .teacher, let teacherRule { return teacherRule }
+        return TrainingRule(optimizer: optimizer, schedule: schedule, learningRate: learningRate)
     }
 
     /// What every rank must agree on: the settings that affect training (the models by content).

@@ -5,7 +5,8 @@
 ///     parameter     := key "=" value | key        a bare key is a switch, meaning true
 ///     name          := [a-z] [a-z0-9_-]*
 ///     key           := [A-Za-z] [A-Za-z0-9_-]*    case-sensitive, so `T` is a key
-///     value         := decimal | name             decimal as `DecimalNumber`: no hex, inf or nan
+///     value         := decimal | name | list      decimal as `DecimalNumber`: no hex, inf or nan
+///     list          := decimal ("/" decimal)+     e.g. boundaries=150/180/210
 ///
 /// No spaces and no commas (so a sweep's comma-separated list splits without ambiguity), no empty
 /// part, no key twice, at most 1000 characters. `parse` reads the grammar; a `SpecificationSchema`
@@ -16,6 +17,7 @@ public struct Specification: Hashable, Sendable {
         case number(Float)
         case boolean(Bool)
         case name(String)
+        case numbers([Float])
 
         /// As the canonical text writes a value (see `format`).
         public var description: String {
@@ -23,6 +25,7 @@ public struct Specification: Hashable, Sendable {
             case .number(let x): Specification.format(x)
             case .boolean(let on): on ? "true" : "false"
             case .name(let text): text
+            case .numbers(let values): values.map(Specification.format).joined(separator: "/")
             }
         }
     }
@@ -60,7 +63,14 @@ public struct Specification: Hashable, Sendable {
             }
             guard parameters[key] == nil else { throw fail("\(shown(key)) is given twice") }
             guard sides.count == 2 else { parameters[key] = .boolean(true); continue }
-            if isName(sides[1], lowercase: true) {
+            if sides[1].contains("/") {
+                let items = sides[1].split(separator: "/", omittingEmptySubsequences: false)
+                let numbers = items.compactMap { DecimalNumber.parse(String($0), as: Float.self) }
+                guard numbers.count == items.count else {
+                    throw fail("\(shown(key)) must be decimal numbers separated by '/', got '\(shown(sides[1]))'")
+                }
+                parameters[key] = .numbers(numbers)
+            } else if isName(sides[1], lowercase: true) {
                 parameters[key] = .name(String(sides[1]))
             } else if let number = DecimalNumber.parse(String(sides[1]), as: Float.self) {
                 parameters[key] = .number(number)
@@ -81,12 +91,12 @@ public struct Specification: Hashable, Sendable {
     }
 
     /// `8` rather than `8.0`; otherwise Float's `description`, which `DecimalNumber` reads back exactly.
-    static func format(_ value: Float) -> String {
+    public static func format(_ value: Float) -> String {
         let text = value.description
         return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
 
-    private static let alphabet = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:=.+")
+    private static let alphabet = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:=.+/")
 
     static func isName(_ text: Substring, lowercase: Bool) -> Bool {
         let isLetter = { (c: Character) in c.isASCII && (lowercase ? c.isLowercase : c.isLetter) }

@@ -6,12 +6,15 @@ public struct SpecificationSchema: Sendable {
         /// A bare key, off unless given.
         case toggle
         case choice(default: String, among: [String])
+        /// Numbers separated by '/', each in the range; empty unless given.
+        case list(range: Interval)
 
         var defaultValue: Specification.Value {
             switch self {
             case .number(let value, _): .number(value)
             case .toggle: .boolean(false)
             case .choice(let value, _): .name(value)
+            case .list: .numbers([])
             }
         }
     }
@@ -70,6 +73,13 @@ public struct SpecificationSchema: Sendable {
             case (.toggle, .boolean?): value = .boolean(true)
             case (.toggle, _?): throw fail("\(key) is a switch and takes no value: write :\(key) alone")
             case (.choice(_, let options), .name(let text)?) where options.contains(text): value = .name(text)
+            case (.list(let range), .numbers(let xs)?):
+                if let bad = xs.first(where: { !range.contains($0) }) { throw fail("\(key) must hold numbers in \(range), got \(Specification.format(bad))") }
+                value = .numbers(xs.map { $0 == 0 ? 0 : $0 })
+            case (.list(let range), .number(let x)?):
+                guard range.contains(x) else { throw fail("\(key) must hold numbers in \(range), got \(Specification.format(x))") }
+                value = .numbers([x == 0 ? 0 : x])
+            case (.list, _?): throw fail("\(key) needs numbers separated by '/', e.g. \(key)=30/60")
             case (.choice(let standard, let options), .boolean?):
                 throw fail("\(key) needs one of \(options.joined(separator: ", ")), e.g. \(key)=\(standard)")
             case (.choice(_, let options), let other?):
@@ -107,6 +117,9 @@ extension Specification {
         }
         public func isOn(_ key: String) -> Bool {
             if case .boolean(let value)? = values[key] { return value } else { preconditionFailure("\(name) has no switch \(key)") }
+        }
+        public func numbers(_ key: String) -> [Float] {
+            if case .numbers(let value)? = values[key] { return value } else { preconditionFailure("\(name) has no list \(key)") }
         }
         public func choice(_ key: String) -> String {
             if case .name(let value)? = values[key] { return value } else { preconditionFailure("\(name) has no choice \(key)") }

@@ -54,6 +54,13 @@ final class CommandResumeTests: FaultTestCase {
         try check(["distill-student", "--teacher", teacher, "--student-epochs", "3"], phase: "student-distilled")
     }
 
+    /// SGD's momentum slot and a schedule's position (a pure function of the step count) resume too:
+    /// Nesterov momentum with weight decay over a warm-up and cosine decay, crossing epochs.
+    func testSGDWithScheduleResumesBitForBit() throws {
+        try check(["train-teacher", "--teacher-epochs", "2", "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005",
+                   "--schedule", "cosine:warmup=0.5:alpha=0.1", "--learning-rate", "0.02"], phase: "teacher")
+    }
+
     /// Functional models resume too: the residual teacher (BatchNormalization's moving statistics,
     /// Dropout, Add) and, distilled from it, the MobileNet-like student (depthwise, separable).
     private var graph: String { ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path }

@@ -79,6 +79,38 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("every-student")
     }
 
+    /// The training recipes: the every-layer teacher (Dropout, BatchNormalization) trained by SGD with
+    /// Nesterov momentum, weight decay and a warm-up into a cosine decay, then a student distilled by
+    /// AdamW on a piecewise schedule whose boundary falls between its two epochs, alike on 1 and 2 ranks.
+    func testSGDAndSchedulesWithDropoutTrainTheSameAcrossRankCounts() throws {
+        let mpirun = try Requirement.mpirun()
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
+        let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
+        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        func run(_ ranks: Int, _ arguments: [String]) throws {
+            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
+            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
+            XCTAssertEqual(result.status, 0, result.output)
+            XCTAssertTrue(result.output.contains("layout: \(ranks) rank"), result.output)
+        }
+        for ranks in [1, 2] {
+            try run(ranks, ["train-teacher", "--teacher-model", "\(models)/every-layer-teacher.json", "--teacher-epochs", "2",
+                            "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005", "--schedule", "cosine:warmup=0.5:alpha=0.1",
+                            "--learning-rate", "0.05",
+                            "--output", path("sgd-teacher-\(ranks).safetensors"), "--metrics-json", path("sgd-teacher-\(ranks).json")] + common)
+        }
+        try assertEquivalent("sgd-teacher")
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("sgd-teacher-1.safetensors"), "--no-logits-cache",
+                            "--student-model", "\(models)/every-layer-student.json", "--student-epochs", "2",
+                            "--optimizer", "adamw", "--schedule", "piecewise:boundaries=1:values=0.002/0.0005",
+                            "--output", path("sgd-student-\(ranks).safetensors"), "--metrics-json", path("sgd-student-\(ranks).json")] + common)
+        }
+        try assertEquivalent("sgd-student")
+    }
+
     /// Functional models from Keras (Tests/Fixtures/keras-graph): a residual teacher with
     /// BatchNormalization, Dropout and Add trains, and distils a MobileNet-like student (depthwise and
     /// separable convolutions, ZeroPadding2D, ReLU6, inverted residuals), alike on 1 and 2 ranks.

@@ -22,6 +22,9 @@ final class SpecificationTests: XCTestCase {
             .init("nesterov", .toggle, help: "Nesterov's momentum"),
         ]),
         SpecificationSchema("ce", help: "cross-entropy alone", []),
+        SpecificationSchema("multistep", help: "a rate cut at epochs", [
+            .init("at", .list(range: .init(0, 1000)), help: "the epochs"),
+        ]),
         SpecificationSchema("ls", help: "label smoothing", [
             .init("reduction", .choice(default: "mean", among: ["mean", "sum"]), help: "how the batch is reduced"),
             .init("epsilon", .number(default: 0.1, range: .init(0, .infinity, openUpper: true)), help: "smoothing"),
@@ -54,6 +57,11 @@ final class SpecificationTests: XCTestCase {
         // Two spellings of one specification are equal.
         XCTAssertEqual(try Specification.parse("sgd:nesterov:momentum=0.9", flag: "-o"),
                        try Specification.parse("sgd:momentum=0.90:nesterov", flag: "-o"))
+        XCTAssertEqual(try Specification.parse("multistep:at=30/60/90.5", flag: "--schedule").parameters, ["at": .numbers([30, 60, 90.5])])
+        XCTAssertEqual(try resolve("multistep:at=30/060").numbers("at"), [30, 60])
+        XCTAssertEqual(try resolve("multistep:at=30/060").canonical, "multistep:at=30/60")
+        XCTAssertEqual(try resolve("multistep:at=5").numbers("at"), [5], "one number is a list of one")
+        XCTAssertEqual(try resolve("multistep").numbers("at"), [], "a list left out is empty")
         let long = "kd:" + String(repeating: "a", count: Specification.lengthLimit - 3)
         XCTAssertEqual(try Specification.parse(long, flag: "--loss").name, "kd")
     }
@@ -127,7 +135,7 @@ final class SpecificationTests: XCTestCase {
             ("sgd:momentum=1", "--loss 'sgd:momentum=1': momentum must be in [0, 1), got 1"),
             ("ls:epsilon=-1", "--loss 'ls:epsilon=-1': epsilon must be in [0, inf), got -1"),
             ("dkd:beta", "--loss 'dkd:beta': beta needs a number, e.g. beta=8"),
-            ("kdd", "--loss 'kdd': unknown name 'kdd'; expected one of kd, dkd, sgd, ce, ls"),
+            ("kdd", "--loss 'kdd': unknown name 'kdd'; expected one of kd, dkd, sgd, ce, multistep, ls"),
             ("dkd:gamma=1", "--loss 'dkd:gamma=1': dkd has no parameter 'gamma'; its parameters are alpha, beta, T"),
             ("dkd:t=4", "--loss 'dkd:t=4': dkd has no parameter 't'; its parameters are alpha, beta, T"),
             ("ce:T=4", "--loss 'ce:T=4': ce takes no parameters, got 'T'"),
@@ -136,6 +144,14 @@ final class SpecificationTests: XCTestCase {
             ("ls:reduction", "--loss 'ls:reduction': reduction needs one of mean, sum, e.g. reduction=mean"),
             ("ls:reduction=max", "--loss 'ls:reduction=max': reduction must be one of mean, sum, got 'max'"),
             ("ls:reduction=2", "--loss 'ls:reduction=2': reduction must be one of mean, sum, got '2'"),
+            ("multistep:at=30//60", "--loss 'multistep:at=30//60': at must be decimal numbers separated by '/', got '30//60'"),
+            ("multistep:at=30/x", "--loss 'multistep:at=30/x': at must be decimal numbers separated by '/', got '30/x'"),
+            ("multistep:at=/30", "--loss 'multistep:at=/30': at must be decimal numbers separated by '/', got '/30'"),
+            ("multistep:at=30/2000", "--loss 'multistep:at=30/2000': at must hold numbers in [0, 1000], got 2000"),
+            ("multistep:at=-1", "--loss 'multistep:at=-1': at must hold numbers in [0, 1000], got -1"),
+            ("multistep:at", "--loss 'multistep:at': at needs numbers separated by '/', e.g. at=30/60"),
+            ("multistep:at=fast", "--loss 'multistep:at=fast': at needs numbers separated by '/', e.g. at=30/60"),
+            ("kd:T=1/2", "--loss 'kd:T=1/2': T must be a number, got '1/2'"),
         ]
         for (text, expected) in cases { XCTAssertEqual(message(text), expected, text) }
         XCTAssertEqual(message("sgd:lr=0", flag: "--optimizer"), "--optimizer 'sgd:lr=0': lr must be in (0, 10], got 0")
@@ -154,8 +170,8 @@ final class SpecificationTests: XCTestCase {
         var rng = SeededGenerator(seed: 0x5EC_F1A6)
         let seeds = ["kd", "kd:T=4", "dkd:alpha=1:beta=8:T=4", "kd:standardize", "sgd:momentum=0.9:nesterov", "ls:reduction=sum",
                      "ce", "sgd:lr=1e-3", "kd:alpha=0.25:T=2.5:standardize", "ls:epsilon=0.05:reduction=mean", "dkd:beta=8,kd",
-                     "sgd:nesterov=1", "dkd:beta", "ls:reduction"]
-        let alphabet: [Character] = Array("abcdeklmnrstuvxzgETA0123456789.-+_:=, ") + ["\n", "\t", "'", "é", "\u{301}", "\r\n"]
+                     "sgd:nesterov=1", "dkd:beta", "ls:reduction", "multistep:at=30/60", "multistep:at=1/2/3/4.5"]
+        let alphabet: [Character] = Array("abcdeklmnrstuvxzgETA0123456789.-+_:=/, ") + ["\n", "\t", "'", "é", "\u{301}", "\r\n"]
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
         func below(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
         var (accepted, refused) = (0, 0)
@@ -176,7 +192,7 @@ final class SpecificationTests: XCTestCase {
                     case 4:  // another value after an '=': in range or not, a number or a name
                         if let equals = text[i...].firstIndex(of: "=") {
                             let end = text[equals...].firstIndex(of: ":") ?? text.endIndex
-                            text.replaceSubrange((equals + 1)..<end, with: pick(["0", "-1", "0.5", "1e3", "1001", "x", "mean", "sum", "inf", ""]))
+                            text.replaceSubrange((equals + 1)..<end, with: pick(["0", "-1", "0.5", "1e3", "1001", "x", "mean", "sum", "inf", "", "1/2", "3//4", "5/"]))
                         }
                     default: text.append(contentsOf: ":" + String(pick(seeds).split(separator: ":").last!))
                     }

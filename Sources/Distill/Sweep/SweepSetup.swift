@@ -42,7 +42,7 @@ public struct SweepSetup {
         let settings = job.trainer.settings
         return ["Teacher: \(teacherLine).",
                 "Student: \(settings.studentModel.name), \(studentParameters) parameters; batch \(settings.batchSize), "
-                    + "learning rate \(settings.learningRate), Adam.",
+                    + "\(settings.rule(.student).description).",
                 "Data: \(dataSource); training pool \(data.pool.count) samples, validation \(data.validation.count) "
                     + "(held out of the training set, class-balanced), test \(data.test.count)."]
     }

@@ -60,8 +60,8 @@ struct Sweep: ParsableCommand {
     @Option(help: "Global batch size of every run.")
     var batchSize = 32
 
-    @Option(help: "Adam learning rate of every run, in (0, 10].", transform: decimal)
-    var learningRate: Float = 0.001
+    @OptionGroup(title: "Optimizer of every run")
+    var optimizing: OptimizerOptions
 
     @Option(help: lossHelp)
     var loss = LossRegistry.defaultName
@@ -98,7 +98,6 @@ struct Sweep: ParsableCommand {
         }
         do {
             try SettingRanges.batchSize(batchSize)
-            try SettingRanges.learningRate(learningRate)
             _ = try LossRegistry.resolve(loss)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
@@ -137,7 +136,8 @@ struct Sweep: ParsableCommand {
             var settings = RecipeSettings()
             settings.use(preset)
             if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
-            (settings.batchSize, settings.learningRate) = (batchSize, learningRate)
+            let rule = try optimizing.rule
+            (settings.batchSize, settings.learningRate, settings.optimizer, settings.schedule) = (batchSize, rule.learningRate, rule.optimizer, rule.schedule)
             settings.loss = try LossRegistry.resolve(loss).canonical
             return settings
         }

@@ -24,8 +24,17 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Global batch size, split across ranks.")
     var batchSize = 32
 
-    @Option(help: "Adam learning rate, in (0, 10].", transform: decimal)
-    var learningRate: Float = 0.001
+    @OptionGroup(title: "Optimizer")
+    var optimizing: OptimizerOptions
+
+    @Option(help: ArgumentHelp("The teacher's optimizer, where it differs from --optimizer's (as --optimizer).", valueName: "name[:key=value...]|file.json"))
+    var teacherOptimizer: String?
+
+    @Option(help: ArgumentHelp("The teacher's schedule, where it differs from --schedule's (as --schedule).", valueName: "name[:key=value...]"))
+    var teacherSchedule: String?
+
+    @Option(help: "The teacher's learning rate, where it differs from --learning-rate's.", transform: decimal)
+    var teacherLearningRate: Float?
 
     @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].", transform: decimal)
     var alpha: Float = 0.1
@@ -48,7 +57,7 @@ struct TrainingOptions: ParsableArguments {
         }
         do {
             try SettingRanges.batchSize(batchSize)
-            try SettingRanges.learningRate(learningRate)
+            _ = try teacherRule(students: optimizing.rule)
             try SettingRanges.alpha(alpha)
             try SettingRanges.temperature(temperature)
             _ = try LossRegistry.resolve(loss)
@@ -58,6 +67,14 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// The settings, with the model files read (a missing or malformed file throws, naming it).
+    /// The teacher's rule where a teacher flag makes it differ from the students'.
+    func teacherRule(students: TrainingRule) throws -> TrainingRule? {
+        guard teacherOptimizer != nil || teacherSchedule != nil || teacherLearningRate != nil else { return nil }
+        let rule = try TrainingRule.parse(optimizer: teacherOptimizer, schedule: teacherSchedule, learningRate: teacherLearningRate,
+                                          base: students, flags: .teacher)
+        return rule == students ? nil : rule
+    }
+
     var settings: RecipeSettings {
         get throws {
             var settings = RecipeSettings()
@@ -67,7 +84,9 @@ struct TrainingOptions: ParsableArguments {
             settings.teacherEpochs = teacherEpochs
             settings.studentEpochs = studentEpochs
             settings.batchSize = batchSize
-            settings.learningRate = learningRate
+            let rule = try optimizing.rule
+            (settings.learningRate, settings.optimizer, settings.schedule) = (rule.learningRate, rule.optimizer, rule.schedule)
+            settings.teacherRule = try teacherRule(students: rule)
             settings.alpha = alpha
             settings.temperature = temperature
             settings.seed = seed
