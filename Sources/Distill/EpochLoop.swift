@@ -25,7 +25,8 @@ public struct FitHistory: Sendable {
 /// `control` resumes from a saved position, saves at step boundaries and stops on request.
 func runEpochs(
     _ step: LocalGradientStep, data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64,
-    communicator: Communicator, observer: TrainingObserver?, phase: String, control: FitControl = FitControl()
+    communicator: Communicator, observer: TrainingObserver?, phase: String, control: FitControl = FitControl(),
+    augmentation: DataAugmentation? = nil
 ) throws -> FitHistory {
     let schedule = BatchSchedule(sampleCount: data.count, batchSize: batchSize)
     // Buffers hold the largest rank slice; a batch larger than the data set is just one batch.
@@ -72,6 +73,7 @@ func runEpochs(
         for b in (resumed ? start.step : 0)..<schedule.batchCount {
             let ids = order[schedule.rankRange(batch: b, rank: communicator.rank, size: communicator.size)]
             data.gather(ids, images: images.pointer, labels: labels)
+            augmentation?.apply(images.pointer, sampleIDs: ids, epoch: epoch, height: data.height, width: data.width, channels: data.channels)
             let batch = LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids,
                                    globalCount: schedule.globalRange(batch: b).count, seed: seed,
                                    step: (epoch - 1) * schedule.batchCount + b, epoch: epoch, epochs: epochs)

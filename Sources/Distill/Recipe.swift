@@ -109,6 +109,10 @@ public struct Recipe {
 
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
         let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
+        if augmentsStudents, teacher is CachedTeacherLogits {
+            throw TrainingError("--augment \(settings.augment): the teacher must see each augmented view, which cached logits of the plain "
+                + "images are not; distil from the teacher model (--teacher), which then runs on every batch")
+        }
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
         try SettingRanges.alpha(settings.alpha, name: "alpha")
         try SettingRanges.temperature(settings.temperature, name: "temperature")
@@ -121,6 +125,17 @@ public struct Recipe {
         let model = try freshModel(phase.role, purpose: phase.seeds.weights)
         return try fit(Classifier(model: model, optimizer: try optimizer(phase), communicator: communicator), phase)
     }
+
+    /// The data-side augmentation of `phase`, if any; every student phase draws the same views.
+    private func augmentation(_ phase: Phase) throws -> DataAugmentation? {
+        let transforms = try AugmentSpecification.transforms(settings.augment(phase.role)).transforms
+        guard !transforms.isEmpty else { return nil }
+        return DataAugmentation(transforms: transforms, seed: settings.seed(for: phase.role == .teacher ? .teacherAugmentation : .studentAugmentation),
+                                sampleSize: train.sampleSize)
+    }
+
+    /// Whether the students train on augmented views, so a distilled one needs its teacher run on each.
+    public var augmentsStudents: Bool { settings.augment(.student) != AugmentSpecification.none }
 
     /// The optimizer of `phase`, its schedule laid over the phase's steps.
     private func optimizer(_ phase: Phase) throws -> Optimizer {
@@ -135,7 +150,7 @@ public struct Recipe {
         let history = try step.fit(train, epochs: phase.epochs(settings), batchSize: settings.batchSize,
                                    seed: settings.seed(for: phase.seeds.shuffle), observer: observer(phase),
                                    control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher),
-                                   phase: phase.title)
+                                   phase: phase.title, augmentation: try augmentation(phase))
         let report = ModelReport(name: phase.title, parameters: step.model.parameterCount,
                                  test: try step.evaluate(test, batchSize: settings.batchSize),
                                  trainingSeconds: history.epochSeconds.reduce(0, +))

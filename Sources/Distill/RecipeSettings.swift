@@ -14,6 +14,10 @@ public struct RecipeSettings: Sendable {
     public var schedule = ScheduleRegistry.defaultName
     /// The teacher's own rule, where it trains otherwise than the students (nil: as they do).
     public var teacherRule: TrainingRule?
+    /// Data-side augmentation of every phase's training images (`AugmentSpecification`, canonical; "" none),
+    /// and the teacher's own where it differs.
+    public var augment = AugmentSpecification.none
+    public var teacherAugment: String?
     public var alpha: Float = 0.1
     public var temperature: Float = 10
     public var seed: UInt64 = 42
@@ -37,6 +41,13 @@ public struct RecipeSettings: Sendable {
             + (optimizer == OptimizerRegistry.defaultName ? "" : ", optimizer \(optimizer)")
             + (schedule == ScheduleRegistry.defaultName ? "" : ", schedule \(schedule)")
             + (teacherRule.map { ", teacher \($0.description)" } ?? "")
+            + (augment == AugmentSpecification.none ? "" : ", augment \(augment)")
+            + (teacherAugment.map { ", teacher augment \($0.isEmpty ? "none" : $0)" } ?? "")
+    }
+
+    /// The augmentation of `role`'s phases ("" none).
+    public func augment(_ role: ModelRole) -> String {
+        role == .teacher ? teacherAugment ?? augment : augment
     }
 
     /// How the phases of `role` train: the teacher by `teacherRule` where set, the students by the shared settings.
@@ -67,6 +78,8 @@ public struct RecipeSettings: Sendable {
         case teacherWeights = 1, studentWeights, scratchWeights
         case teacherShuffle = 11, studentShuffle, scratchShuffle
         case trainSubset = 21
+        /// Every student phase draws the same views (the pairing of a distilled student and its scratch twin).
+        case teacherAugmentation = 31, studentAugmentation
     }
 }
 

@@ -34,13 +34,14 @@ func timed(_ clock: StepClock?, _ part: String, _ body: () -> Void) {
 }
 
 public extension LocalGradientStep {
-    /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`.
+    /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`,
+    /// each batch transformed by `augmentation` before the step sees it.
     func fit(
         _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
-        control: FitControl = FitControl(), phase: String = "training"
+        control: FitControl = FitControl(), phase: String = "training", augmentation: DataAugmentation? = nil
     ) throws -> FitHistory {
         try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: phase, control: control)
+                      communicator: communicator, observer: observer, phase: phase, control: control, augmentation: augmentation)
     }
 
     /// `count` real training steps (the one `fit` takes) on `batch(step)`, each part timed on `clock`:

@@ -61,6 +61,12 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--gemm", "mkl"], saying: "mkl")
         try assertFails(["--preset", "huge"], saying: "huge")
         try assertFails(["bench", "--steps", "0"], saying: "--steps must be in 1...10000, got 0")
+        try assertFails(["--optimizer", "sgd:momentum=2"], saying: "--optimizer 'sgd:momentum=2': momentum must be in [0, 1], got 2")
+        try assertFails(["--schedule", "piecewise:boundaries=2:values=0.1/0.01", "--learning-rate", "0.1"],
+                        saying: "--learning-rate 0.1 is not used with --schedule piecewise, whose values are the rates")
+        try assertFails(["--teacher-optimizer", "lion"], saying: "--teacher-optimizer 'lion': unknown name 'lion'; expected one of adam, adamw, sgd")
+        try assertFails(["--augment", "translate=2.5"], saying: "--augment 'translate=2.5': translate is a whole number of pixels, got 2.5")
+        try assertFails(["--teacher-augment", "blur"], saying: "--teacher-augment 'blur': augment has no parameter 'blur'")
     }
 
     func testMissingDataNamesTheFile() throws {

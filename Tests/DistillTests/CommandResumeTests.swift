@@ -54,11 +54,21 @@ final class CommandResumeTests: FaultTestCase {
         try check(["distill-student", "--teacher", teacher, "--student-epochs", "3"], phase: "student-distilled")
     }
 
-    /// SGD's momentum slot and a schedule's position (a pure function of the step count) resume too:
-    /// Nesterov momentum with weight decay over a warm-up and cosine decay, crossing epochs.
-    func testSGDWithScheduleResumesBitForBit() throws {
+    /// SGD's momentum slot, a schedule's position (a pure function of the step count) and the
+    /// augmented views (keyed on the epoch and the sample) resume too: Nesterov momentum with weight
+    /// decay over a warm-up and cosine decay on jittered, flipped images, crossing epochs.
+    func testSGDWithScheduleAndAugmentationResumesBitForBit() throws {
         try check(["train-teacher", "--teacher-epochs", "2", "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005",
-                   "--schedule", "cosine:warmup=0.5:alpha=0.1", "--learning-rate", "0.02"], phase: "teacher")
+                   "--schedule", "cosine:warmup=0.5:alpha=0.1", "--learning-rate", "0.02", "--augment", "translate=2:flip"], phase: "teacher")
+    }
+
+    /// A student distilled on augmented views (its teacher run on each) resumes bit for bit.
+    func testAugmentedDistillationResumesBitForBit() throws {
+        let teacher = path("teacher.safetensors")
+        let run = try distill(["train-teacher", "--teacher-epochs", "1", "--output", teacher] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        try check(["distill-student", "--teacher", teacher, "--student-epochs", "2", "--augment", "pad-crop=3:flip",
+                   "--optimizer", "sgd:momentum=0.9", "--schedule", "exponential:rate=0.5"], phase: "student-distilled")
     }
 
     /// Functional models resume too: the residual teacher (BatchNormalization's moving statistics,

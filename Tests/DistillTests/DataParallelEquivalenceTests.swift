@@ -79,9 +79,10 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("every-student")
     }
 
-    /// The training recipes: the every-layer teacher (Dropout, BatchNormalization) trained by SGD with
-    /// Nesterov momentum, weight decay and a warm-up into a cosine decay, then a student distilled by
-    /// AdamW on a piecewise schedule whose boundary falls between its two epochs, alike on 1 and 2 ranks.
+    /// The training recipes: the every-layer teacher (Dropout, BatchNormalization) trained on jittered,
+    /// flipped images by SGD with Nesterov momentum, weight decay and a warm-up into a cosine decay,
+    /// then a student distilled on padded crops and flips (its teacher run on each view) by AdamW on a
+    /// piecewise schedule whose boundary falls between its two epochs, alike on 1 and 2 ranks.
     func testSGDAndSchedulesWithDropoutTrainTheSameAcrossRankCounts() throws {
         let mpirun = try Requirement.mpirun()
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
@@ -98,14 +99,14 @@ final class DataParallelEquivalenceTests: XCTestCase {
         for ranks in [1, 2] {
             try run(ranks, ["train-teacher", "--teacher-model", "\(models)/every-layer-teacher.json", "--teacher-epochs", "2",
                             "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005", "--schedule", "cosine:warmup=0.5:alpha=0.1",
-                            "--learning-rate", "0.05",
+                            "--learning-rate", "0.05", "--augment", "translate=2:flip",
                             "--output", path("sgd-teacher-\(ranks).safetensors"), "--metrics-json", path("sgd-teacher-\(ranks).json")] + common)
         }
         try assertEquivalent("sgd-teacher")
         for ranks in [1, 2] {
             try run(ranks, ["distill-student", "--teacher", path("sgd-teacher-1.safetensors"), "--no-logits-cache",
                             "--student-model", "\(models)/every-layer-student.json", "--student-epochs", "2",
-                            "--optimizer", "adamw", "--schedule", "piecewise:boundaries=1:values=0.002/0.0005",
+                            "--optimizer", "adamw", "--schedule", "piecewise:boundaries=1:values=0.002/0.0005", "--augment", "pad-crop=2:flip",
                             "--output", path("sgd-student-\(ranks).safetensors"), "--metrics-json", path("sgd-student-\(ranks).json")] + common)
         }
         try assertEquivalent("sgd-student")

@@ -53,6 +53,10 @@ final class ExternalLogitsTests: XCTestCase {
         let pair = try SafeTensors.read(from: "\(directory)/two.safetensors").tensors
         let largest = zip(single, pair).flatMap { zip($0.values, $1.values).map { abs($0 - $1) } }.max() ?? .infinity
         XCTAssertLessThan(largest, 2e-4, "the same subset and batches on 2 ranks")
+        // Logits of the plain images cannot teach on augmented views: refused before training.
+        let augmented = try distillStudent(logits, ["--augment", "flip"])
+        XCTAssertNotEqual(augmented.status, 0)
+        XCTAssertTrue(augmented.output.contains("--augment flip: the teacher must see each augmented view"), augmented.output)
         let bad = try distillStudent(logits, ["--train-fraction", "0"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--train-fraction must be in (0, 1], got 0.0"), bad.output)

@@ -33,3 +33,12 @@ public func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Rec
     }
     return logits
 }
+
+/// What a distilled student learns from: the cached logits (`teacherLogits`), or, when the students
+/// train on augmented views, the teacher itself run in inference mode on each step's batch, so it
+/// sees the very view the student sees (consistent teaching; a cache would hold the plain images').
+public func teachingSource(_ model: Sequential, teacherPath: String?, recipe: Recipe, context: JobContext) throws -> TeacherLogitsSource {
+    guard recipe.augmentsStudents else { return try teacherLogits(model, teacherPath: teacherPath, recipe: recipe, context: context) }
+    context.log("teacher: runs on every augmented batch (--augment \(recipe.settings.augment)), in inference mode")
+    return RunningTeacher(model)
+}

@@ -39,7 +39,7 @@ struct DistillStudent: ParsableCommand {
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let loaded = try teacher.source.load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
-                                                 computeLogits: !runTeacher)
+                                                 computeLogits: !runTeacher && settings.augment(.student) == AugmentSpecification.none)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
             session.log("teacher: \(loaded.summary)")
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {

@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
 
             session.log("\n== teacher: \(epochs(training.teacherEpochs))")
             let teacher = try runner.run(.teacher, savingTo: paths(.teacher), report: session.tested("teacher")) { try recipe.trainTeacher() }
-            let logits = try teacherLogits(teacher.model, teacherPath: checkpoints.checkpointDir.map { "\($0)/teacher.safetensors" },
+            let logits = try teachingSource(teacher.model, teacherPath: checkpoints.checkpointDir.map { "\($0)/teacher.safetensors" },
                                            recipe: recipe, context: context)
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
             let distilled = try runner.run(.distilledStudent, savingTo: paths(.distilledStudent), report: session.tested("distilled student")) {

@@ -36,6 +36,17 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "The teacher's learning rate, where it differs from --learning-rate's.", transform: decimal)
     var teacherLearningRate: Float?
 
+    @Option(help: ArgumentHelp("Data-side augmentation of the training images, parts joined by ':' and applied in this order: "
+        + "translate=K (an integer shift in -K...K on each axis, zero fill), pad-crop=P (pad P zero pixels, crop back at a random offset), "
+        + "flip (mirror left to right, probability 1/2); e.g. pad-crop=4:flip. Each draw is keyed on the seed, the epoch and the sample, "
+        + "so ranks and resumes see the same views. A distilled student's teacher then runs on every batch, on the student's view. Default: none.",
+        valueName: "part[:part...]"))
+    var augment = "none"
+
+    @Option(help: ArgumentHelp("The teacher's augmentation, where it differs from --augment's (none to train it on the plain images).",
+                               valueName: "part[:part...]"))
+    var teacherAugment: String?
+
     @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].", transform: decimal)
     var alpha: Float = 0.1
 
@@ -58,6 +69,8 @@ struct TrainingOptions: ParsableArguments {
         do {
             try SettingRanges.batchSize(batchSize)
             _ = try teacherRule(students: optimizing.rule)
+            _ = try AugmentSpecification.resolve(augment)
+            _ = try teacherAugment.map { try AugmentSpecification.resolve($0, flag: "--teacher-augment") }
             try SettingRanges.alpha(alpha)
             try SettingRanges.temperature(temperature)
             _ = try LossRegistry.resolve(loss)
@@ -87,6 +100,9 @@ struct TrainingOptions: ParsableArguments {
             let rule = try optimizing.rule
             (settings.learningRate, settings.optimizer, settings.schedule) = (rule.learningRate, rule.optimizer, rule.schedule)
             settings.teacherRule = try teacherRule(students: rule)
+            settings.augment = try AugmentSpecification.resolve(augment)
+            let teacherAugment = try teacherAugment.map { try AugmentSpecification.resolve($0, flag: "--teacher-augment") }
+            settings.teacherAugment = teacherAugment == settings.augment ? nil : teacherAugment
             settings.alpha = alpha
             settings.temperature = temperature
             settings.seed = seed
