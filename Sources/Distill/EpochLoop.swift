@@ -10,6 +10,8 @@ public struct FitHistory: Sendable {
     public var epochs: [[Double]] = []
     public var epochSeconds: [Double] = []
     public var times = StepTimes()
+    /// The epoch whose weights the fit ended with, when a validation split restored the best one.
+    public var restoredEpoch: Int?
 
     public init(metricNames: [String]) { self.metricNames = metricNames }
 
@@ -26,7 +28,7 @@ public struct FitHistory: Sendable {
 func runEpochs(
     _ step: LocalGradientStep, data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64,
     communicator: Communicator, observer: TrainingObserver?, phase: String, control: FitControl = FitControl(),
-    augmentation: DataAugmentation? = nil
+    augmentation: DataAugmentation? = nil, validation: ValidationMonitor? = nil
 ) throws -> FitHistory {
     let schedule = BatchSchedule(sampleCount: data.count, batchSize: batchSize)
     // Buffers hold the largest rank slice; a batch larger than the data set is just one batch.
@@ -42,7 +44,7 @@ func runEpochs(
     defer { sums.deallocate(); totals.deallocate(); means.deallocate() }
 
     let stepper = DataParallelStepper(communicator: communicator)
-    var history = FitHistory(metricNames: names)
+    var history = FitHistory(metricNames: names + (validation == nil ? [] : ValidationMonitor.metricNames))
     var rng = SeededGenerator(seed: seed)
     var start = FitPosition(epoch: 1, step: 0, generator: rng.state, totals: Array(repeating: 0, count: names.count), seen: 0,
                             epochs: [], epochSeconds: [])
@@ -59,6 +61,7 @@ func runEpochs(
     var stepsSinceSave = 0
     var stopping = false
     for epoch in stride(from: start.epoch, through: epochs, by: 1) {
+        if validation?.stops == true { break }   // a resumed fit whose patience had run out
         let generatorAtStart = rng.state
         let order = epochPermutation(count: data.count, using: &rng)
         let resumed = epoch == start.epoch
@@ -68,7 +71,7 @@ func runEpochs(
         let started = DispatchTime.now().uptimeNanoseconds
         func position(step: Int) -> FitPosition {
             FitPosition(epoch: epoch, step: step, generator: generatorAtStart, totals: Array(totals), seen: seen,
-                        epochs: history.epochs, epochSeconds: history.epochSeconds)
+                        epochs: history.epochs, epochSeconds: history.epochSeconds, best: validation?.best)
         }
         for b in (resumed ? start.step : 0)..<schedule.batchCount {
             let ids = order[schedule.rankRange(batch: b, rank: communicator.rank, size: communicator.size)]
@@ -99,16 +102,19 @@ func runEpochs(
             if stopping { throw TrainingStopped(phase: phase, position: position(step: b + 1)) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        history.epochs.append(Array(means))
+        let row = Array(means) + (try validation?.epochEnded(epoch, model: step.model, communicator: communicator) ?? [])
+        history.epochs.append(row)
         history.epochSeconds.append(seconds)
-        observer?.epochEnded(epoch: epoch, epochs: epochs,
-                             metrics: MetricSnapshot(names: names, values: UnsafeBufferPointer(means)), seconds: seconds)
+        row.withUnsafeBufferPointer {
+            observer?.epochEnded(epoch: epoch, epochs: epochs, metrics: MetricSnapshot(names: history.metricNames, values: $0), seconds: seconds)
+        }
         let next = FitPosition(epoch: epoch + 1, step: 0, generator: rng.state, totals: Array(repeating: 0, count: names.count),
-                               seen: 0, epochs: history.epochs, epochSeconds: history.epochSeconds)
+                               seen: 0, epochs: history.epochs, epochSeconds: history.epochSeconds, best: validation?.best)
         try control.save?(next)
         stepsSinceSave = 0
         if stopping && epoch < epochs { throw TrainingStopped(phase: phase, position: next) }
     }
+    history.restoredEpoch = validation?.finish(step.model)
     history.times = stepper.times
     return history
 }

@@ -13,10 +13,13 @@ public struct FitPosition: Sendable, Equatable {
     /// Finished epochs: their metric means and seconds.
     public var epochs: [[Double]]
     public var epochSeconds: [Double]
+    /// With a validation split: the best finished epoch so far (its weights are the state's).
+    public var best: ValidationMonitor.BestEpoch?
 
-    public init(epoch: Int, step: Int, generator: UInt64, totals: [Double], seen: Int, epochs: [[Double]], epochSeconds: [Double]) {
+    public init(epoch: Int, step: Int, generator: UInt64, totals: [Double], seen: Int, epochs: [[Double]], epochSeconds: [Double],
+                best: ValidationMonitor.BestEpoch? = nil) {
         (self.epoch, self.step, self.generator, self.totals, self.seen) = (epoch, step, generator, totals, seen)
-        (self.epochs, self.epochSeconds) = (epochs, epochSeconds)
+        (self.epochs, self.epochSeconds, self.best) = (epochs, epochSeconds, best)
     }
 }
 

@@ -9,9 +9,11 @@ public struct ModelReport: Sendable {
     public var parameters: Int
     public var test: Evaluation
     public var trainingSeconds: Double
+    /// With a validation split, which epoch the weights are from: "3 of 5 (best val_loss)", "4 of 10 (stopped early)".
+    public var epoch: String?
 
-    public init(name: String, parameters: Int, test: Evaluation, trainingSeconds: Double) {
-        (self.name, self.parameters, self.test, self.trainingSeconds) = (name, parameters, test, trainingSeconds)
+    public init(name: String, parameters: Int, test: Evaluation, trainingSeconds: Double, epoch: String? = nil) {
+        (self.name, self.parameters, self.test, self.trainingSeconds, self.epoch) = (name, parameters, test, trainingSeconds, epoch)
     }
 }
 
@@ -51,6 +53,8 @@ public struct Recipe {
     public let communicator: Communicator
     public let train: LabeledImages
     public let test: LabeledImages
+    /// Held out of the training set and evaluated after each epoch (`holdingOut`); nil: none.
+    public var validation: LabeledImages?
     /// Carries out every model's matrix products.
     public let gemm: GEMMBackend
     /// Gives each phase its progress observer (nil on ranks that stay quiet).
@@ -74,10 +78,11 @@ public struct Recipe {
     }
 
     /// What a saved model's file carries besides its model JSON: the settings that made it.
-    public func savedMetadata(dataset: String, trainingSeconds: Double) -> [String: String] {
-        ["settings": settings.summary, "seed": "\(settings.seed)", "alpha": "\(settings.alpha)", "temperature": "\(settings.temperature)",
+    public func savedMetadata(dataset: String, trainingSeconds: Double, epoch: String? = nil) -> [String: String] {
+        (epoch.map { ["epoch": $0] } ?? [:]).merging([
+         "settings": settings.summary, "seed": "\(settings.seed)", "alpha": "\(settings.alpha)", "temperature": "\(settings.temperature)",
          "teacher_epochs": "\(settings.teacherEpochs)", "student_epochs": "\(settings.studentEpochs)", "dataset": dataset,
-         "training_seconds": "\(trainingSeconds)", "training_data": trainingDataFingerprint]
+         "training_seconds": "\(trainingSeconds)", "training_data": trainingDataFingerprint]) { _, fixed in fixed }
     }
 
     /// The training set's size, shape and full hash, as states and saved models record it.
@@ -147,20 +152,30 @@ public struct Recipe {
 
     /// Trains `phase` with `step` (resumable, observed) and evaluates it on the test set.
     private func fit(_ step: LocalGradientStep, _ phase: Phase, teacher: TeacherLogitsSource? = nil) throws -> TrainedModel {
+        let monitor = validation.map {
+            ValidationMonitor(data: $0, batchSize: settings.batchSize, quantity: settings.monitor, restoreBest: settings.restoreBest,
+                              patience: settings.patience)
+        }
         let history = try step.fit(train, epochs: phase.epochs(settings), batchSize: settings.batchSize,
                                    seed: settings.seed(for: phase.seeds.shuffle), observer: observer(phase),
-                                   control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher),
-                                   phase: phase.title, augmentation: try augmentation(phase))
+                                   control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher, monitor: monitor),
+                                   phase: phase.title, augmentation: try augmentation(phase), validation: monitor)
+        let (planned, trained) = (phase.epochs(settings), history.epochs.count)
+        let epoch = monitor.map { _ in
+            "\(history.restoredEpoch ?? trained) of \(planned)" + (history.restoredEpoch != nil ? " (best \(settings.monitor.rawValue))"
+                : trained < planned ? " (stopped early)" : "")
+        }
         let report = ModelReport(name: phase.title, parameters: step.model.parameterCount,
                                  test: try step.evaluate(test, batchSize: settings.batchSize),
-                                 trainingSeconds: history.epochSeconds.reduce(0, +))
+                                 trainingSeconds: history.epochSeconds.reduce(0, +), epoch: epoch)
         return TrainedModel(model: step.model, report: report, history: history)
     }
 
     /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
     /// every rank reads the newest intact one and the ranks check that they read the same.
     /// A state carries the fingerprint of the training data (and of the teacher, for a distilled student).
-    private func control(_ phase: Phase, model: Sequential, optimizer: Optimizer, teacher: TeacherLogitsSource?) throws -> FitControl {
+    private func control(_ phase: Phase, model: Sequential, optimizer: Optimizer, teacher: TeacherLogitsSource?,
+                         monitor: ValidationMonitor?) throws -> FitControl {
         guard let checkpoints else { return FitControl() }
         let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
         let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)
@@ -170,7 +185,7 @@ public struct Recipe {
         control.save = { position in
             guard isRoot else { return }
             try TrainingState(phase: phase.fileStem, settings: summary, fingerprint: fingerprint, ranks: ranks, position: position,
-                              model: model, optimizer: optimizer)
+                              model: model, optimizer: optimizer, bestWeights: monitor?.bestWeights)
                 .save(in: checkpoints.directory, stepsPerEpoch: stepsPerEpoch)
         }
         guard checkpoints.resume else { return control }
@@ -178,6 +193,7 @@ public struct Recipe {
         var hash = ContentHash()
         if let found {
             try found.state.restore(into: model, optimizer: optimizer, source: found.path)
+            monitor?.resume(best: found.state.position.best, weights: found.state.bestWeights)
             control.resume = found.state.position
             hash.mix(found.path)
             hash.mix(UnsafeBufferPointer(model.parameters.values.buffer))

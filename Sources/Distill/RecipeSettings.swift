@@ -18,6 +18,12 @@ public struct RecipeSettings: Sendable {
     /// and the teacher's own where it differs.
     public var augment = AugmentSpecification.none
     public var teacherAugment: String?
+    /// Held out of the training set (class-balanced, the sweep's split) and evaluated after each epoch; 0 none.
+    public var validationFraction = 0.0
+    /// Keep each phase's best epoch on the validation split (`restoreBest`), or stop once `patience` epochs have not improved.
+    public var restoreBest = false
+    public var monitor = ValidationMonitor.Quantity.loss
+    public var patience: Int?
     public var alpha: Float = 0.1
     public var temperature: Float = 10
     public var seed: UInt64 = 42
@@ -43,6 +49,9 @@ public struct RecipeSettings: Sendable {
             + (teacherRule.map { ", teacher \($0.description)" } ?? "")
             + (augment == AugmentSpecification.none ? "" : ", augment \(augment)")
             + (teacherAugment.map { ", teacher augment \($0.isEmpty ? "none" : $0)" } ?? "")
+            + (validationFraction == 0 ? "" : ", validation fraction \(validationFraction)")
+            + (restoreBest ? ", restore best \(monitor.rawValue)" : "")
+            + (patience.map { ", patience \($0) on \(monitor.rawValue)" } ?? "")
     }
 
     /// The augmentation of `role`'s phases ("" none).

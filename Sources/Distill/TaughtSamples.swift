@@ -29,7 +29,7 @@ extension Recipe {
     public func onFraction<L: TeacherLogitsSource>(_ fraction: Double, teacher: L) -> (recipe: Recipe, teacher: L, kept: Int) {
         let picked = TaughtSamples(data: train, logits: teacher).classBalanced(fraction: fraction, seed: settings.seed(for: .trainSubset))
         var recipe = Recipe(settings: settings, communicator: communicator, gemm: gemm, train: picked.samples.data, test: test)
-        (recipe.observer, recipe.checkpoints) = (observer, checkpoints)
+        (recipe.observer, recipe.checkpoints, recipe.validation) = (observer, checkpoints, validation)
         return (recipe, picked.samples.logits, picked.ids.count)
     }
 }

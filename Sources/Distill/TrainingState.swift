@@ -16,6 +16,8 @@ public struct TrainingState {
     public var position: FitPosition
     public var parameters: [NamedTensor]
     public var optimizer: SavedOptimizer
+    /// With a validation split: the best epoch's weights (`position.best` says which), one per parameter.
+    public var bestWeights: [Float]?
 
     /// An optimizer's state as saved: its `Optimizer.stateName`, its updates, its slots by name.
     public struct SavedOptimizer: Equatable {
@@ -35,9 +37,10 @@ public struct TrainingState {
 
     /// The state of `model` and `optimizer` at `position`.
     public init(phase: String, settings: String, fingerprint: [String: String] = [:], ranks: Int, position: FitPosition,
-                model: Sequential, optimizer: Optimizer) {
+                model: Sequential, optimizer: Optimizer, bestWeights: [Float]? = nil) {
         (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
         parameters = model.parameters.namedTensors()
+        self.bestWeights = bestWeights
         self.optimizer = SavedOptimizer(stateName: optimizer.stateName, iterations: optimizer.iterations,
                                         slots: zip(optimizer.slotNames, optimizer.slots).map { ($0, $1.array) })
     }
@@ -71,13 +74,16 @@ public struct TrainingState {
             "generator": String(position.generator, radix: 16), "totals": Self.encode(position.totals), "seen": "\(position.seen)",
             "epochs": position.epochs.map(Self.encode).joined(separator: ";"), "epoch_seconds": Self.encode(position.epochSeconds),
         ].merging(fingerprint.map { (Self.fingerprintPrefix + $0.key, $0.value) }) { fixed, _ in fixed }
+        if let best = position.best {
+            metadata["best"] = "\(best.epoch),\(Self.encode([best.value])),\(best.wait)"
+        }
         if !optimizer.isAdam {
             metadata["optimizer"] = optimizer.stateName
             metadata["optimizer_slots"] = optimizer.slots.map(\.name).joined(separator: ",")
         }
         let tensors = parameters + optimizer.slots.map {
             NamedTensor(name: "\(optimizer.stateName).\($0.name)", shape: [$0.values.count], values: $0.values)
-        }
+        } + (bestWeights.map { [NamedTensor(name: Self.bestWeightsName, shape: [$0.count], values: $0)] } ?? [])
         try SafeTensors.writeChecksummed(tensors, metadata: metadata, to: path)
         for old in Self.files(in: directory, phase: phase).dropLast(2) { try? FileManager.default.removeItem(atPath: old) }
         return path
@@ -91,6 +97,7 @@ public struct TrainingState {
     }
 
     static let fingerprintPrefix = "fingerprint."
+    static let bestWeightsName = "validation.best_weights"
 
     /// The newest state of `phase` in `directory` that reads back intact, with the files skipped
     /// (damaged, or of another format) and why. A state made with other settings, or for other data
@@ -148,13 +155,24 @@ public struct TrainingState {
         let slotTensorNames = slotNames.map { "\(stateName).\($0)" }
         let slots = slotTensorNames.compactMap { name in tensors.first { $0.name == name } }
         guard slots.count == slotNames.count else { throw fail("lacks a field of the training state") }
-        let parameters = tensors.filter { !slotTensorNames.contains($0.name) }
+        let parameters = tensors.filter { !slotTensorNames.contains($0.name) && $0.name != bestWeightsName }
+        let bestWeights = tensors.first { $0.name == bestWeightsName }?.values
+        var best: ValidationMonitor.BestEpoch?
+        if let text = metadata["best"] {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count == 3, let epoch = Int(parts[0]), let value = decode(String(parts[1]))?.first, let wait = Int(parts[2]),
+                  bestWeights != nil else { throw fail("has an unreadable best epoch '\(text)'") }
+            best = ValidationMonitor.BestEpoch(epoch: epoch, value: value, wait: wait)
+        }
         let parameterCount = parameters.reduce(0) { $0 + $1.values.count }
         let optimizer = SavedOptimizer(stateName: stateName, iterations: iterations, slots: zip(slotNames, slots).map { ($0, $1.values) })
         guard slots.allSatisfy({ $0.values.count == slots[0].values.count && ($0.values.count == parameterCount || iterations == 0) }) else {
             throw fail("holds \(optimizer.what) of \(slots.map { "\($0.values.count)" }.joined(separator: " and ")) values for \(parameterCount) parameters")
         }
-        for tensor in parameters + slots {
+        if let bestWeights, bestWeights.count != parameterCount || best == nil {
+            throw fail("holds best weights of \(bestWeights.count) values for \(parameterCount) parameters\(best == nil ? " and no best epoch" : "")")
+        }
+        for tensor in parameters + slots + tensors.filter({ $0.name == bestWeightsName }) {
             if let bad = tensor.values.withUnsafeBufferPointer(firstNonFinite) {
                 throw fail("tensor '\(tensor.name)' holds \(bad.value) at index \(bad.index); the state is not usable")
             }
@@ -167,14 +185,14 @@ public struct TrainingState {
         for (key, value) in metadata where key.hasPrefix(fingerprintPrefix) { fingerprint[String(key.dropFirst(fingerprintPrefix.count))] = value }
         return TrainingState(phase: phase, settings: settings, fingerprint: fingerprint, ranks: ranks,
                              position: FitPosition(epoch: epoch, step: step, generator: generator, totals: totals, seen: seen,
-                                                   epochs: epochs, epochSeconds: seconds),
-                             parameters: parameters, optimizer: optimizer)
+                                                   epochs: epochs, epochSeconds: seconds, best: best),
+                             parameters: parameters, optimizer: optimizer, bestWeights: bestWeights)
     }
 
     private init(phase: String, settings: String, fingerprint: [String: String], ranks: Int, position: FitPosition,
-                 parameters: [NamedTensor], optimizer: SavedOptimizer) {
+                 parameters: [NamedTensor], optimizer: SavedOptimizer, bestWeights: [Float]?) {
         (self.phase, self.settings, self.fingerprint, self.ranks, self.position) = (phase, settings, fingerprint, ranks, position)
-        (self.parameters, self.optimizer) = (parameters, optimizer)
+        (self.parameters, self.optimizer, self.bestWeights) = (parameters, optimizer, bestWeights)
     }
 
     /// Doubles exactly, as hex bit patterns.

@@ -35,13 +35,14 @@ func timed(_ clock: StepClock?, _ part: String, _ body: () -> Void) {
 
 public extension LocalGradientStep {
     /// Trains for `epochs` over `data` in global batches of `batchSize`, shuffled each epoch from `seed`,
-    /// each batch transformed by `augmentation` before the step sees it.
+    /// each batch transformed by `augmentation` before the step sees it, evaluated on `validation` after each epoch.
     func fit(
         _ data: LabeledImages, epochs: Int, batchSize: Int, seed: UInt64, observer: TrainingObserver? = nil,
-        control: FitControl = FitControl(), phase: String = "training", augmentation: DataAugmentation? = nil
+        control: FitControl = FitControl(), phase: String = "training", augmentation: DataAugmentation? = nil,
+        validation: ValidationMonitor? = nil
     ) throws -> FitHistory {
-        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed,
-                      communicator: communicator, observer: observer, phase: phase, control: control, augmentation: augmentation)
+        try runEpochs(self, data: data, epochs: epochs, batchSize: batchSize, seed: seed, communicator: communicator, observer: observer,
+                      phase: phase, control: control, augmentation: augmentation, validation: validation)
     }
 
     /// `count` real training steps (the one `fit` takes) on `batch(step)`, each part timed on `clock`:

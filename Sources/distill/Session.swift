@@ -73,8 +73,16 @@ struct Session {
     }
 
     /// What a phase's model is told once trained: a line with its test figures, e.g. "teacher test accuracy 98.10%, loss 0.0612".
+    /// `recipe` with its validation split held out (none at --validation-fraction 0), said in the log.
+    func heldOut(_ recipe: Recipe) throws -> Recipe {
+        let held = try recipe.holdingOut().recipe
+        if let validation = held.validation { log("validation: \(validation.count) samples held out of \(recipe.train.count)") }
+        return held
+    }
+
     func tested(_ name: String) -> (TrainedModel) -> Void {
-        { log("\(name) test accuracy \(percent($0.report.test.accuracy)), loss \(fixed($0.report.test.loss))") }
+        { log("\(name) test accuracy \(percent($0.report.test.accuracy)), loss \(fixed($0.report.test.loss))"
+                + ($0.report.epoch.map { ", weights of epoch \($0)" } ?? "")) }
     }
 
     /// Draws the learning curves and says where, or why not (a plot is never a failure).

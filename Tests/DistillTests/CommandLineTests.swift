@@ -67,6 +67,11 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--teacher-optimizer", "lion"], saying: "--teacher-optimizer 'lion': unknown name 'lion'; expected one of adam, adamw, sgd")
         try assertFails(["--augment", "translate=2.5"], saying: "--augment 'translate=2.5': translate is a whole number of pixels, got 2.5")
         try assertFails(["--teacher-augment", "blur"], saying: "--teacher-augment 'blur': augment has no parameter 'blur'")
+        try assertFails(["--restore-best"], saying: "--restore-best needs a validation split to watch: give --validation-fraction, e.g. 0.1")
+        try assertFails(["--patience", "3"], saying: "--patience needs a validation split to watch: give --validation-fraction, e.g. 0.1")
+        try assertFails(["--validation-fraction", "0.6"], saying: "--validation-fraction must be in [0, 0.5], got 0.6")
+        try assertFails(["--validation-fraction", "0.1", "--patience=-1"], saying: "--patience must be in 0...100000, got -1")
+        try assertFails(["--monitor", "val_auc"], saying: "val_auc")
     }
 
     func testMissingDataNamesTheFile() throws {

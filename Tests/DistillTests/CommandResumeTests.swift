@@ -18,7 +18,8 @@ final class CommandResumeTests: FaultTestCase {
         try BackgroundProcess(try Requirement.mpirun(), ProcessRun.mpirunFlags(ranks: 2) + arguments)
     }
 
-    private func check(_ command: [String], phase: String) throws {
+    /// `after`: the interruption waits for a state past this step of the phase (0: the first state).
+    private func check(_ command: [String], phase: String, after: Int = 0) throws {
         let reference = path("reference.safetensors"), resumed = path("resumed.safetensors")
         let whole = try twoRanks(try arguments(command, checkpoints: path("whole"), output: reference))
         XCTAssertEqual(whole.exitStatus(within: 300), 0, whole.output)
@@ -27,7 +28,9 @@ final class CommandResumeTests: FaultTestCase {
         let launched = Date()
         let job = try twoRanks(try arguments(command, checkpoints: states, output: resumed))
         XCTAssertTrue(BackgroundProcess.wait(for: 300) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: states)) ?? []).contains { $0.hasPrefix("state-\(phase)-") }
+            ((try? FileManager.default.contentsOfDirectory(atPath: states)) ?? []).contains {
+                $0.hasPrefix("state-\(phase)-") && Int($0.dropFirst("state-\(phase)-".count).prefix(12)).map { $0 > after } == true
+            }
         }, job.output)
         if let rank = job.children(named: "distill").last { kill(rank, SIGKILL) }
         XCTAssertNotEqual(job.exitStatus(within: max(60, 6 * Date().timeIntervalSince(launched))), 0, job.output)
@@ -60,6 +63,13 @@ final class CommandResumeTests: FaultTestCase {
     func testSGDWithScheduleAndAugmentationResumesBitForBit() throws {
         try check(["train-teacher", "--teacher-epochs", "2", "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005",
                    "--schedule", "cosine:warmup=0.5:alpha=0.1", "--learning-rate", "0.02", "--augment", "translate=2:flip"], phase: "teacher")
+    }
+
+    /// Best on validation resumes too: killed in the second epoch, after the first epoch's best
+    /// weights and patience count went into the state (540 training samples: 17 steps an epoch).
+    func testRestoreBestWithPatienceResumesBitForBit() throws {
+        try check(["train-teacher", "--teacher-epochs", "3", "--validation-fraction", "0.1", "--restore-best", "--patience", "1",
+                   "--optimizer", "sgd:momentum=0.9", "--learning-rate", "0.05"], phase: "teacher", after: 18)
     }
 
     /// A student distilled on augmented views (its teacher run on each) resumes bit for bit.

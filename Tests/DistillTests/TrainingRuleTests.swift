@@ -235,9 +235,17 @@ final class TrainingRuleTests: XCTestCase {
                 for i in 0..<model.parameterCount { model.parameters.gradients.pointer[i] = Float(i % 7) - 3 + Float(step) }
                 optimizer.update(model.parameters, trainable: model.trainableRanges)
             }
-            let state = TrainingState(phase: "p\(index)", settings: "s", ranks: 1, position: position, model: model, optimizer: optimizer)
+            // The odd ones also carry a validation split's best epoch and its weights.
+            var kept = position
+            if index % 2 == 1 { kept.best = ValidationMonitor.BestEpoch(epoch: 1, value: 0.25, wait: 2) }
+            let best = index % 2 == 1 ? (0..<model.parameterCount).map { Float($0) / 7 } : nil
+            let state = TrainingState(phase: "p\(index)", settings: "s", ranks: 1, position: kept, model: model, optimizer: optimizer,
+                                      bestWeights: best)
             let path = try state.save(in: directory, stepsPerEpoch: 10)
             let loaded = try TrainingState.load(path)
+            XCTAssertEqual(loaded.position, kept)
+            XCTAssertEqual(loaded.bestWeights, best)
+            XCTAssertEqual(loaded.parameters.map(\.name), state.parameters.map(\.name), "the best weights are not a parameter")
             XCTAssertEqual(loaded.optimizer, state.optimizer)
             XCTAssertEqual(loaded.optimizer.slots.map(\.name), optimizer.slotNames)
             XCTAssertEqual(loaded.optimizer.iterations, 3)

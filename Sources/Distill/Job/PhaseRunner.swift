@@ -29,7 +29,8 @@ public struct PhaseRunner {
         if context.isRoot {
             for path in paths {
                 try Checkpoint.save(trained.model, role: phase.role, to: path,
-                                    extra: recipe.savedMetadata(dataset: dataset, trainingSeconds: trained.report.trainingSeconds))
+                                    extra: recipe.savedMetadata(dataset: dataset, trainingSeconds: trained.report.trainingSeconds,
+                                                                epoch: trained.report.epoch))
                 context.log("saved \(path)")
             }
         }
@@ -60,7 +61,7 @@ public struct PhaseRunner {
         let test = try Evaluation.run(loaded.model, on: recipe.test, batchSize: recipe.settings.batchSize, communicator: context.communicator)
         let seconds = loaded.metadata["training_seconds"].flatMap(Double.init) ?? 0
         return TrainedModel(model: loaded.model, report: ModelReport(name: phase.title, parameters: loaded.model.parameterCount,
-                                                                     test: test, trainingSeconds: seconds),
+                                                                     test: test, trainingSeconds: seconds, epoch: loaded.metadata["epoch"]),
                             history: FitHistory(metricNames: []))
     }
 

@@ -20,14 +20,8 @@ public struct SweepData {
         guard logits.count == train.count else {
             throw TrainingError("the teacher logits have \(logits.count) rows, the training set \(train.count) samples")
         }
-        var rng = SeededGenerator(seed: Self.splitSeed)
-        validationIDs = classBalancedSubset(labels: train.labels, classes: train.classes, fraction: validationFraction, using: &rng)
-        var held = [Bool](repeating: false, count: train.count)
-        for id in validationIDs { held[id] = true }
-        let poolIDs = train.labels.indices.filter { !held[$0] }
-        guard !poolIDs.isEmpty else {
-            throw TrainingError("--validation-fraction \(validationFraction) leaves no training samples of the \(train.count)")
-        }
+        let (validationIDs, poolIDs) = try validationSplit(train, fraction: validationFraction)
+        self.validationIDs = validationIDs
         let pool = TaughtSamples(data: train, logits: logits).subset(poolIDs)
         (self.pool, poolLogits) = (pool.data, pool.logits)
         validation = train.subset(validationIDs)

@@ -46,7 +46,9 @@ struct DistillStudent: ParsableCommand {
                 throw CommandError("no teacher: give --teacher or --teacher-logits")
             }
             let all = try session.observed(session.context.recipe(settings, train: loaded.train, test: loaded.test), checkpoints: checkpoints)
-            let picked = all.onFraction(trainFraction, teacher: source)
+            let held = try all.holdingOut(teacher: source)
+            if let validation = held.recipe.validation { session.log("validation: \(validation.count) samples held out of \(all.train.count)") }
+            let picked = held.recipe.onFraction(trainFraction, teacher: held.teacher)
             if trainFraction < 1 {
                 session.log("training on \(picked.kept) of \(loaded.train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% (seed \(settings.seed))")
             }

@@ -31,7 +31,7 @@ struct Run: ParsableCommand {
                                              phases: Phase.recipe, bytes: bytes, isRoot: session.isRoot)
             let (train, test) = try source.load(on: session.communicator, agreeing: settings.agreement)
             session.log("data: \(source.description): \(train.count) training, \(test.count) test samples, \(train.sampleShape.map(String.init).joined(separator: " x ")), \(train.classes) classes")
-            let recipe = try session.observed(session.context.recipe(settings, train: train, test: test), checkpoints: checkpoints)
+            let recipe = try session.heldOut(try session.observed(session.context.recipe(settings, train: train, test: test), checkpoints: checkpoints))
             try recipe.checkModels([.teacher, .student])
             let runner = PhaseRunner(recipe: recipe, context: context, dataset: source.description,
                                      finishedIn: checkpoints.resume ? checkpoints.checkpointDir : nil)

@@ -26,7 +26,7 @@ struct TrainTeacher: ParsableCommand {
                               isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let (train, test) = try data.source.load(on: session.communicator, agreeing: settings.agreement)
-            let recipe = try session.observed(session.context.recipe(settings, train: train, test: test), checkpoints: checkpoints)
+            let recipe = try session.heldOut(try session.observed(session.context.recipe(settings, train: train, test: test), checkpoints: checkpoints))
             try recipe.checkModels([.teacher])
             let teacher = try PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description)
                 .run(.teacher, savingTo: [output], report: session.tested("teacher")) { try recipe.trainTeacher() }

@@ -47,6 +47,19 @@ struct TrainingOptions: ParsableArguments {
                                valueName: "part[:part...]"))
     var teacherAugment: String?
 
+    @Option(help: ArgumentHelp("Hold out this class-balanced fraction of the training set (the sweep's fixed split), in [0, 0.5]: every phase "
+        + "trains on the rest and reports val_loss and val_accuracy after each epoch. Default: 0, none.", valueName: "F"), transform: decimal)
+    var validationFraction = 0.0
+
+    @Flag(help: "Keep each phase's best epoch on the validation split (needs --validation-fraction), as Keras's EarlyStopping(restore_best_weights=True).")
+    var restoreBest = false
+
+    @Option(help: "What --restore-best and --patience watch: val_loss (lower is better) or val_accuracy (higher is better).")
+    var monitor = ValidationMonitor.Quantity.loss
+
+    @Option(help: "Stop a phase once this many epochs in a row have not improved the monitored value (needs --validation-fraction), in 0...100000. Default: never.")
+    var patience: Int?
+
     @Option(help: "Weight of the student loss; 1 - alpha weighs the distillation loss. In [0, 1].", transform: decimal)
     var alpha: Float = 0.1
 
@@ -70,6 +83,13 @@ struct TrainingOptions: ParsableArguments {
             try SettingRanges.batchSize(batchSize)
             _ = try teacherRule(students: optimizing.rule)
             _ = try AugmentSpecification.resolve(augment)
+            guard validationFraction >= 0, validationFraction <= 0.5 else {
+                throw TrainingError("--validation-fraction must be in [0, 0.5], got \(validationFraction)")
+            }
+            if let patience, !(0...100_000).contains(patience) { throw TrainingError("--patience must be in 0...100000, got \(patience)") }
+            for (flag, given) in [("--restore-best", restoreBest), ("--patience", patience != nil)] where given && validationFraction == 0 {
+                throw TrainingError("\(flag) needs a validation split to watch: give --validation-fraction, e.g. 0.1")
+            }
             _ = try teacherAugment.map { try AugmentSpecification.resolve($0, flag: "--teacher-augment") }
             try SettingRanges.alpha(alpha)
             try SettingRanges.temperature(temperature)
@@ -101,6 +121,7 @@ struct TrainingOptions: ParsableArguments {
             (settings.learningRate, settings.optimizer, settings.schedule) = (rule.learningRate, rule.optimizer, rule.schedule)
             settings.teacherRule = try teacherRule(students: rule)
             settings.augment = try AugmentSpecification.resolve(augment)
+            (settings.validationFraction, settings.restoreBest, settings.monitor, settings.patience) = (validationFraction, restoreBest, monitor, patience)
             let teacherAugment = try teacherAugment.map { try AugmentSpecification.resolve($0, flag: "--teacher-augment") }
             settings.teacherAugment = teacherAugment == settings.augment ? nil : teacherAugment
             settings.alpha = alpha
@@ -113,6 +134,7 @@ struct TrainingOptions: ParsableArguments {
 }
 
 extension Architecture: ExpressibleByArgument {}
+extension ValidationMonitor.Quantity: ExpressibleByArgument {}
 
 /// `--loss`'s help: the grammar and every registered loss.
 let lossHelp = ArgumentHelp(
