@@ -18,19 +18,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     func testTeacherTrainingAndDistillationMatchAcrossRankCounts() throws {
-        let mpirun = try Requirement.mpirun()
-        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
-        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
-
-        func run(_ ranks: Int, _ arguments: [String]) throws {
-            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
-            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
-            XCTAssertFalse(result.timedOut, result.output)
-            XCTAssertEqual(result.status, 0, result.output)
-            // A job that silently ran as one process would make this test vacuous.
-            XCTAssertTrue(result.output.contains("layout: \(ranks) rank\(ranks == 1 ? "" : "s")"), result.output)
-        }
+        let common = Self.smallData
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
         for ranks in [1, 2] {
@@ -54,18 +42,8 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// BatchNormalization uses the global batch's statistics (reduced across ranks). The last global
     /// batch has one sample, so rank 1 takes the reductions with none of its own.
     func testModelsWithEveryLayerTypeTrainAndDistilTheSameAcrossRankCounts() throws {
-        let mpirun = try Requirement.mpirun()
-        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
-        let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
-        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+        let (models, common) = (Self.roundTripModels, Self.smallData)
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        func run(_ ranks: Int, _ arguments: [String]) throws {
-            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
-            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
-            XCTAssertEqual(result.status, 0, result.output)
-            XCTAssertTrue(result.output.contains("layout: \(ranks) rank"), result.output)
-        }
         for ranks in [1, 2] {
             try run(ranks, ["train-teacher", "--teacher-model", "\(models)/every-layer-teacher.json", "--teacher-epochs", "2",
                             "--output", path("every-teacher-\(ranks).safetensors"), "--metrics-json", path("every-teacher-\(ranks).json")] + common)
@@ -84,18 +62,8 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// then a student distilled on padded crops and flips (its teacher run on each view) by AdamW on a
     /// piecewise schedule whose boundary falls between its two epochs, alike on 1 and 2 ranks.
     func testSGDAndSchedulesWithDropoutTrainTheSameAcrossRankCounts() throws {
-        let mpirun = try Requirement.mpirun()
-        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
-        let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
-        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+        let (models, common) = (Self.roundTripModels, Self.smallData)
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        func run(_ ranks: Int, _ arguments: [String]) throws {
-            let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
-            let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
-            XCTAssertEqual(result.status, 0, result.output)
-            XCTAssertTrue(result.output.contains("layout: \(ranks) rank"), result.output)
-        }
         for ranks in [1, 2] {
             try run(ranks, ["train-teacher", "--teacher-model", "\(models)/every-layer-teacher.json", "--teacher-epochs", "2",
                             "--optimizer", "sgd:momentum=0.9:nesterov:weight_decay=0.0005", "--schedule", "cosine:warmup=0.5:alpha=0.1",
@@ -110,6 +78,23 @@ final class DataParallelEquivalenceTests: XCTestCase {
                             "--output", path("sgd-student-\(ranks).safetensors"), "--metrics-json", path("sgd-student-\(ranks).json")] + common)
         }
         try assertEquivalent("sgd-student")
+    }
+
+    private static let roundTripModels = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
+    /// 577 samples in global batches of 64: the last batch has one sample, so rank 1 gets none of it.
+    private static let smallData = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                                    "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+
+    /// `distill` with `arguments` as one process or under `mpirun -np ranks`, which must succeed on that layout.
+    private func run(_ ranks: Int, _ arguments: [String]) throws {
+        let mpirun = try Requirement.mpirun()
+        let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
+        let launch = ranks == 1 ? (distill, arguments) : (mpirun, ProcessRun.mpirunFlags(ranks: ranks) + [distill.path] + arguments)
+        let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
+        XCTAssertFalse(result.timedOut, result.output)
+        XCTAssertEqual(result.status, 0, result.output)
+        // A job that silently ran as one process would make the comparison vacuous.
+        XCTAssertTrue(result.output.contains("layout: \(ranks) rank\(ranks == 1 ? "" : "s")"), result.output)
     }
 
     /// Functional models from Keras (Tests/Fixtures/keras-graph): a residual teacher with
