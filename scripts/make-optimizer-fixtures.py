@@ -3,7 +3,7 @@
 learning-rate schedules run for 1,200 steps on gradients both sides can draw exactly.
 
 Each case is an optimizer as `keras.optimizers.serialize` writes it (its schedule inside),
-the initial values of eight weights, the learning rate Keras used at every step, and the weights
+the initial values of eight weights (a variable of six and one of two), the learning rate Keras used at every step, and the weights
 after chosen steps: every 100th, and the steps around each schedule boundary, the end of the
 warm-up and the end of the decay. The gradient of weight i at step t is
 `(u / 2^23 - 1) * SCALES[i]`, u the top 24 bits of the next SplitMix64 output (seeded with the
@@ -63,6 +63,9 @@ CASES = [
     ("adamw-cosine", lambda: keras.optimizers.AdamW(learning_rate=S.CosineDecay(0.003, 1000)), [1000]),
     ("adam-decay-cosine-alpha", lambda: keras.optimizers.Adam(
         learning_rate=S.CosineDecay(0.002, 700, alpha=0.1), weight_decay=0.01), [700]),
+    ("sgd-momentum-global-clipnorm", lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9, global_clipnorm=2.0), []),
+    ("adam-clipnorm", lambda: keras.optimizers.Adam(learning_rate=0.01, clipnorm=0.5), []),
+    ("sgd-clipvalue-decay", lambda: keras.optimizers.SGD(learning_rate=0.02, clipvalue=0.3, weight_decay=0.001), []),
 ]
 
 
@@ -71,16 +74,18 @@ def main():
     cases = []
     for index, (name, make, boundaries) in enumerate(CASES):
         optimizer = make()
-        variable = keras.Variable(np.array(INITIAL, dtype=np.float32))
-        optimizer.build([variable])
+        # Two variables, as Swift's Dense(2) on 3 inputs holds them: a kernel of 6 and a bias of 2
+        # (clipnorm clips each variable by its own norm).
+        variables = [keras.Variable(np.array(INITIAL[:6], dtype=np.float32)), keras.Variable(np.array(INITIAL[6:], dtype=np.float32))]
+        optimizer.build(variables)
         serialized = keras.optimizers.serialize(optimizer)
         watched = set(range(99, STEPS, 100)) | {b + d for b in boundaries for d in (-2, -1, 0, 1, 2)} | {STEPS - 1}
         rates, values = [], {}
         for step, gradient in enumerate(gradients(1000 + index)):
             rates.append(short(optimizer.learning_rate))
-            optimizer.apply([keras.ops.convert_to_tensor(gradient)], [variable])
+            optimizer.apply([keras.ops.convert_to_tensor(gradient[:6]), keras.ops.convert_to_tensor(gradient[6:])], variables)
             if step in watched:
-                values[str(step + 1)] = [short(x) for x in keras.ops.convert_to_numpy(variable.value)]
+                values[str(step + 1)] = [short(x) for v in variables for x in keras.ops.convert_to_numpy(v.value)]
         cases.append({"name": name, "optimizer": serialized, "seed": 1000 + index,
                       "rates": rates, "values": values})
         print(f"{name}: final {values[str(STEPS)][:3]}...", file=sys.stderr)

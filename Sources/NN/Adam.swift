@@ -2,12 +2,14 @@ import Foundation
 
 /// Adam exactly as Keras: `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
 /// `p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`, with `lr` from the schedule at
-/// the update's step and, with `weightDecay`, Keras's decoupled decay first (AdamW is this with 0.004).
+/// the update's step; the gradients clipped first and, with `weightDecay`, Keras's decoupled decay
+/// next (AdamW is this with 0.004).
 /// Moments live in flat buffers laid out like the model's `ParameterStore`.
 public final class Adam: Optimizer {
     public let schedule: LearningRateSchedule
     public let beta1: Float, beta2: Float, epsilon: Float
     public let weightDecay: Float
+    public let clipping: GradientClipping
     public let name: String
     public let stateName = "adam"
     public let slotNames = ["m", "v"]
@@ -20,8 +22,8 @@ public final class Adam: Optimizer {
 
     /// `name` is Keras's class: "Adam", or "AdamW" (whose Keras default `weightDecay` is 0.004).
     public init(schedule: LearningRateSchedule, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
-                weightDecay: Float = 0, name: String = "Adam") {
-        self.schedule = schedule
+                weightDecay: Float = 0, clipping: GradientClipping = .none, name: String = "Adam") {
+        (self.schedule, self.clipping) = (schedule, clipping)
         (self.beta1, self.beta2, self.epsilon, self.weightDecay, self.name) = (beta1, beta2, epsilon, weightDecay, name)
     }
 
@@ -42,6 +44,7 @@ public final class Adam: Optimizer {
             v = FloatBuffer(count: store.count)
             iterations = 0
         }
+        clipping.apply(to: store)
         let learningRate = schedule.rate(iterations)
         applyWeightDecay(weightDecay, learningRate: learningRate, to: store, trainable: trainable)
         iterations += 1

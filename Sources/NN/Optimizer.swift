@@ -8,6 +8,8 @@ public protocol Optimizer: AnyObject {
     var stateName: String { get }
     /// The names of its slots, in the order `slots` gives them ("m", "v"; none for plain SGD).
     var slotNames: [String] { get }
+    /// Keras's `clipnorm`, `global_clipnorm` or `clipvalue`, applied to the gradients first.
+    var clipping: GradientClipping { get }
     /// Updates taken so far (Keras's `optimizer.iterations`).
     var iterations: Int { get }
     /// Each slot laid out like the `ParameterStore`, in `slotNames` order (empty before the first update).

@@ -1,12 +1,14 @@
 /// Stochastic gradient descent exactly as Keras 3's `SGD`: with `momentum` m > 0, the velocity
 /// `v = v * m - g * lr`, then `p += v`, or with `nesterov` `p += v * m - g * lr`; with momentum 0,
-/// `p -= g * lr` and no slot. `lr` is the schedule's at the update's step; with `weightDecay`,
-/// Keras's decoupled decay comes first. Float32 throughout, each product rounded as Keras's ops are.
+/// `p -= g * lr` and no slot. `lr` is the schedule's at the update's step; the gradients are
+/// clipped first and, with `weightDecay`, Keras's decoupled decay comes next. Float32 throughout,
+/// each product rounded as Keras's ops are.
 public final class SGD: Optimizer {
     public let schedule: LearningRateSchedule
     public let momentum: Float
     public let nesterov: Bool
     public let weightDecay: Float
+    public let clipping: GradientClipping
     public let name = "SGD"
     public let stateName = "sgd"
     public let slotNames: [String]
@@ -14,8 +16,8 @@ public final class SGD: Optimizer {
     private var velocity = FloatBuffer(count: 0)
 
     public init(schedule: LearningRateSchedule = ConstantLearningRate(0.01), momentum: Float = 0, nesterov: Bool = false,
-                weightDecay: Float = 0) {
-        (self.schedule, self.momentum, self.nesterov, self.weightDecay) = (schedule, momentum, nesterov, weightDecay)
+                weightDecay: Float = 0, clipping: GradientClipping = .none) {
+        (self.schedule, self.momentum, self.nesterov, self.weightDecay, self.clipping) = (schedule, momentum, nesterov, weightDecay, clipping)
         slotNames = momentum != 0 ? ["momentum"] : []
     }
 
@@ -33,6 +35,7 @@ public final class SGD: Optimizer {
             velocity = FloatBuffer(count: store.count)
             iterations = 0
         }
+        clipping.apply(to: store)
         let learningRate = schedule.rate(iterations)
         applyWeightDecay(weightDecay, learningRate: learningRate, to: store, trainable: trainable)
         iterations += 1

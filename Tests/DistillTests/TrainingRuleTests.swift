@@ -71,6 +71,8 @@ final class TrainingRuleTests: XCTestCase {
         XCTAssertEqual(schedule("exponential:decay=0.01"), "--schedule 'exponential:decay=0.01': decay is shorter than one step")
         XCTAssertEqual(schedule("step"), "--schedule 'step': unknown name 'step'; expected one of constant, cosine, exponential, piecewise")
         XCTAssertEqual(message { try OptimizerRegistry.resolve("sgd:momentum=1.5") }, "--optimizer 'sgd:momentum=1.5': momentum must be in [0, 1], got 1.5")
+        XCTAssertEqual(message { try OptimizerRegistry.resolve("sgd:clipnorm=1:global_clipnorm=1") },
+                       "--optimizer 'sgd:clipnorm=1:global_clipnorm=1': give at most one of clipnorm, global_clipnorm and clipvalue, as Keras")
         XCTAssertEqual(message { try OptimizerRegistry.resolve("rmsprop") }, "--optimizer 'rmsprop': unknown name 'rmsprop'; expected one of adam, adamw, sgd")
         XCTAssertEqual(message { try TrainingRule.parse(optimizer: nil, schedule: "piecewise:boundaries=1:values=0.1/0.01", learningRate: 0.1) },
                        "--learning-rate 0.1 is not used with --schedule piecewise, whose values are the rates")
@@ -116,7 +118,9 @@ final class TrainingRuleTests: XCTestCase {
             (#"[1]"#, #"o.json: expected a serialised Keras optimizer, {"class_name": "SGD", "config": {...}}, as keras.optimizers.serialize writes it"#),
             (#"{"class_name": "RMSprop", "config": {}}"#, "o.json: optimizer class RMSprop is not supported; expected one of Adam, AdamW, SGD"),
             (#"{"class_name": "SGD", "config": {}, "extra": 1}"#, "o.json: unknown key 'extra' beside class_name and config"),
-            (#"{"class_name": "SGD", "config": {"learning_rate": 0.1, "clipnorm": 1.0}}"#, "o.json: SGD: clipnorm 1 is not supported; expected null"),
+            (#"{"class_name": "SGD", "config": {"learning_rate": 0.1, "loss_scale_factor": 2}}"#, "o.json: SGD: loss_scale_factor 2 is not supported; expected null"),
+            (#"{"class_name": "SGD", "config": {"learning_rate": 0.1, "clipnorm": 1.0, "clipvalue": 2}}"#,
+             "o.json 'sgd:clipnorm=1:clipvalue=2': give at most one of clipnorm, global_clipnorm and clipvalue, as Keras"),
             (#"{"class_name": "SGD", "config": {"learning_rate": 0.1, "use_ema": true}}"#, "o.json: SGD: use_ema true is not supported; expected false"),
             (#"{"class_name": "Adam", "config": {"learning_rate": 0.1, "amsgrad": true}}"#, "o.json: Adam: amsgrad true is not supported; expected false"),
             (#"{"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": "high"}}"#, #"o.json: SGD: momentum must be a number, got "high""#),
@@ -143,7 +147,7 @@ final class TrainingRuleTests: XCTestCase {
         let url = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-optimizers/trajectories.json")
         let document = try JSONValue.parse(Array(try Data(contentsOf: url)), source: "fixture")
         let seeds = try XCTUnwrap(document["cases"]?.array).compactMap { $0["optimizer"]?.text }
-        XCTAssertEqual(seeds.count, 8)
+        XCTAssertEqual(seeds.count, 11)
         var rng = SeededGenerator(seed: 0x0971_F022)
         func below(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
         let pieces = ["null", "true", "-1", "0", "1e400", "0.5", "\"x\"", "[]", "{}", "[1, 2]", ",", ":", "\"", "{", "}", "1e-45"]

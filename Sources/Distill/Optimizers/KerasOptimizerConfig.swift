@@ -5,8 +5,8 @@ import NN
 /// "config": {...}}` with its `get_config()` inside (a schedule serialised as its `learning_rate`),
 /// read into the `TrainingRule` the command line would write for it: `SGD`, `Adam`, `AdamW`;
 /// `CosineDecay`, `ExponentialDecay`, `PiecewiseConstantDecay` (lengths in steps, as Keras counts
-/// them). Every key is honoured or refused with a one-line error: none is ignored, except
-/// `name` and the EMA settings that have no effect while `use_ema` is false.
+/// them), clipping included. Every key is honoured or refused with a one-line error: none is
+/// ignored, except `name` and the EMA settings that have no effect while `use_ema` is false.
 public enum KerasOptimizerConfig {
     /// The rule in the JSON file at `path`; messages start with `flag` and the path.
     public static func read(contentsOfFile path: String, flag: String) throws -> TrainingRule {
@@ -34,13 +34,16 @@ public enum KerasOptimizerConfig {
         var reader = ConfigReader(config, source: "\(source): \(className)")
         _ = reader.take("name")
         // Keras's own switches that would change the update: refused unless off.
-        for key in ["clipnorm", "global_clipnorm", "clipvalue", "loss_scale_factor", "gradient_accumulation_steps"] {
+        for key in ["loss_scale_factor", "gradient_accumulation_steps"] {
             if let value = reader.take(key), value != .null { throw reader.fail("\(key) \(value.text) is not supported; expected null") }
         }
         let ema = reader.take("use_ema")
         guard ema == nil || ema == .bool(false) else { throw reader.fail("use_ema \(ema!.text) is not supported; expected false") }
         _ = (reader.take("ema_momentum"), reader.take("ema_overwrite_frequency"))   // inert without use_ema
         var parameters: [String] = []
+        for key in OptimizerKind.clippingKeys {
+            if let value = reader.take(key), value != .null { parameters.append("\(key)=\(Specification.format(try reader.number(value, key)))") }
+        }
         if let decay = reader.take("weight_decay"), decay != .null { parameters.append("weight_decay=\(Specification.format(try reader.number(decay, "weight_decay")))") }
         switch kind.schema.name {
         case "sgd":
