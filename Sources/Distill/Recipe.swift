@@ -114,6 +114,10 @@ public struct Recipe {
 
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
         let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
+        if let index = student.layers.firstIndex(where: { $0 is AugmentationLayer }) {
+            throw TrainingError("the student's layer '\(student.layerNames[index])' augments its input in training, a view its teacher would "
+                + "not see; distil with --augment (data-side, seen by both) instead, e.g. --augment flip")
+        }
         if augmentsStudents, teacher is CachedTeacherLogits {
             throw TrainingError("--augment \(settings.augment): the teacher must see each augmented view, which cached logits of the plain "
                 + "images are not; distil from the teacher model (--teacher), which then runs on every batch")

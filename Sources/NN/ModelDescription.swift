@@ -143,10 +143,11 @@ public struct ModelDescription: Sendable {
     func makeLayers(_ context: LayerBuildContext) throws -> MadeLayers {
         var made = MadeLayers()
         var outputOf: [Int] = []   // per config: the made layer holding its output (-1: the model's input)
+        let pixels = pixelSources
         for (index, config) in layers.enumerated() {
             try config.checkCommonOptions()
             var layerContext = context
-            layerContext.readsPixels = inbound[index] == [-1]
+            layerContext.readsPixels = inbound[index].count == 1 && pixels.contains(inbound[index][0])
             let layer = try LayerRegistry.type(named: config.className)!.make(config, context: layerContext)
             try config.checkEveryOptionKnown()
             if layer.endsInSoftmax, index != layers.count - 1 {
@@ -180,9 +181,22 @@ public struct ModelDescription: Sendable {
         var regularizers: [Int: [String: WeightRegularizer]] = [:]
     }
 
-    /// A `Rescaling` that reads the input sees pixels 0-255, any other layer 0-1: one model, one scale.
+    /// The input (-1) and the leading augmentation layers (`RandomFlip` reading the input or another
+    /// such layer), whose outputs are the input's pixels rearranged: what a leading `Rescaling` reads.
+    var pixelSources: Set<Int> {
+        var sources: Set<Int> = [-1]
+        for index in layers.indices where layers[index].className == RandomFlip.kerasClassName
+            && inbound[index].count == 1 && sources.contains(inbound[index][0]) {
+            sources.insert(index)
+        }
+        return sources
+    }
+
+    /// A `Rescaling` that reads the input (or a leading augmentation layer) sees pixels 0-255, any other
+    /// layer 0-1: one model, one scale.
     private func checkPixelReaders() throws {
-        let readers = layers.indices.filter { inbound[$0].contains(-1) }.map { layers[$0] }
+        let pixels = pixelSources
+        let readers = layers.indices.filter { !pixels.contains($0) && inbound[$0].contains(where: pixels.contains) }.map { layers[$0] }
         guard readers.contains(where: { $0.className == Rescaling.kerasClassName }),
               let other = readers.first(where: { $0.className != Rescaling.kerasClassName }) else { return }
         throw other.error("reads the model's input beside a Rescaling, which is given the raw pixels 0-255 (this layer would get "

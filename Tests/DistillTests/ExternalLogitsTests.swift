@@ -57,6 +57,13 @@ final class ExternalLogitsTests: XCTestCase {
         let augmented = try distillStudent(logits, ["--augment", "flip"])
         XCTAssertNotEqual(augmented.status, 0)
         XCTAssertTrue(augmented.output.contains("--augment flip: the teacher must see each augmented view"), augmented.output)
+        // A student whose own RandomFlip would augment a view its teacher never sees: refused, naming the layer.
+        let flipping = "\(directory)/flipping.json"
+        try #"{"class_name": "Sequential", "config": {"name": "f", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "in"}}, {"class_name": "RandomFlip", "config": {"name": "flip", "mode": "horizontal"}}, {"class_name": "Flatten", "config": {"name": "flat"}}, {"class_name": "Dense", "config": {"name": "out", "units": 10}}]}}"#
+            .write(toFile: flipping, atomically: true, encoding: .utf8)
+        let flipped = try distillStudent(logits, ["--student-model", flipping])
+        XCTAssertNotEqual(flipped.status, 0)
+        XCTAssertTrue(flipped.output.contains("the student's layer 'flip' augments its input in training"), flipped.output)
         let bad = try distillStudent(logits, ["--train-fraction", "0"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--train-fraction must be in (0, 1], got 0.0"), bad.output)

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Writes Tests/Fixtures/keras-augmentation/random-flip.json: Keras 3's own RandomFlip on fixed
+draws, through its `transform_images` with a given transformation (which images flip), for each
+mode, and in inference; and a model's JSON with RandomFlip then Rescaling, with Keras's output in
+inference on the same raw pixels.
+
+Usage: KERAS_BACKEND=tensorflow python scripts/make-augmentation-fixtures.py (Keras 3.15).
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras
+import numpy as np
+
+BATCH, HEIGHT, WIDTH, CHANNELS = 3, 4, 5, 2
+FLIPS = [True, False, True]
+
+
+def main():
+    out = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "keras-augmentation", "random-flip.json")
+    # Every value distinct, so a wrong index shows: 1 + 1000 b + 100 y + 10 x + c.
+    b, y, x, c = np.meshgrid(range(BATCH), range(HEIGHT), range(WIDTH), range(CHANNELS), indexing="ij")
+    images = (1 + 1000 * b + 100 * y + 10 * x + c).astype(np.float32)
+    flips = np.array(FLIPS).reshape(BATCH, 1, 1, 1)
+    cases = []
+    for mode in ["horizontal", "vertical", "horizontal_and_vertical"]:
+        layer = keras.layers.RandomFlip(mode)
+        flipped = layer.transform_images(images, {"flips": flips, "input_shape": images.shape}, training=True)
+        inference = layer(images, training=False)
+        assert np.array_equal(keras.ops.convert_to_numpy(inference), images)
+        cases.append({"mode": mode, "output": keras.ops.convert_to_numpy(flipped).reshape(-1).tolist()})
+    # A model that flips then rescales raw pixels, as Keras users write it.
+    model = keras.Sequential([keras.Input((HEIGHT, WIDTH, CHANNELS)), keras.layers.RandomFlip("horizontal"),
+                              keras.layers.Rescaling(1 / 255.0, offset=-0.5), keras.layers.Flatten(), keras.layers.Dense(3)])
+    model.layers[-1].set_weights([np.linspace(-1, 1, HEIGHT * WIDTH * CHANNELS * 3, dtype=np.float32).reshape(-1, 3),
+                                  np.array([0.1, -0.2, 0.3], dtype=np.float32)])
+    pixels = (images % 256).astype(np.float32)
+    fixture = {"keras": keras.__version__, "shape": [BATCH, HEIGHT, WIDTH, CHANNELS], "flips": FLIPS,
+               "images": images.reshape(-1).tolist(), "cases": cases, "model": json.loads(model.to_json()),
+               "kernel": model.layers[-1].get_weights()[0].reshape(-1).tolist(), "bias": model.layers[-1].get_weights()[1].tolist(),
+               "pixels": pixels.reshape(-1).tolist(),
+               "logits": keras.ops.convert_to_numpy(model(pixels, training=False)).reshape(-1).tolist()}
+    with open(out, "w") as f:
+        json.dump(fixture, f)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
