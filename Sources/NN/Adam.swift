@@ -44,9 +44,8 @@ public final class Adam: Optimizer {
             v = FloatBuffer(count: store.count)
             iterations = 0
         }
-        clipping.apply(to: store)
-        let learningRate = schedule.rate(iterations)
-        applyWeightDecay(weightDecay, learningRate: learningRate, to: store, trainable: trainable)
+        let learningRate = prepareUpdate(store, trainable: trainable, iterations: iterations, schedule: schedule,
+                                         clipping: clipping, weightDecay: weightDecay)
         iterations += 1
         let t = Double(iterations)
         let stepSize = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))

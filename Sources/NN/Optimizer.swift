@@ -23,6 +23,16 @@ public protocol Optimizer: AnyObject {
     func update(_ store: ParameterStore, trainable: [Range<Int>])
 }
 
+/// What Keras's `apply` does before an optimizer's own rule: the gradients clipped, then the
+/// trainable weights decayed at the rate of the update that follows `iterations` updates; returns that rate.
+func prepareUpdate(_ store: ParameterStore, trainable: [Range<Int>], iterations: Int, schedule: LearningRateSchedule,
+                   clipping: GradientClipping, weightDecay: Float) -> Float {
+    clipping.apply(to: store)
+    let learningRate = schedule.rate(iterations)
+    applyWeightDecay(weightDecay, learningRate: learningRate, to: store, trainable: trainable)
+    return learningRate
+}
+
 /// Keras's decoupled weight decay (`weight_decay=` of every optimizer, AdamW's 0.004), which Keras
 /// applies to each trainable variable before the update: `w = w - w * wd * lr`, with the update's `lr`.
 func applyWeightDecay(_ decay: Float, learningRate: Float, to store: ParameterStore, trainable: [Range<Int>]) {

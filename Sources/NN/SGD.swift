@@ -35,9 +35,8 @@ public final class SGD: Optimizer {
             velocity = FloatBuffer(count: store.count)
             iterations = 0
         }
-        clipping.apply(to: store)
-        let learningRate = schedule.rate(iterations)
-        applyWeightDecay(weightDecay, learningRate: learningRate, to: store, trainable: trainable)
+        let learningRate = prepareUpdate(store, trainable: trainable, iterations: iterations, schedule: schedule,
+                                         clipping: clipping, weightDecay: weightDecay)
         iterations += 1
         let p = store.values.pointer, g = store.gradients.pointer, v = velocity.pointer, count = store.count
         if momentum == 0 {
