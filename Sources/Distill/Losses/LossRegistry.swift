@@ -17,7 +17,7 @@ public struct LossKind: Sendable {
 /// Every distillation loss by name. A new loss is one file (its class and its `LossKind`) and one line in `builtIn`.
 public enum LossRegistry {
     public static let builtIn: [LossKind] = [
-        .kd,
+        .kd, .dkd,
     ]
 
     /// The loss `RecipeSettings` uses unless told otherwise; settings with it leave it out of their summary.
