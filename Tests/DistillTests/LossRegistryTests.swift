@@ -130,7 +130,7 @@ final class LossRegistryTests: XCTestCase {
     }
 
     func testAnUnknownLossOrParameterIsOneLine() throws {
-        for (loss, message) in [("kdd", "--loss 'kdd': unknown name 'kdd'"), ("kd:T=4", "--loss 'kd:T=4': kd takes no parameters"),
+        for (loss, message) in [("kdd", "--loss 'kdd': unknown name 'kdd'"), ("kd:T=4", "--loss 'kd:T=4': kd has no parameter 'T'; its parameters are standardize"),
                                 ("test-logit-distance:weight=0", "--loss 'test-logit-distance:weight=0': weight must be in (0, 10], got 0")] {
             XCTAssertThrowsError(try DistillStudent.parseAsRoot(["--loss", loss])) { error in
                 XCTAssertTrue(DistillStudent.message(for: error).hasPrefix(message), DistillStudent.message(for: error))

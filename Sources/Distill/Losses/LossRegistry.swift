@@ -52,7 +52,9 @@ public enum LossRegistry {
 extension LossKind {
     /// Hinton et al.'s and the Keras recipe's: `alpha * CE + (1 - alpha) * T^2 * KL(teacher_T || student_T)`
     /// (`DistillationLoss`), its alpha and T from `--alpha` and `--temperature`.
-    public static let kd = LossKind(SpecificationSchema("kd", help: "alpha * CE + (1 - alpha) * T^2 * KL, alpha and T from --alpha and --temperature", [])) {
-        DistillationLoss(alpha: $1, temperature: $2)
+    public static let kd = LossKind(SpecificationSchema("kd", help: "alpha * CE + (1 - alpha) * T^2 * KL, alpha and T from --alpha and --temperature", [
+        .init("standardize", .toggle, help: "z-score each sample's logits before the KL, as Sun et al. 2024"),
+    ])) {
+        DistillationLoss(alpha: $1, temperature: $2, standardize: $0.isOn("standardize"))
     }
 }
