@@ -7,6 +7,16 @@ public enum SettingRanges {
     /// than 10^6: nothing is distilled, so a larger value is refused as a mistake.
     public static let temperatureLimit: Float = 1000
 
+    /// `--validation-fraction` in [0, 0.5], `--patience` in 0...100000, and `--restore-best` and
+    /// `--patience` only with a split to watch (without one they would silently do nothing).
+    public static func validation(fraction: Double, restoreBest: Bool, patience: Int?) throws {
+        guard fraction >= 0, fraction <= 0.5 else { throw TrainingError("--validation-fraction must be in [0, 0.5], got \(fraction)") }
+        if let patience, !(0...100_000).contains(patience) { throw TrainingError("--patience must be in 0...100000, got \(patience)") }
+        for (flag, given) in [("--restore-best", restoreBest), ("--patience", patience != nil)] where given && fraction == 0 {
+            throw TrainingError("\(flag) needs a validation split to watch: give --validation-fraction, e.g. 0.1")
+        }
+    }
+
     public static func alpha(_ value: Float, name: String = "--alpha") throws {
         guard (0...1).contains(value) else { throw TrainingError("\(name) must be in [0, 1], got \(value)") }
     }

@@ -50,7 +50,7 @@ public final class ValidationMonitor {
     /// Puts the best epoch's weights back into `model` (with `restoreBest`); returns that epoch.
     func finish(_ model: Sequential) -> Int? {
         guard restoreBest, let best, let bestWeights else { return nil }
-        model.parameters.values.buffer.update(fromContentsOf: bestWeights)
+        _ = model.parameters.values.buffer.update(fromContentsOf: bestWeights)
         return best.epoch
     }
 

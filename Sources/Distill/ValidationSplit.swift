@@ -21,6 +21,7 @@ extension Recipe {
     /// This recipe training on the pool of `settings.validationFraction`'s split and evaluating each
     /// epoch on the held-out samples (unchanged at 0), and the pool's training-set ids.
     public func holdingOut() throws -> (recipe: Recipe, pool: [Int]) {
+        try SettingRanges.validation(fraction: settings.validationFraction, restoreBest: settings.restoreBest, patience: settings.patience)
         guard settings.validationFraction > 0 else { return (self, Array(0..<train.count)) }
         let (validation, pool) = try validationSplit(train, fraction: settings.validationFraction)
         var recipe = Recipe(settings: settings, communicator: communicator, gemm: gemm, train: train.subset(pool), test: test)

@@ -21,10 +21,8 @@ public enum GradientClipping: Sendable, Equatable {
             return
         case .norm(let c):
             for entry in store.entries {
-                let range = entry.offset..<entry.offset + entry.count
-                let norm = squares(range).squareRoot()
-                let divisor = max(norm, c)
-                for i in range { g[i] = g[i] * c / divisor }
+                let divisor = max(squares(entry.range).squareRoot(), c)
+                for i in entry.range { g[i] = g[i] * c / divisor }
             }
         case .globalNorm(let c):
             let norm = squares(0..<store.count).squareRoot()

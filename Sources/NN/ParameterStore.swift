@@ -8,6 +8,8 @@ public final class ParameterStore {
         public let offset: Int
         public let initializer: Initializer
         public var count: Int { elementCount(shape) }
+        /// Where it lies in the flat buffers.
+        public var range: Range<Int> { offset..<offset + count }
     }
 
     public let entries: [Entry]

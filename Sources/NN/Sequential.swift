@@ -101,20 +101,17 @@ public final class Sequential {
         planned = layers.map { $0 as? PlannedLayer }
         let store = ParameterStore(shapes: names)
         parameters = store
-        trainableRanges = zip(layers, ranges).enumerated().flatMap { index, pair in
-            frozen.contains(index) ? [] : zip(pair.0.parameterShapes, pair.1).compactMap { shape, entry in
-                pair.0.nonTrainableParameters.contains(shape.name) ? nil
-                    : store.entries[entry].offset..<store.entries[entry].offset + store.entries[entry].count
-            }
-        }.reduce(into: [Range<Int>]()) { joined, range in
-            if let last = joined.last, last.upperBound == range.lowerBound { joined[joined.count - 1] = last.lowerBound..<range.upperBound }
-            else { joined.append(range) }
-        }
-        frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].offset..<store.entries[$0].offset + store.entries[$0].count }
         /// Layer `index`'s parameters: each one's own name (`kernel`) with its entry in the store.
         func parameterEntries(_ index: Int) -> [(name: String, entry: ParameterStore.Entry)] {
             zip(layers[index].parameterShapes, ranges[index]).map { ($0.name, store.entries[$1]) }
         }
+        trainableRanges = layers.indices.filter { !frozen.contains($0) }.flatMap { index in
+            parameterEntries(index).filter { !layers[index].nonTrainableParameters.contains($0.name) }.map(\.entry.range)
+        }.reduce(into: [Range<Int>]()) { joined, range in
+            if let last = joined.last, last.upperBound == range.lowerBound { joined[joined.count - 1] = last.lowerBound..<range.upperBound }
+            else { joined.append(range) }
+        }
+        frozenGradients = frozen.sorted().flatMap { ranges[$0] }.map { store.entries[$0].range }
         constrained = try constraints.keys.sorted().flatMap { layer in
             try parameterEntries(layer).compactMap { name, entry in
                 try constraints[layer]![name].map { try ConstrainedWeight($0, offset: entry.offset, shape: entry.shape, name: "layer '\(graph.names[layer])'") }

@@ -61,16 +61,8 @@ final class DecoupledKnowledgeDistillationTests: XCTestCase {
             XCTAssertEqual((sums[0] + sums[1]) / 4, expected, accuracy: 1e-5 * abs(expected), "the mean total")
             let ce = zip(studentF, labels).reduce(0.0) { $0 - log(softmax($1.0, 1)[Int($1.1)]) }
             XCTAssertEqual(sums[0], ce, accuracy: 1e-5 * ce, "student_loss is the cross-entropy sum")
-            var moved = 0.0
-            for row in 0..<4 {
-                for j in 0..<5 {
-                    var (up, down) = (studentF, studentF)
-                    up[row][j] += 1e-5
-                    down[row][j] -= 1e-5
-                    let numeric = (total(up, teacherF, labels, loss: loss, w: w) - total(down, teacherF, labels, loss: loss, w: w)) / 2e-5
-                    XCTAssertEqual(Double(gradient[row * 5 + j]), numeric, accuracy: 2e-5 + 1e-4 * abs(numeric), "d/dz[\(row)][\(j)]")
-                    moved = max(moved, abs(numeric))
-                }
+            let moved = assertGradientMatchesCentralDifferences(gradient, at: studentF, "") {
+                total($0, teacherF, labels, loss: loss, w: w)
             }
             XCTAssertGreaterThan(moved, 0.01)
         }

@@ -55,17 +55,8 @@ final class LogitStandardizationTests: XCTestCase {
             let (total, gradient) = evaluate(student, teacher, labels, alpha: alpha, t: t)
             let expected = reference(student, teacher, labels, alpha: Double(alpha), t: Double(t))
             XCTAssertEqual(total, expected, accuracy: 1e-5 * expected)
-            var moved = 0.0
-            for row in 0..<3 {
-                for j in 0..<6 {
-                    var (up, down) = (student, student)
-                    up[row][j] += 1e-5
-                    down[row][j] -= 1e-5
-                    let numeric = (reference(up, teacher, labels, alpha: Double(alpha), t: Double(t))
-                        - reference(down, teacher, labels, alpha: Double(alpha), t: Double(t))) / 2e-5
-                    XCTAssertEqual(Double(gradient[row * 6 + j]), numeric, accuracy: 2e-5 + 1e-4 * abs(numeric), "alpha \(alpha), T \(t), d/dz[\(row)][\(j)]")
-                    moved = max(moved, abs(numeric))
-                }
+            let moved = assertGradientMatchesCentralDifferences(gradient, at: student, "alpha \(alpha), T \(t),") {
+                reference($0, teacher, labels, alpha: Double(alpha), t: Double(t))
             }
             XCTAssertGreaterThan(moved, 0.01)
         }

@@ -37,6 +37,13 @@ extension TrainingRule {
         public static let teacher = Flags(optimizer: "--teacher-optimizer", schedule: "--teacher-schedule", learningRate: "--teacher-learning-rate")
     }
 
+    /// The teacher's rule where a teacher flag (`Flags.teacher`) makes it differ from the students'; nil otherwise.
+    public static func teacher(optimizer: String?, schedule: String?, learningRate: Float?, students: TrainingRule) throws -> TrainingRule? {
+        guard optimizer != nil || schedule != nil || learningRate != nil else { return nil }
+        let rule = try parse(optimizer: optimizer, schedule: schedule, learningRate: learningRate, base: students, flags: .teacher)
+        return rule == students ? nil : rule
+    }
+
     /// `base` with what the flags give changed (nil: not given). `optimizer` is a specification
     /// (`sgd:momentum=0.9`, with Keras's default learning rate unless one is given) or a Keras optimizer JSON file (a path ending in .json or holding a '/'), which holds its
     /// own learning rate and schedule, so neither flag may be given with it. A piecewise schedule's

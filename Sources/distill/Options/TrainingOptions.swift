@@ -82,14 +82,8 @@ struct TrainingOptions: ParsableArguments {
         do {
             try SettingRanges.batchSize(batchSize)
             _ = try teacherRule(students: optimizing.rule)
+            try SettingRanges.validation(fraction: validationFraction, restoreBest: restoreBest, patience: patience)
             _ = try AugmentSpecification.resolve(augment)
-            guard validationFraction >= 0, validationFraction <= 0.5 else {
-                throw TrainingError("--validation-fraction must be in [0, 0.5], got \(validationFraction)")
-            }
-            if let patience, !(0...100_000).contains(patience) { throw TrainingError("--patience must be in 0...100000, got \(patience)") }
-            for (flag, given) in [("--restore-best", restoreBest), ("--patience", patience != nil)] where given && validationFraction == 0 {
-                throw TrainingError("\(flag) needs a validation split to watch: give --validation-fraction, e.g. 0.1")
-            }
             _ = try teacherAugment.map { try AugmentSpecification.resolve($0, flag: "--teacher-augment") }
             try SettingRanges.alpha(alpha)
             try SettingRanges.temperature(temperature)
@@ -100,12 +94,8 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// The settings, with the model files read (a missing or malformed file throws, naming it).
-    /// The teacher's rule where a teacher flag makes it differ from the students'.
     func teacherRule(students: TrainingRule) throws -> TrainingRule? {
-        guard teacherOptimizer != nil || teacherSchedule != nil || teacherLearningRate != nil else { return nil }
-        let rule = try TrainingRule.parse(optimizer: teacherOptimizer, schedule: teacherSchedule, learningRate: teacherLearningRate,
-                                          base: students, flags: .teacher)
-        return rule == students ? nil : rule
+        try TrainingRule.teacher(optimizer: teacherOptimizer, schedule: teacherSchedule, learningRate: teacherLearningRate, students: students)
     }
 
     var settings: RecipeSettings {
