@@ -27,16 +27,23 @@ struct DistillStudent: ParsableCommand {
     @Option(help: "Also write per-epoch metrics as JSON here (rank 0).")
     var metricsJSON: String?
 
+    @Option(help: ArgumentHelp("Then train the student's scratch twin and save it here: the same initial weights, batch order, training "
+                               + "subset, optimizer, schedule and validation split, trained on the labels alone (the sweep's pairing), "
+                               + "so the two differ only by the distillation term. Default: none.", valueName: "file"))
+    var twinOutput: String?
+
     func validate() throws {
         guard trainFraction > 0, trainFraction <= 1 else { throw ValidationError("--train-fraction must be in (0, 1], got \(trainFraction)") }
+        if let twinOutput, twinOutput == output { throw ValidationError("--twin-output must differ from --output, both are \(output)") }
     }
 
     func run() throws {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
-            try checkWritable(output, flag: "--output", bytes: try settings.studentModel.plan().parameterCount * 4,
-                              isRoot: session.isRoot)
+            let bytes = try settings.studentModel.plan().parameterCount * 4
+            try checkWritable(output, flag: "--output", bytes: bytes, isRoot: session.isRoot)
+            try checkWritable(twinOutput, flag: "--twin-output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let loaded = try teacher.source.load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
                                                  computeLogits: !runTeacher && settings.augment(.student) == AugmentSpecification.none)
@@ -53,9 +60,21 @@ struct DistillStudent: ParsableCommand {
                 session.log("training on \(picked.kept) of \(loaded.train.count) samples: a class-balanced \(fixed(100 * trainFraction, 1))% (seed \(settings.seed))")
             }
             let recipe = picked.recipe
-            let student = try PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description)
-                .run(.distilledStudent, savingTo: [output], report: session.tested("distilled student")) { try recipe.distillStudent(from: picked.teacher) }
-            if let metricsJSON, session.isRoot { try writeMetrics(student.history, test: student.report.test, to: metricsJSON) }
+            // With a twin, a finished student is kept in the checkpoint directory too, so a resume goes on with the twin.
+            let kept = { (phase: Phase) in twinOutput == nil ? [] : checkpoints.checkpointDir.map { ["\($0)/\(phase.fileStem).safetensors"] } ?? [] }
+            let runner = PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description,
+                                     finishedIn: checkpoints.resume && twinOutput != nil ? checkpoints.checkpointDir : nil)
+            let student = try runner.run(.distilledStudent, savingTo: [output] + kept(.distilledStudent), report: session.tested("distilled student")) {
+                try recipe.distillStudent(from: picked.teacher)
+            }
+            if let metricsJSON, session.isRoot, !student.history.epochs.isEmpty {   // empty: finished earlier, its file already written
+                try writeMetrics(student.history, test: student.report.test, to: metricsJSON)
+            }
+            guard let twinOutput else { return }
+            let twin = try runner.run(.scratchTwin, savingTo: [twinOutput] + kept(.scratchTwin), report: session.tested("scratch twin")) {
+                try recipe.trainScratchTwin()
+            }
+            session.log("\n" + resultsTable([student.report, twin.report]))
         }
     }
 }
