@@ -18,6 +18,7 @@ public struct LossKind: Sendable {
 public enum LossRegistry {
     public static let builtIn: [LossKind] = [
         .kd, .dkd,
+        .dist,
     ]
 
     /// The loss `RecipeSettings` uses unless told otherwise; settings with it leave it out of their summary.
