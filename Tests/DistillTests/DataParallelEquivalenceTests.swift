@@ -36,6 +36,21 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("student")
     }
 
+    /// Every logit loss distils alike on 1 and 2 ranks; DIST's intra-class term spans the global batch
+    /// (its sums reduced across ranks), down to the last batch of one sample that rank 1 has none of.
+    func testEveryLogitLossDistilsTheSameAcrossRankCounts() throws {
+        let common = Self.smallData
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try run(1, ["train-teacher", "--teacher-epochs", "1", "--output", path("loss-teacher.safetensors")] + common)
+        for (name, loss) in [("dist", "dist"), ("dkd", "dkd:warmup=0.5"), ("standardized", "kd:standardize")] {
+            for ranks in [1, 2] {
+                try run(ranks, ["distill-student", "--teacher", path("loss-teacher.safetensors"), "--loss", loss, "--student-epochs", "2",
+                                "--output", path("\(name)-\(ranks).safetensors"), "--metrics-json", path("\(name)-\(ranks).json")] + common)
+            }
+            try assertEquivalent(name)
+        }
+    }
+
     /// A teacher and a student that Keras wrote (scripts/keras-roundtrip.py fixtures) and that use every
     /// layer type between them train and distil alike on 1 and 2 ranks: Dropout draws the same masks
     /// for the same global batch (keyed on the sample's global id, not its row in a rank's slice), and
