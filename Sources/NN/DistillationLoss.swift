@@ -84,7 +84,7 @@ public final class DistillationLoss: DistillationObjective {
     static let standardEpsilon = 1e-7
 
     /// Each row's `(z - mean) / (1e-7 + std)`, std over C - 1, in Double.
-    static func standardize(_ z: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
+    public static func standardize(_ z: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
         for row in 0..<rows {
             let (m, s) = moments(z + row * classes, classes)
             for j in 0..<classes { y[row * classes + j] = Float((Double(z[row * classes + j]) - m) / (standardEpsilon + s)) }
@@ -92,7 +92,7 @@ public final class DistillationLoss: DistillationObjective {
     }
 
     /// Replaces `gradient` (with respect to the standardised logits) by the gradient with respect to `z`.
-    static func backThroughStandardization(_ z: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
+    public static func backThroughStandardization(_ z: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
         for row in 0..<rows {
             let x = z + row * classes, d = g + row * classes
             let (m, s) = moments(x, classes)

@@ -93,6 +93,58 @@ final class DecoupledKnowledgeDistillationTests: XCTestCase {
         XCTAssertTrue(gradient.allSatisfy(\.isFinite), "\(gradient)")
     }
 
+    private func zscore(_ z: [Double]) -> [Double] {
+        let m = z.reduce(0, +) / Double(z.count)
+        let s = (z.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(z.count - 1)).squareRoot()
+        return z.map { ($0 - m) / (1e-7 + s) }
+    }
+
+    /// `dkd:standardize`: the CE on the raw logits plus the DKD term of both models' z-scored logits
+    /// (unbiased std plus 1e-7, as kd:standardize and the authors' code), by the definitions and by
+    /// central differences through the z-score; the term is unchanged under `a * z + b` (a > 0) of either model's logits.
+    func testStandardizedFollowsTheDefinitionsAndIgnoresAffineMaps() throws {
+        let loss = try XCTUnwrap(try LossRegistry.make("dkd:standardize:warmup=0", alpha: 0.1, temperature: 10) as? DecoupledKnowledgeDistillation)
+        XCTAssertTrue(loss.standardize)
+        let (student, teacher) = (logits(seed: 11, spread: 3), logits(seed: 12, spread: 7))
+        let (studentF, teacherF) = (student.map { $0.map { Double(Float($0)) } }, teacher.map { $0.map { Double(Float($0)) } })
+        func run(_ student: [[Double]], _ teacher: [[Double]]) -> (sums: [Double], gradient: [Float]) {
+            let (s, q) = (student.flatMap { $0.map(Float.init) }, teacher.flatMap { $0.map(Float.init) })
+            var gradient = [Float](repeating: 0, count: 20), sums = [0.0, 0.0]
+            sums.withUnsafeMutableBufferPointer { out in
+                loss.compute(LossBatch(student: s, teacher: q, labels: labels, rows: 4, classes: 5, globalCount: 4), gradient: &gradient, sums: out)
+            }
+            return (sums, gradient)
+        }
+        func reference(_ s: [[Double]]) -> Double {
+            let (a, b, t) = (Double(loss.alpha), Double(loss.beta), Double(loss.temperature))
+            return zip(zip(s, teacherF), labels).reduce(0.0) { sum, item in
+                let ce = -log(softmax(item.0.0, 1)[Int(item.1)])
+                let r = self.reference(zscore(item.0.0), zscore(item.0.1), target: Int(item.1), t: t)
+                return sum + ce + t * t * (a * r.tckd + b * r.nckd)
+            } / 4
+        }
+        let (sums, gradient) = run(studentF, teacherF)
+        XCTAssertEqual((sums[0] + sums[1]) / 4, reference(studentF), accuracy: 1e-5 * reference(studentF))
+        let moved = assertGradientMatchesCentralDifferences(gradient, at: studentF, "standardized") { reference($0) }
+        XCTAssertGreaterThan(moved, 0.01)
+        for (scale, shift) in [(3.0, -2.0), (0.5, 7.0)] {
+            let mapped = { (z: [[Double]]) in z.map { $0.map { Double(Float(scale * $0 + shift)) } } }
+            XCTAssertEqual(run(mapped(studentF), teacherF).sums[1], sums[1], accuracy: 1e-4 * sums[1], "student logits mapped by \(scale), \(shift)")
+            XCTAssertEqual(run(studentF, mapped(teacherF)).sums[1], sums[1], accuracy: 1e-4 * sums[1], "teacher logits mapped by \(scale), \(shift)")
+        }
+        // Plain DKD is not invariant: the test above could fail.
+        let plain = DecoupledKnowledgeDistillation(warmup: 0)
+        func plainTerm(_ student: [[Double]]) -> Double {
+            let s = student.flatMap { $0.map(Float.init) }, q = teacherF.flatMap { $0.map(Float.init) }
+            var gradient = [Float](repeating: 0, count: 20), sums = [0.0, 0.0]
+            sums.withUnsafeMutableBufferPointer { out in
+                plain.compute(LossBatch(student: s, teacher: q, labels: labels, rows: 4, classes: 5, globalCount: 4), gradient: &gradient, sums: out)
+            }
+            return sums[1]
+        }
+        XCTAssertGreaterThan(abs(plainTerm(studentF.map { $0.map { 3 * $0 } }) - plainTerm(studentF)), 0.1)
+    }
+
     func testTheRegistryMakesIt() throws {
         let made = try XCTUnwrap(try LossRegistry.make("dkd:beta=2:T=3", alpha: 0.1, temperature: 10) as? DecoupledKnowledgeDistillation)
         XCTAssertEqual([made.alpha, made.beta, made.temperature], [1, 2, 3], "its own alpha and T, not the KD mix")

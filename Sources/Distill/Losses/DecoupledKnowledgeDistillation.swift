@@ -13,19 +13,27 @@ import NN
 /// `1 - p_t` and `p^` come from log-sum-exps over the non-target classes, so a confident student
 /// (`p_t` rounding to 1) stays finite. Gradient per sample, scaled by 1 / N:
 /// `softmax(z_s) - onehot(t) + w T (alpha (p_t - q_t) (onehot(t) - [j != t] p^) + beta [j != t] (p^ - q^))`.
+/// With `standardize` (Sun et al., CVPR 2024), the DKD term sees each sample's logits z-scored first,
+/// as `kd:standardize` (`DistillationLoss.standardize`), and its gradient goes back through the z-score;
+/// the cross-entropy keeps the raw logits.
 /// Reports `student_loss` (the CE) and `distillation_loss` (the weighted DKD term).
 public final class DecoupledKnowledgeDistillation: DistillationObjective {
     public let metricNames = ["student_loss", "distillation_loss"]
     public let alpha: Float, beta: Float, temperature: Float, warmup: Float
+    public let standardize: Bool
     private let crossEntropy = SparseCategoricalCrossentropy()
-    private var studentGradient = FloatBuffer(count: 0)   // [rows, classes]
+    // [rows, classes] each: the CE's gradient, the DKD term's, and with `standardize` the z-scored logits.
+    private var studentGradient = FloatBuffer(count: 0), termGradient = FloatBuffer(count: 0)
+    private var studentStandard = FloatBuffer(count: 0), teacherStandard = FloatBuffer(count: 0)
 
-    public init(alpha: Float = 1, beta: Float = 8, temperature: Float = 4, warmup: Float = 20.0 / 240) {
-        (self.alpha, self.beta, self.temperature, self.warmup) = (alpha, beta, temperature, warmup)
+    public init(alpha: Float = 1, beta: Float = 8, temperature: Float = 4, warmup: Float = 20.0 / 240, standardize: Bool = false) {
+        (self.alpha, self.beta, self.temperature, self.warmup, self.standardize) = (alpha, beta, temperature, warmup, standardize)
     }
 
     public func reserve(rows: Int, classes: Int) {
-        if studentGradient.count < rows * classes { studentGradient = FloatBuffer(count: rows * classes) }
+        guard studentGradient.count < rows * classes else { return }
+        (studentGradient, termGradient) = (FloatBuffer(count: rows * classes), FloatBuffer(count: rows * classes))
+        if standardize { (studentStandard, teacherStandard) = (FloatBuffer(count: rows * classes), FloatBuffer(count: rows * classes)) }
     }
 
     /// The warm-up weight of `epoch` (from 1) of `epochs`.
@@ -41,9 +49,15 @@ public final class DecoupledKnowledgeDistillation: DistillationObjective {
                                gradient: studentGradient.pointer, scale: Float(scale))
         let w = weight(epoch: batch.epoch, epochs: batch.epochs)
         let (a, b, t) = (Double(alpha), Double(beta), Double(temperature))
+        var (student, teacher) = (batch.student, batch.teacher)
+        if standardize {
+            DistillationLoss.standardize(batch.student, into: studentStandard.pointer, rows: rows, classes: classes)
+            DistillationLoss.standardize(batch.teacher, into: teacherStandard.pointer, rows: rows, classes: classes)
+            (student, teacher) = (UnsafePointer(studentStandard.pointer), UnsafePointer(teacherStandard.pointer))
+        }
         var dkd = 0.0
         for row in 0..<rows {
-            let s = batch.student + row * classes, q = batch.teacher + row * classes, g = gradient + row * classes
+            let s = student + row * classes, q = teacher + row * classes, g = termGradient.pointer + row * classes
             let target = Int(batch.labels[row])
             let student = Parts(s, target: target, classes: classes, temperature: t)
             let teacher = Parts(q, target: target, classes: classes, temperature: t)
@@ -67,9 +81,11 @@ public final class DecoupledKnowledgeDistillation: DistillationObjective {
                     let (pj, qj) = (exp(Double(s[j]) / t - student.restLSE), exp(Double(q[j]) / t - teacher.restLSE))
                     d = -a * (pt - qt) * pj + b * (pj - qj)
                 }
-                g[j] = studentGradient.pointer[row * classes + j] + Float(factor * d)
+                g[j] = Float(factor * d)
             }
         }
+        if standardize { DistillationLoss.backThroughStandardization(batch.student, gradient: termGradient.pointer, rows: rows, classes: classes) }
+        for i in 0..<rows * classes { gradient[i] = studentGradient.pointer[i] + termGradient.pointer[i] }
         sums[1] = w * t * t * dkd
     }
 
@@ -96,7 +112,9 @@ extension LossKind {
         .init("beta", .number(default: 8, range: .init(0, 100)), help: "weight of the non-target part"),
         .init("T", .number(default: 4, range: .init(0, 1000, openLower: true)), help: "temperature"),
         .init("warmup", .number(default: 20.0 / 240, range: .init(0, 1)), help: "fraction of the run over which w rises to 1"),
+        .init("standardize", .toggle, help: "z-score each sample's logits before the DKD term, as Sun et al. 2024"),
     ])) { p, _, _ in
-        DecoupledKnowledgeDistillation(alpha: p.number("alpha"), beta: p.number("beta"), temperature: p.number("T"), warmup: p.number("warmup"))
+        DecoupledKnowledgeDistillation(alpha: p.number("alpha"), beta: p.number("beta"), temperature: p.number("T"), warmup: p.number("warmup"),
+                                       standardize: p.isOn("standardize"))
     }
 }
