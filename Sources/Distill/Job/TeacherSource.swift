@@ -8,6 +8,8 @@ public enum TeacherSource: Sendable {
     case checkpoint(String, cacheLogits: Bool)
     /// Logits computed elsewhere (safetensors or .npy), row i for training sample i.
     case logitsFile(String)
+    /// Several teachers (checkpoints or logits files), each loaded as above, combined by weight.
+    indirect case ensemble([TeacherSource], weights: [Double], combination: LogitCombination)
 }
 
 /// The data, checked alike on every rank together with the settings and the teacher, and what the teacher gives.
@@ -29,6 +31,9 @@ extension TeacherSource {
     public func load(data: DataSource, settings: RecipeSettings, context: JobContext, agreeing items: [(name: String, hash: UInt64)],
                      computeLogits: Bool = true) throws -> LoadedTeacher {
         switch self {
+        case let .ensemble(members, weights, combination):
+            return try loadEnsemble(members, weights: weights, combination: combination, data: data, settings: settings, context: context,
+                                    agreeing: items, computeLogits: computeLogits)
         case let .logitsFile(path):
             let (train, test) = try data.load(on: context.communicator, agreeing: items)
             try context.recipe(settings, train: train, test: test).checkModels([.student])

@@ -42,6 +42,14 @@ public enum LossRegistry {
         try Specification.parse(text, flag: flag, schemas: kinds.map(\.schema))
     }
 
+    /// The temperature the loss `text` softens with: its own `T`, or `temperature` (`--temperature`) for a loss without one;
+    /// and whether it z-scores logits (`standardize`).
+    public static func softening(_ text: String, temperature: Float) throws -> (temperature: Float, standardizes: Bool) {
+        let parameters = try resolve(text)
+        return (parameters.values["T"] != nil ? parameters.number("T") : temperature,
+                parameters.values["standardize"] != nil && parameters.isOn("standardize"))
+    }
+
     /// The loss `text` names, with the KD mix `alpha` and `temperature`.
     public static func make(_ text: String, alpha: Float, temperature: Float) throws -> DistillationObjective {
         let parameters = try resolve(text)

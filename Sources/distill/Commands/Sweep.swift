@@ -110,7 +110,7 @@ struct Sweep: ParsableCommand {
             let (settings, csvPath) = (try settings, try csvPath(isRoot: session.isRoot))
             let (grid, confirmSeeds) = (try grid, try confirmation)
             var setup = try SweepSetup(grid: grid, confirmSeeds: confirmSeeds, settings: settings, validationFraction: validationFraction,
-                                       csvPath: csvPath, teacher: teacher.source, data: data.source, context: session.context)
+                                       csvPath: csvPath, teacher: try teacherSource(grid), data: data.source, context: session.context)
             session.log("teacher: \(setup.teacherLine)")
             session.log("student \(settings.studentModel.name) (\(setup.studentParameters) parameters); training pool \(setup.data.pool.count), "
                 + "validation \(setup.data.validation.count) (held out), test \(setup.data.test.count) samples")
@@ -128,6 +128,16 @@ struct Sweep: ParsableCommand {
                                  context: setup.reportContext(dataSource: data.source.description), to: output, log: session.log)
             session.log("wrote \(csvPath)")
         }
+    }
+
+    /// The teacher; several are combined once for every run, so a mean of probabilities needs one temperature.
+    private func teacherSource(_ grid: SweepGrid) throws -> TeacherSource {
+        if teacher.members.count > 1, teacher.ensemble == .probabilities, grid.temperatures.count > 1,
+           try LossRegistry.resolve(loss).values["T"] == nil {
+            throw CommandError("--ensemble probabilities: the teachers' probabilities are averaged once, at one temperature; "
+                + "give --temperature one value, or use --ensemble logits")
+        }
+        return try teacher.source(loss: loss, temperature: grid.temperatures[0])
     }
 
     /// The student model, batch size and learning rate of every run.

@@ -1,22 +1,73 @@
 import ArgumentParser
 import Distill
 
-/// Where the teacher's knowledge comes from: a teacher checkpoint (its logits computed once,
-/// data-parallel, or reused from their cache) or logits computed elsewhere.
+/// Where the teacher's knowledge comes from: teacher checkpoints (their logits computed once,
+/// data-parallel, or reused from their cache) or logits computed elsewhere; several are combined.
 struct TeacherOptions: ParsableArguments {
-    @Option(help: "The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import).")
-    var teacher = "teacher.safetensors"
+    @Option(name: .customLong("teacher"),
+            help: ArgumentHelp("The teacher checkpoint (from train-teacher, run --save-directory or keras-roundtrip.py import); repeat "
+                               + "it (and --teacher-logits) for several teachers, combined as --ensemble says. Default: teacher.safetensors "
+                               + "when no --teacher-logits is given.", valueName: "file"))
+    var teachers: [String] = []
 
     @Option(name: .customLong("teacher-logits"),
-            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint (--teacher is then not read): a safetensors "
+            help: ArgumentHelp("Use logits computed elsewhere instead of a teacher checkpoint: a safetensors "
                                + "file with one tensor 'logits', or a NumPy .npy array (float32 or float64), of [training samples, classes], "
                                + "row i for training sample i "
-                               + "(scripts/keras-roundtrip.py logits writes one from a Keras model).", valueName: "file"))
-    var logitsFile: String?
+                               + "(scripts/keras-roundtrip.py logits writes one from a Keras model). Repeatable, as --teacher.", valueName: "file"))
+    var logitsFiles: [String] = []
+
+    @Option(name: .customLong("teacher-weights"),
+            help: ArgumentHelp("With several teachers, their positive weights, comma-separated, in the order: every --teacher, then every "
+                               + "--teacher-logits. Default: equal.", valueName: "list"))
+    var weights: String?
+
+    @Option(help: ArgumentHelp("With several teachers, what is averaged: logits (their weighted mean) or probabilities (the weighted mean "
+                               + "of their softmaxes at the loss's temperature, T log of which is the teacher's logits; not with :standardize).",
+                               valueName: "logits|probabilities"))
+    var ensemble: EnsembleMode = .logits
 
     @Flag(inversion: .prefixedNo,
-          help: "Keep the teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
+          help: "Keep each teacher's logits in <teacher>.logits.safetensors and reuse them while the teacher and data match.")
     var logitsCache = true
 
-    var source: TeacherSource { logitsFile.map { .logitsFile($0) } ?? .checkpoint(teacher, cacheLogits: logitsCache) }
+    enum EnsembleMode: String, ExpressibleByArgument { case logits, probabilities }
+
+    /// Every teacher named, checkpoints first, then logits files.
+    var members: [TeacherSource] {
+        let checkpoints = teachers.isEmpty && logitsFiles.isEmpty ? ["teacher.safetensors"] : teachers
+        return checkpoints.map { .checkpoint($0, cacheLogits: logitsCache) } + logitsFiles.map { .logitsFile($0) }
+    }
+
+    func validate() throws {
+        guard members.count > 1 else {
+            if weights != nil { throw ValidationError("--teacher-weights needs several teachers (--teacher or --teacher-logits repeated)") }
+            return
+        }
+        if let weights {
+            let values = weights.split(separator: ",", omittingEmptySubsequences: false).map { DecimalNumber.parse(String($0), as: Double.self) }
+            guard values.count == members.count, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ValidationError("--teacher-weights must be \(members.count) positive numbers, one per teacher, comma-separated; got '\(weights)'")
+            }
+        }
+    }
+
+    /// The teacher, or the ensemble of several; `loss` and `temperature` (the recipe's) give the probabilities' temperature.
+    func source(loss: String, temperature: Float) throws -> TeacherSource {
+        let members = self.members
+        guard members.count > 1 else { return members[0] }
+        let weights = self.weights.map { $0.split(separator: ",").map { DecimalNumber.parse(String($0), as: Double.self)! } }
+            ?? Array(repeating: 1, count: members.count)
+        switch ensemble {
+        case .logits:
+            return .ensemble(members, weights: weights, combination: .logits)
+        case .probabilities:
+            let softening = try LossRegistry.softening(loss, temperature: temperature)
+            guard !softening.standardizes else {
+                throw CommandError("--ensemble probabilities: --loss \(loss) z-scores each teacher's logits, which a mean of probabilities "
+                    + "does not keep; use --ensemble logits")
+            }
+            return .ensemble(members, weights: weights, combination: .probabilities(temperature: Double(softening.temperature)))
+        }
+    }
 }
