@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of four models -- `residual` and `mobilenet-like` (small functional models for 28x28x1
-written here), `mobilenetv2` (keras.applications.MobileNetV2, alpha 0.35, 32x32x3) and `resnet50v2`
-(keras.applications.ResNet50V2, 32x32x3), all with 10 logits and no final softmax -- it writes
+For each of five models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
+28x28x1 written here; `grouped` has Conv2D with groups), `mobilenetv2` (keras.applications.MobileNetV2,
+alpha 0.35, 32x32x3) and `resnet50v2` (keras.applications.ResNet50V2, 32x32x3), all with 10 logits and
+no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
@@ -317,11 +318,25 @@ def resnet50v2_model():
                                          classifier_activation=None)
 
 
+def grouped_model():
+    """Conv2D with groups (Keras's grouped convolution, kernel [KH, KW, C / groups, filters]): a stem, a 3x3
+    convolution of 2 groups and a stride-2 valid one of 4 groups with bias, GAP, Dense(10)."""
+    keras.utils.clear_session()
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="stem")(inputs)
+    x = layers.Conv2D(8, 3, padding="same", groups=2, activation="relu", name="grouped_2")(x)
+    x = layers.Conv2D(12, 3, strides=2, padding="valid", groups=4, name="grouped_4")(x)
+    x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(10, name="logits")(x), name="grouped")
+
+
 MODELS = [
     ("residual", residual_model, digit_like_images),
     ("mobilenet-like", mobilenet_like_model, lambda: digit_like_images() * 2 - 1),
     ("mobilenetv2", mobilenetv2_model, colour_images),
     ("resnet50v2", resnet50v2_model, colour_images),
+    ("grouped", grouped_model, lambda: digit_like_images() * 2 - 1),
 ]
 
 

@@ -2,13 +2,17 @@
 /// Input `[N, H, W, C]` -> output `[N, OH, OW, filters]`, with TensorFlow's SAME/VALID rule.
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
-/// and one GEMM + col2im for the input gradient.
+/// and one GEMM + col2im for the input gradient. With `groups` G > 1 (Keras's grouped convolution:
+/// kernel `[KH, KW, C / G, filters]`, output channels `g * F / G ..< (g + 1) * F / G` reading input
+/// channels `g * C / G ..< (g + 1) * C / G`), the columns hold each group's patch as one block and
+/// every product is G GEMMs on blocks of the same matrices (leading dimensions of the whole).
 public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)
     public let padding: Padding
     public let useBias: Bool
+    public let groups: Int
     public let kernelInitializer: Initializer, biasInitializer: Initializer
     public let gemm: GEMMBackend
     public var kind: String { "conv2d" }
@@ -21,9 +25,10 @@ public final class Conv2D: PlannedLayer {
                                                           // first backward, so inference-only models never hold it
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                useBias: Bool = true, groups: Int = 1, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 gemm: GEMMBackend) {
         self.gemm = gemm
+        self.groups = groups
         (self.useBias, self.kernelInitializer, self.biasInitializer) = (useBias, kernelInitializer, biasInitializer)
         self.filters = filters
         self.kernelSize = kernelSize
@@ -34,37 +39,41 @@ public final class Conv2D: PlannedLayer {
     public func build(inputShape: [Int]) throws -> [Int] {
         guard filters > 0 else { throw ModelError("conv2d needs a positive number of filters, got \(filters)") }
         geometry = try WindowGeometry(inputShape: inputShape, kernel: kernelSize, strides: strides, padding: padding)
+        guard groups >= 1, geometry.channels % groups == 0, filters % groups == 0 else {
+            throw ModelError("conv2d groups \(groups) must divide both its \(geometry.channels) input channels and its \(filters) filters")
+        }
         return [geometry.outputHeight, geometry.outputWidth, filters]
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {
-        [("kernel", [kernelSize.0, kernelSize.1, geometry.channels, filters])] + (useBias ? [("bias", [filters])] : [])
+        [("kernel", [kernelSize.0, kernelSize.1, geometry.channels / groups, filters])] + (useBias ? [("bias", [filters])] : [])
     }
 
     public func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? kernelInitializer : biasInitializer }
 
-    public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize * filters }
+    public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize / groups * filters }
 
     public var workspacePerSample: Int { geometry.outputPixels * geometry.patchSize }
 
-    /// output[rows, F] += columns [rows, KH*KW*C] * kernel [KH*KW*C, F], rows = batch * OH * OW.
+    /// output[rows, F] += columns [rows, KH*KW*C] * kernel [KH*KW*C, F], rows = batch * OH * OW
+    /// (per group: its F / G output columns from its block of KH*KW*C / G columns).
     public func forwardGEMM(batch: Int) -> GEMMShape {
         let patch = geometry.patchSize
-        return GEMMShape(m: batch * geometry.outputPixels, n: filters, k: patch, lda: patch, ldb: filters, ldc: filters,
+        return GEMMShape(m: batch * geometry.outputPixels, n: filters / groups, k: patch / groups, lda: patch, ldb: filters, ldc: filters,
                          accumulate: true)
     }
 
-    /// dKernel[KH*KW*C, F] += columns^T [KH*KW*C, rows] * dOut [rows, F].
+    /// dKernel[KH*KW*C, F] += columns^T [KH*KW*C, rows] * dOut [rows, F] (per group, its blocks).
     public func kernelGradientGEMM(batch: Int) -> GEMMShape {
         let patch = geometry.patchSize
-        return GEMMShape(transposeA: true, m: patch, n: filters, k: batch * geometry.outputPixels,
+        return GEMMShape(transposeA: true, m: patch / groups, n: filters / groups, k: batch * geometry.outputPixels,
                          lda: patch, ldb: filters, ldc: filters, accumulate: true)
     }
 
-    /// dColumns[rows, KH*KW*C] = dOut [rows, F] * kernel^T [F, KH*KW*C].
+    /// dColumns[rows, KH*KW*C] = dOut [rows, F] * kernel^T [F, KH*KW*C] (per group, its blocks).
     public func inputGradientGEMM(batch: Int) -> GEMMShape {
         let patch = geometry.patchSize
-        return GEMMShape(transposeB: true, m: batch * geometry.outputPixels, n: patch, k: filters,
+        return GEMMShape(transposeB: true, m: batch * geometry.outputPixels, n: patch / groups, k: filters / groups,
                          lda: filters, ldb: filters, ldc: patch)
     }
 
@@ -88,9 +97,12 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        im2col(input, columns.pointer, geometry, batch: batch)
+        if groups == 1 { im2col(input, columns.pointer, geometry, batch: batch) } else {
+            groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch)
+        }
         startFromBias(bias, output, rows: batch * geometry.outputPixels, columns: filters)
-        gemm.multiply(forwardGEMM(batch: batch), columns.pointer, kernel, output)
+        let (shape, block, width) = (forwardGEMM(batch: batch), geometry.patchSize / groups, filters / groups)
+        for g in 0..<groups { gemm.multiply(shape, columns.pointer + g * block, kernel + g * width, output + g * width) }
     }
 
     public func backward(
@@ -98,12 +110,20 @@ public final class Conv2D: PlannedLayer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         // columns still hold im2col(input) from the forward pass.
-        gemm.multiply(kernelGradientGEMM(batch: batch), columns.pointer, outputGradient, kernelGradient)
+        let (block, width, kernelShape) = (geometry.patchSize / groups, filters / groups, kernelGradientGEMM(batch: batch))
+        for g in 0..<groups {
+            gemm.multiply(kernelShape, columns.pointer + g * block, outputGradient + g * width, kernelGradient + g * width)
+        }
         if let biasGradient { accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient) }
         guard let inputGradient else { return }
         if columnGradient.count < columns.count { columnGradient = FloatBuffer(count: columns.count) }
-        gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, columnGradient.pointer)
-        col2im(columnGradient.pointer, inputGradient, geometry, batch: batch)
+        let inputShape = inputGradientGEMM(batch: batch)
+        for g in 0..<groups {
+            gemm.multiply(inputShape, outputGradient + g * width, kernel + g * width, columnGradient.pointer + g * block)
+        }
+        if groups == 1 { col2im(columnGradient.pointer, inputGradient, geometry, batch: batch) } else {
+            groupedCol2im(columnGradient.pointer, inputGradient, geometry, groups: groups, batch: batch)
+        }
     }
 }
 
@@ -112,12 +132,11 @@ extension Conv2D: KerasLayer {
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         try config.requireDefault("dilation_rate", .number(1), .array([.number(1), .number(1)]))
-        try config.requireDefault("groups", .number(1))
         let convolution = Conv2D(
             filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
             strides: try config.pair("strides", default: (1, 1)),
             padding: try config.padding(),
-            useBias: try config.bool("use_bias", default: true),
+            useBias: try config.bool("use_bias", default: true), groups: try config.int("groups", default: 1),
             kernelInitializer: try .named(in: config, "kernel_initializer", default: .glorotUniform),
             biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         var built = try activationLayers(config)

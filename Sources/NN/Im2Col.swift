@@ -51,3 +51,62 @@ func col2im(_ columns: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePoint
         }
     }
 }
+
+/// `im2col` for a convolution of `groups` groups: each row holds group 0's patch `[KH, KW, C / groups]`,
+/// then group 1's, ..., so group g's columns are one block of `patchSize / groups` (leading dimension
+/// `patchSize`) that one GEMM per group reads. With one group this is `im2col`'s layout (use `im2col`).
+func groupedIm2col(_ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ g: WindowGeometry, groups: Int, batch: Int) {
+    let cg = g.channels / groups, groupPatch = g.patchSize / groups
+    var row = columns
+    for n in 0..<batch {
+        let image = input + n * g.inputSize
+        for oh in 0..<g.outputHeight {
+            for ow in 0..<g.outputWidth {
+                for group in 0..<groups {
+                    var dst = row + group * groupPatch
+                    for kh in 0..<g.kernelHeight {
+                        let ih = oh * g.strideHeight - g.padTop + kh
+                        for kw in 0..<g.kernelWidth {
+                            let iw = ow * g.strideWidth - g.padLeft + kw
+                            if ih >= 0, ih < g.height, iw >= 0, iw < g.width {
+                                copyFloats(image + (ih * g.width + iw) * g.channels + group * cg, to: dst, count: cg)
+                            } else {
+                                dst.update(repeating: 0, count: cg)
+                            }
+                            dst += cg
+                        }
+                    }
+                }
+                row += g.patchSize
+            }
+        }
+    }
+}
+
+/// The adjoint of `groupedIm2col`.
+func groupedCol2im(_ columns: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>, _ g: WindowGeometry, groups: Int, batch: Int) {
+    let cg = g.channels / groups, groupPatch = g.patchSize / groups
+    inputGradient.update(repeating: 0, count: batch * g.inputSize)
+    var row = columns
+    for n in 0..<batch {
+        let image = inputGradient + n * g.inputSize
+        for oh in 0..<g.outputHeight {
+            for ow in 0..<g.outputWidth {
+                for group in 0..<groups {
+                    var src = row + group * groupPatch
+                    for kh in 0..<g.kernelHeight {
+                        let ih = oh * g.strideHeight - g.padTop + kh
+                        for kw in 0..<g.kernelWidth {
+                            let iw = ow * g.strideWidth - g.padLeft + kw
+                            if ih >= 0, ih < g.height, iw >= 0, iw < g.width {
+                                accumulate(src, into: image + (ih * g.width + iw) * g.channels + group * cg, count: cg)
+                            }
+                            src += cg
+                        }
+                    }
+                }
+                row += g.patchSize
+            }
+        }
+    }
+}

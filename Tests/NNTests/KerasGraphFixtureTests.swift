@@ -87,4 +87,7 @@ extension KerasGraphFixtureTests {
     /// keras.applications.ResNet50V2(input_shape=(32, 32, 3), weights=None, classes=10): BatchNormalization
     /// axis 3, 7 x 7 stride-2 convolutions with bias, ZeroPadding2D before max pooling, 1 x 1 stride-2 pooling shortcuts.
     func testKerasApplicationsResNet50V2() throws { try check("resnet50v2") }
+
+    /// Conv2D with groups 2 and 4 (kernel [KH, KW, C / groups, filters]), SAME and VALID, with bias.
+    func testGroupedConvolutions() throws { try check("grouped") }
 }
