@@ -4,6 +4,11 @@ draws, through its `transform_images` with a given transformation (which images 
 mode, and in inference; and a model's JSON with RandomFlip then Rescaling, with Keras's output in
 inference on the same raw pixels.
 
+And random-translation.json: Keras 3's RandomTranslation through `transform_images` with given
+translations (whole and fractional pixels, up to beyond the image), for every fill_mode and
+interpolation, with fill_value 0.5; and a model's JSON with RandomTranslation (a number factor and a
+[lower, upper] one) then Rescaling.
+
 Usage: KERAS_BACKEND=tensorflow python scripts/make-augmentation-fixtures.py (Keras 3.15).
 """
 import json
@@ -46,5 +51,30 @@ def main():
         f.write("\n")
 
 
+def translation():
+    out = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "keras-augmentation", "random-translation.json")
+    b, y, x, c = np.meshgrid(range(BATCH), range(HEIGHT), range(WIDTH), range(CHANNELS), indexing="ij")
+    images = ((1 + 1000 * b + 100 * y + 10 * x + c) / 1000.0).astype(np.float32)
+    # (dx, dy) per image: a whole shift, a fractional one, one past the image's size (reflect and wrap fold twice).
+    translations = np.array([[2.0, -1.0], [-1.25, 0.6], [7.3, -5.5]], dtype=np.float32)
+    cases = []
+    for fill_mode in ["reflect", "wrap", "constant", "nearest"]:
+        for interpolation in ["bilinear", "nearest"]:
+            layer = keras.layers.RandomTranslation(0.5, 0.5, fill_mode=fill_mode, interpolation=interpolation, fill_value=0.5)
+            moved = layer.transform_images(images, {"translations": translations, "input_shape": images.shape}, training=True)
+            assert np.array_equal(keras.ops.convert_to_numpy(layer(images, training=False)), images)
+            cases.append({"fill_mode": fill_mode, "interpolation": interpolation,
+                          "output": keras.ops.convert_to_numpy(moved).reshape(-1).tolist()})
+    model = keras.Sequential([keras.Input((HEIGHT, WIDTH, CHANNELS)),
+                              keras.layers.RandomTranslation(0.1, [-0.2, 0.3], fill_mode="constant", fill_value=0.5),
+                              keras.layers.Rescaling(1 / 255.0), keras.layers.Flatten(), keras.layers.Dense(3)])
+    fixture = {"keras": keras.__version__, "shape": [BATCH, HEIGHT, WIDTH, CHANNELS], "translations": translations.tolist(),
+               "images": images.reshape(-1).tolist(), "cases": cases, "model": json.loads(model.to_json())}
+    with open(out, "w") as f:
+        json.dump(fixture, f)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     main()
+    translation()
