@@ -56,56 +56,41 @@ func col2im(_ columns: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePoint
 /// then group 1's, ..., so group g's columns are one block of `patchSize / groups` (leading dimension
 /// `patchSize`) that one GEMM per group reads. With one group this is `im2col`'s layout (use `im2col`).
 func groupedIm2col(_ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ g: WindowGeometry, groups: Int, batch: Int) {
-    let cg = g.channels / groups, groupPatch = g.patchSize / groups
-    var row = columns
-    for n in 0..<batch {
-        let image = input + n * g.inputSize
-        for oh in 0..<g.outputHeight {
-            for ow in 0..<g.outputWidth {
-                for group in 0..<groups {
-                    var dst = row + group * groupPatch
-                    for kh in 0..<g.kernelHeight {
-                        let ih = oh * g.strideHeight - g.padTop + kh
-                        for kw in 0..<g.kernelWidth {
-                            let iw = ow * g.strideWidth - g.padLeft + kw
-                            if ih >= 0, ih < g.height, iw >= 0, iw < g.width {
-                                copyFloats(image + (ih * g.width + iw) * g.channels + group * cg, to: dst, count: cg)
-                            } else {
-                                dst.update(repeating: 0, count: cg)
-                            }
-                            dst += cg
-                        }
-                    }
-                }
-                row += g.patchSize
-            }
-        }
+    let run = g.channels / groups
+    forEachGroupedTap(g, groups: groups, batch: batch) { column, pixel in
+        if let pixel { copyFloats(input + pixel, to: columns + column, count: run) } else { (columns + column).update(repeating: 0, count: run) }
     }
 }
 
 /// The adjoint of `groupedIm2col`.
 func groupedCol2im(_ columns: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>, _ g: WindowGeometry, groups: Int, batch: Int) {
-    let cg = g.channels / groups, groupPatch = g.patchSize / groups
+    let run = g.channels / groups
     inputGradient.update(repeating: 0, count: batch * g.inputSize)
-    var row = columns
+    forEachGroupedTap(g, groups: groups, batch: batch) { column, pixel in
+        if let pixel { accumulate(columns + column, into: inputGradient + pixel, count: run) }
+    }
+}
+
+/// The grouped layout's runs of `C / groups` values in order: `visit(column, pixel)` with `column` the
+/// run's offset in the columns and `pixel` the offset of the input values it holds (nil: a tap outside the image).
+@inline(__always)
+private func forEachGroupedTap(_ g: WindowGeometry, groups: Int, batch: Int, _ visit: (_ column: Int, _ pixel: Int?) -> Void) {
+    let run = g.channels / groups
+    var column = 0
     for n in 0..<batch {
-        let image = inputGradient + n * g.inputSize
         for oh in 0..<g.outputHeight {
             for ow in 0..<g.outputWidth {
                 for group in 0..<groups {
-                    var src = row + group * groupPatch
                     for kh in 0..<g.kernelHeight {
                         let ih = oh * g.strideHeight - g.padTop + kh
                         for kw in 0..<g.kernelWidth {
                             let iw = ow * g.strideWidth - g.padLeft + kw
-                            if ih >= 0, ih < g.height, iw >= 0, iw < g.width {
-                                accumulate(src, into: image + (ih * g.width + iw) * g.channels + group * cg, count: cg)
-                            }
-                            src += cg
+                            let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                            visit(column, inside ? n * g.inputSize + (ih * g.width + iw) * g.channels + group * run : nil)
+                            column += run
                         }
                     }
                 }
-                row += g.patchSize
             }
         }
     }
