@@ -48,7 +48,7 @@ for seed in $seeds; do
     echo "hinton-mnist: students of seed $seed, ${STUDENT_EPOCHS:-40} epochs each"
     mkdir -p "$dir"
     launch distill-student "${common[@]}" --teacher "$out/teacher.safetensors" --student-model "$models/student.json" \
-        --student-epochs "${STUDENT_EPOCHS:-40}" --optimizer sgd:momentum=0.9 --learning-rate 0.1 --schedule cosine \
+        --student-epochs "${STUDENT_EPOCHS:-40}" --optimizer sgd:momentum=0.9 --learning-rate 0.02 --schedule cosine \
         --temperature 20 --alpha 0.1 --seed "$seed" --checkpoint-dir "$dir/states" $(resume_flag "$dir/states") \
         --output "$dir/distilled.safetensors" --twin-output "$dir/scratch.safetensors" | tee -a "$dir/students.log"
 done

@@ -45,8 +45,9 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(output, flag: "--output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(twinOutput, flag: "--twin-output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
-            let loaded = try teacher.source(loss: settings.loss, temperature: settings.temperature).load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
-                                                 computeLogits: !runTeacher && settings.augment(.student) == AugmentSpecification.none)
+            let loaded = try teacher.source(loss: settings.loss, temperature: settings.temperature)
+                .load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
+                      computeLogits: !runTeacher && settings.augment(.student) == AugmentSpecification.none)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
             session.log("teacher: \(loaded.summary)")
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
