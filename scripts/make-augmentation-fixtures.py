@@ -9,6 +9,9 @@ translations (whole and fractional pixels, up to beyond the image), for every fi
 interpolation, with fill_value 0.5; and a model's JSON with RandomTranslation (a number factor and a
 [lower, upper] one) then Rescaling.
 
+And random-zoom.json: RandomZoom likewise, with given zooms (in and out, unequal on the two axes),
+and a model's JSON with RandomZoom (width_factor null: one zoom for both axes) then Rescaling.
+
 Usage: KERAS_BACKEND=tensorflow python scripts/make-augmentation-fixtures.py (Keras 3.15).
 """
 import json
@@ -75,6 +78,31 @@ def translation():
         f.write("\n")
 
 
+def zoom():
+    out = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "keras-augmentation", "random-zoom.json")
+    b, y, x, c = np.meshgrid(range(BATCH), range(HEIGHT), range(WIDTH), range(CHANNELS), indexing="ij")
+    images = ((1 + 1000 * b + 100 * y + 10 * x + c) / 1000.0).astype(np.float32)
+    # (zx, zy) per image: zoom in on both axes, zoom out on one, in on the other, and out on both.
+    zooms = np.array([[0.75, 0.6], [1.3, 0.85], [1.7, 1.45]], dtype=np.float32)
+    cases = []
+    for fill_mode in ["reflect", "wrap", "constant", "nearest"]:
+        for interpolation in ["bilinear", "nearest"]:
+            layer = keras.layers.RandomZoom(0.5, 0.5, fill_mode=fill_mode, interpolation=interpolation, fill_value=0.5)
+            moved = layer.transform_images(images, {"width_zoom": zooms[:, 0:1], "height_zoom": zooms[:, 1:2],
+                                                    "input_shape": images.shape}, training=True)
+            assert np.array_equal(keras.ops.convert_to_numpy(layer(images, training=False)), images)
+            cases.append({"fill_mode": fill_mode, "interpolation": interpolation,
+                          "output": keras.ops.convert_to_numpy(moved).reshape(-1).tolist()})
+    model = keras.Sequential([keras.Input((HEIGHT, WIDTH, CHANNELS)), keras.layers.RandomZoom([-0.2, 0.3], fill_mode="constant"),
+                              keras.layers.Rescaling(1 / 255.0), keras.layers.Flatten(), keras.layers.Dense(3)])
+    fixture = {"keras": keras.__version__, "shape": [BATCH, HEIGHT, WIDTH, CHANNELS], "zooms": zooms.tolist(),
+               "images": images.reshape(-1).tolist(), "cases": cases, "model": json.loads(model.to_json())}
+    with open(out, "w") as f:
+        json.dump(fixture, f)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     main()
     translation()
+    zoom()

@@ -181,11 +181,11 @@ public struct ModelDescription: Sendable {
         var regularizers: [Int: [String: WeightRegularizer]] = [:]
     }
 
-    /// The input (-1) and the leading augmentation layers (`RandomFlip` or `RandomTranslation` reading the
+    /// The input (-1) and the leading augmentation layers (`RandomFlip`, `RandomTranslation` or `RandomZoom` reading the
     /// input or another such layer), whose outputs are the input's pixels moved: what a leading `Rescaling` reads.
     var pixelSources: Set<Int> {
         var sources: Set<Int> = [-1]
-        for index in layers.indices where [RandomFlip.kerasClassName, RandomTranslation.kerasClassName].contains(layers[index].className)
+        for index in layers.indices where [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName].contains(layers[index].className)
             && inbound[index].count == 1 && sources.contains(inbound[index][0]) {
             sources.insert(index)
         }
