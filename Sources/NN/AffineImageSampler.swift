@@ -114,3 +114,47 @@ public struct AffineImageSampler: Sendable {
         }
     }
 }
+
+/// What `RandomTranslation` and `RandomZoom` share: the sampler, the training pass, each row's map of
+/// the last training forward (for backward), and the forward and backward over a batch; the layer
+/// gives each sample's map from its keyed draw.
+final class AffineAugmentation {
+    var sampler: AffineImageSampler
+    private(set) var pass: TrainingPass?
+    private(set) var layerIndex = 0
+    private var maps: [AffineImageSampler.Map] = []   // per row of the last training forward
+
+    init(_ sampler: AffineImageSampler) { self.sampler = sampler }
+
+    var imageSize: Int { sampler.height * sampler.width * sampler.channels }
+
+    func build(inputShape: [Int], layer: String) throws -> [Int] {
+        guard inputShape.count == 3 else { throw ModelError("\(layer) needs images [height, width, channels], got \(inputShape)") }
+        (sampler.height, sampler.width, sampler.channels) = (inputShape[0], inputShape[1], inputShape[2])
+        return inputShape
+    }
+
+    func begin(_ pass: TrainingPass?, layer index: Int) { (self.pass, layerIndex) = (pass, index) }
+
+    /// In training each row resampled under `map(seed, epoch, layer, sample id)`; in inference a copy.
+    func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int,
+                 map: (_ seed: UInt64, _ epoch: Int, _ layer: Int, _ id: Int) -> AffineImageSampler.Map) {
+        let size = imageSize
+        guard let pass else { output.update(from: input, count: batch * size); return }
+        precondition(pass.sampleIDs.count == batch, "a training pass names \(pass.sampleIDs.count) samples for a batch of \(batch)")
+        if maps.count < batch { maps = Array(repeating: .init(offsetY: 0, offsetX: 0), count: batch) }
+        for (row, id) in pass.sampleIDs.enumerated() {
+            maps[row] = map(pass.seed, pass.epoch, layerIndex, id)
+            sampler.sample(input + row * size, to: output + row * size, maps[row])
+        }
+    }
+
+    /// The transpose of the last forward (a copy in inference).
+    func backward(_ outputGradient: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
+        guard let inputGradient else { return }
+        let size = imageSize
+        guard pass != nil else { inputGradient.update(from: outputGradient, count: batch * size); return }
+        inputGradient.update(repeating: 0, count: batch * size)
+        for row in 0..<batch { sampler.transpose(outputGradient + row * size, into: inputGradient + row * size, maps[row]) }
+    }
+}

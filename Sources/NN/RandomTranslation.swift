@@ -15,24 +15,18 @@ public final class RandomTranslation: Layer, ModeDependentLayer, AugmentationLay
     public var interpolation: Interpolation { sampler.interpolation }
     public var fillValue: Float { sampler.fillValue }
     public var kind: String { "random_translation" }
-    private var sampler: AffineImageSampler
-    private var pass: TrainingPass?
-    private var layerIndex = 0
-    private var shifts: [(dy: Float, dx: Float)] = []   // per row of the last training forward, for backward
+    private let augmentation: AffineAugmentation
+    private var sampler: AffineImageSampler { augmentation.sampler }
 
     public init(height: (lower: Float, upper: Float), width: (lower: Float, upper: Float), fillMode: FillMode = .reflect,
                 interpolation: Interpolation = .bilinear, fillValue: Float = 0) {
         (heightRange, widthRange) = (height, width)
-        sampler = AffineImageSampler(fillMode: fillMode, interpolation: interpolation, fillValue: fillValue)
+        augmentation = AffineAugmentation(AffineImageSampler(fillMode: fillMode, interpolation: interpolation, fillValue: fillValue))
     }
 
-    public func build(inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 3 else { throw ModelError("RandomTranslation needs images [height, width, channels], got \(inputShape)") }
-        (sampler.height, sampler.width, sampler.channels) = (inputShape[0], inputShape[1], inputShape[2])
-        return inputShape
-    }
+    public func build(inputShape: [Int]) throws -> [Int] { try augmentation.build(inputShape: inputShape, layer: "RandomTranslation") }
 
-    public func begin(_ pass: TrainingPass?, layer index: Int) { (self.pass, layerIndex) = (pass, index) }
+    public func begin(_ pass: TrainingPass?, layer index: Int) { augmentation.begin(pass, layer: index) }
 
     /// The shift `(dy, dx)` in pixels of the sample `id` in `epoch` by the layer at `index` under `seed`.
     public func draws(seed: UInt64, epoch: Int, layer index: Int, sample id: Int) -> (dy: Float, dx: Float) {
@@ -50,25 +44,15 @@ public final class RandomTranslation: Layer, ModeDependentLayer, AugmentationLay
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let size = sampler.height * sampler.width * sampler.channels
-        guard let pass else { output.update(from: input, count: batch * size); return }
-        precondition(pass.sampleIDs.count == batch, "a training pass names \(pass.sampleIDs.count) samples for a batch of \(batch)")
-        if shifts.count < batch { shifts = Array(repeating: (0, 0), count: batch) }
-        for (row, id) in pass.sampleIDs.enumerated() {
-            shifts[row] = draws(seed: pass.seed, epoch: pass.epoch, layer: layerIndex, sample: id)
-            translate(input + row * size, to: output + row * size, dy: shifts[row].dy, dx: shifts[row].dx)
+        augmentation.forward(input, output, batch: batch) { seed, epoch, layer, id in
+            let (dy, dx) = draws(seed: seed, epoch: epoch, layer: layer, sample: id)
+            return .init(offsetY: -dy, offsetX: -dx)
         }
     }
 
     public func backward(outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int) {
-        guard let inputGradient else { return }
-        let size = sampler.height * sampler.width * sampler.channels
-        guard pass != nil else { inputGradient.update(from: outputGradient, count: batch * size); return }
-        inputGradient.update(repeating: 0, count: batch * size)
-        for row in 0..<batch {
-            sampler.transpose(outputGradient + row * size, into: inputGradient + row * size, .init(offsetY: -shifts[row].dy, offsetX: -shifts[row].dx))
-        }
+        augmentation.backward(outputGradient, inputGradient, batch: batch)
     }
 }
 

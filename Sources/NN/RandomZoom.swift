@@ -8,24 +8,18 @@
 public final class RandomZoom: Layer, ModeDependentLayer, AugmentationLayer {
     public let heightRange: (lower: Float, upper: Float), widthRange: (lower: Float, upper: Float)?
     public var kind: String { "random_zoom" }
-    private var sampler: AffineImageSampler
-    private var pass: TrainingPass?
-    private var layerIndex = 0
-    private var zooms: [(zy: Float, zx: Float)] = []   // per row of the last training forward, for backward
+    private let augmentation: AffineAugmentation
+    private var sampler: AffineImageSampler { augmentation.sampler }
 
     public init(height: (lower: Float, upper: Float), width: (lower: Float, upper: Float)? = nil,
                 fillMode: AffineImageSampler.FillMode = .reflect, interpolation: AffineImageSampler.Interpolation = .bilinear, fillValue: Float = 0) {
         (heightRange, widthRange) = (height, width)
-        sampler = AffineImageSampler(fillMode: fillMode, interpolation: interpolation, fillValue: fillValue)
+        augmentation = AffineAugmentation(AffineImageSampler(fillMode: fillMode, interpolation: interpolation, fillValue: fillValue))
     }
 
-    public func build(inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 3 else { throw ModelError("RandomZoom needs images [height, width, channels], got \(inputShape)") }
-        (sampler.height, sampler.width, sampler.channels) = (inputShape[0], inputShape[1], inputShape[2])
-        return inputShape
-    }
+    public func build(inputShape: [Int]) throws -> [Int] { try augmentation.build(inputShape: inputShape, layer: "RandomZoom") }
 
-    public func begin(_ pass: TrainingPass?, layer index: Int) { (self.pass, layerIndex) = (pass, index) }
+    public func begin(_ pass: TrainingPass?, layer index: Int) { augmentation.begin(pass, layer: index) }
 
     /// The zoom `(zy, zx)` of the sample `id` in `epoch` by the layer at `index` under `seed`.
     public func draws(seed: UInt64, epoch: Int, layer index: Int, sample id: Int) -> (zy: Float, zx: Float) {
@@ -48,25 +42,15 @@ public final class RandomZoom: Layer, ModeDependentLayer, AugmentationLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let size = sampler.height * sampler.width * sampler.channels
-        guard let pass else { output.update(from: input, count: batch * size); return }
-        precondition(pass.sampleIDs.count == batch, "a training pass names \(pass.sampleIDs.count) samples for a batch of \(batch)")
-        if zooms.count < batch { zooms = Array(repeating: (1, 1), count: batch) }
-        for (row, id) in pass.sampleIDs.enumerated() {
-            zooms[row] = draws(seed: pass.seed, epoch: pass.epoch, layer: layerIndex, sample: id)
-            zoom(input + row * size, to: output + row * size, zy: zooms[row].zy, zx: zooms[row].zx)
+        augmentation.forward(input, output, batch: batch) { seed, epoch, layer, id in
+            let (zy, zx) = draws(seed: seed, epoch: epoch, layer: layer, sample: id)
+            return map(zy: zy, zx: zx)
         }
     }
 
     public func backward(outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int) {
-        guard let inputGradient else { return }
-        let size = sampler.height * sampler.width * sampler.channels
-        guard pass != nil else { inputGradient.update(from: outputGradient, count: batch * size); return }
-        inputGradient.update(repeating: 0, count: batch * size)
-        for row in 0..<batch {
-            sampler.transpose(outputGradient + row * size, into: inputGradient + row * size, map(zy: zooms[row].zy, zx: zooms[row].zx))
-        }
+        augmentation.backward(outputGradient, inputGradient, batch: batch)
     }
 }
 

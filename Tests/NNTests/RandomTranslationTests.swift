@@ -8,42 +8,15 @@ import XCTest
 /// transpose; the draws are keyed on seed, epoch, layer and sample and stay in the factor's range;
 /// Keras's JSON loads, and malformed factors are refused.
 final class RandomTranslationTests: XCTestCase {
-    struct Case: Decodable { let fill_mode: String, interpolation: String, output: [Float] }
-    struct Fixture: Decodable { let shape: [Int], translations: [[Float]], images: [Float], cases: [Case], model: JSONValue }
+    static let fixture = AffineAugmentationFixture.load("random-translation.json")
 
-    static let fixture: Fixture = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-augmentation/random-translation.json")
-        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
-    }()
-
-    /// Keras (TensorFlow's ImageProjectiveTransformV3) computes in float32 as here; the bilinear sums may
-    /// round in another order where its compiler fuses a multiply-add, so values agree within 1e-6
-    /// (pixels here are 0.001 to 3.0); nearest reads agree exactly.
     func testEveryFillModeAndInterpolationMatchesKeras() throws {
         let f = Self.fixture
-        let (batch, height, width, channels) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
-        let size = height * width * channels
-        XCTAssertEqual(f.cases.count, 8)
-        for item in f.cases {
-            let layer = RandomTranslation(height: (-0.5, 0.5), width: (-0.5, 0.5), fillMode: try XCTUnwrap(.init(rawValue: item.fill_mode)),
-                                          interpolation: try XCTUnwrap(.init(rawValue: item.interpolation)), fillValue: 0.5)
-            _ = try layer.build(inputShape: [height, width, channels])
-            var output = [Float](repeating: -1, count: f.images.count)
-            f.images.withUnsafeBufferPointer { input in
-                output.withUnsafeMutableBufferPointer { out in
-                    for row in 0..<batch {
-                        layer.translate(input.baseAddress! + row * size, to: out.baseAddress! + row * size,
-                                        dy: f.translations[row][1], dx: f.translations[row][0])
-                    }
-                }
-            }
-            let worst = zip(output, item.output).map { abs($0 - $1) }.max()!
-            XCTAssertLessThanOrEqual(worst, item.interpolation == "nearest" ? 0 : 1e-6, "\(item.fill_mode) \(item.interpolation)")
-            XCTAssertNotEqual(output, f.images)
+        try f.assertMatchesKeras { fill, interpolation, row, image, output in
+            let layer = RandomTranslation(height: (-0.5, 0.5), width: (-0.5, 0.5), fillMode: fill, interpolation: interpolation, fillValue: 0.5)
+            _ = try layer.build(inputShape: Array(f.shape.dropFirst()))
+            layer.translate(image, to: output, dy: f.translations![row][1], dx: f.translations![row][0])
         }
-        // The four fill modes give four different images: each case tests its own mode.
-        XCTAssertEqual(Set(f.cases.filter { $0.interpolation == "bilinear" }.map(\.output)).count, 4)
     }
 
     func testTrainingDrawsInferenceAndBackward() throws {

@@ -7,39 +7,15 @@ import XCTest
 /// every fill mode and interpolation; inference passes through; backward is the forward's transpose;
 /// the draws are keyed and in range, one zoom for both axes without a width factor; Keras's JSON loads.
 final class RandomZoomTests: XCTestCase {
-    struct Case: Decodable { let fill_mode: String, interpolation: String, output: [Float] }
-    struct Fixture: Decodable { let shape: [Int], zooms: [[Float]], images: [Float], cases: [Case], model: JSONValue }
+    static let fixture = AffineAugmentationFixture.load("random-zoom.json")
 
-    static let fixture: Fixture = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-augmentation/random-zoom.json")
-        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
-    }()
-
-    /// As for RandomTranslation: float32 in TensorFlow's order, within 1e-6 for bilinear reads (a fused
-    /// multiply-add in TensorFlow's build may round a sum differently), exact for nearest ones.
     func testEveryFillModeAndInterpolationMatchesKeras() throws {
         let f = Self.fixture
-        let (batch, height, width, channels) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
-        let size = height * width * channels
-        XCTAssertEqual(f.cases.count, 8)
-        for item in f.cases {
-            let layer = RandomZoom(height: (-0.5, 0.5), width: (-0.5, 0.5), fillMode: try XCTUnwrap(.init(rawValue: item.fill_mode)),
-                                   interpolation: try XCTUnwrap(.init(rawValue: item.interpolation)), fillValue: 0.5)
-            _ = try layer.build(inputShape: [height, width, channels])
-            var output = [Float](repeating: -1, count: f.images.count)
-            f.images.withUnsafeBufferPointer { input in
-                output.withUnsafeMutableBufferPointer { out in
-                    for row in 0..<batch {
-                        layer.zoom(input.baseAddress! + row * size, to: out.baseAddress! + row * size, zy: f.zooms[row][1], zx: f.zooms[row][0])
-                    }
-                }
-            }
-            let worst = zip(output, item.output).map { abs($0 - $1) }.max()!
-            XCTAssertLessThanOrEqual(worst, item.interpolation == "nearest" ? 0 : 1e-6, "\(item.fill_mode) \(item.interpolation)")
-            XCTAssertNotEqual(output, f.images)
+        try f.assertMatchesKeras { fill, interpolation, row, image, output in
+            let layer = RandomZoom(height: (-0.5, 0.5), width: (-0.5, 0.5), fillMode: fill, interpolation: interpolation, fillValue: 0.5)
+            _ = try layer.build(inputShape: Array(f.shape.dropFirst()))
+            layer.zoom(image, to: output, zy: f.zooms![row][1], zx: f.zooms![row][0])
         }
-        XCTAssertEqual(Set(f.cases.filter { $0.interpolation == "bilinear" }.map(\.output)).count, 4, "each case tests its own fill mode")
     }
 
     func testTrainingDrawsInferenceAndBackward() throws {
