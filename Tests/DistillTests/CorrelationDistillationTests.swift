@@ -94,14 +94,14 @@ final class CorrelationDistillationTests: XCTestCase {
     /// scale flips its sign; the 1e-8 in its denominator is the only departure.
     func testPearsonIsInvariantUnderPositiveAffineMaps() {
         let (a, b) = ([0.1, 0.5, 0.2, 0.15, 0.05], [0.3, 0.3, 0.1, 0.2, 0.1])
-        let r = CorrelationDistillation.pearson(a, b, count: 5, stride: 1)
+        let r = CorrelationDistillation.pearson(a, b, count: 5)
         XCTAssertEqual(r, pearson(a, b), accuracy: 1e-15)
         XCTAssertGreaterThan(abs(r), 0.1)
         for (scale, shift) in [(3.0, 0.7), (0.25, -1.0), (100.0, 5.0)] {
             let mapped = b.map { scale * $0 + shift }
-            XCTAssertEqual(CorrelationDistillation.pearson(a, mapped, count: 5, stride: 1), r, accuracy: 1e-6)
-            XCTAssertEqual(CorrelationDistillation.pearson(a.map { scale * $0 + shift }, b, count: 5, stride: 1), r, accuracy: 1e-6)
-            XCTAssertEqual(CorrelationDistillation.pearson(a, b.map { -scale * $0 + shift }, count: 5, stride: 1), -r, accuracy: 1e-6)
+            XCTAssertEqual(CorrelationDistillation.pearson(a, mapped, count: 5), r, accuracy: 1e-6)
+            XCTAssertEqual(CorrelationDistillation.pearson(a.map { scale * $0 + shift }, b, count: 5), r, accuracy: 1e-6)
+            XCTAssertEqual(CorrelationDistillation.pearson(a, b.map { -scale * $0 + shift }, count: 5), -r, accuracy: 1e-6)
         }
     }
 
@@ -162,7 +162,7 @@ private final class TwoRankReducer {
 }
 
 private extension CorrelationDistillation {
-    static func pearson(_ a: [Double], _ b: [Double], count: Int, stride: Int) -> Double {
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in pearson(a.baseAddress!, b.baseAddress!, count: count, stride: stride) } }
+    static func pearson(_ a: [Double], _ b: [Double], count: Int) -> Double {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in pearson(a.baseAddress!, b.baseAddress!, count: count) } }
     }
 }

@@ -19,21 +19,18 @@ public enum LogitCombination: Sendable, Equatable {
         for start in stride(from: 0, to: count, by: classes) {
             for j in 0..<classes { row[j] = 0 }
             for (table, weight) in zip(tables, w) {
-                for j in 0..<classes { member[j] = Double(table.table.pointer[start + j]) }
-                if case let .probabilities(t) = self { Self.softmax(&member, t) }
+                let logits = table.table.pointer + start
+                if case let .probabilities(t) = self {
+                    member.withUnsafeMutableBufferPointer { softmaxInDouble(logits, temperature: t, into: $0.baseAddress!, classes: classes) }
+                } else {
+                    for j in 0..<classes { member[j] = Double(logits[j]) }
+                }
                 for j in 0..<classes { row[j] += weight * member[j] }
             }
             if case let .probabilities(t) = self { for j in 0..<classes { row[j] = t * log(row[j]) } }
             for j in 0..<classes { combined.pointer[start + j] = Float(row[j]) }
         }
         return CachedTeacherLogits(table: combined, classes: classes)
-    }
-
-    private static func softmax(_ z: inout [Double], _ t: Double) {
-        let top = z.max()! / t
-        var total = 0.0
-        for j in z.indices { z[j] = exp(z[j] / t - top); total += z[j] }
-        for j in z.indices { z[j] /= total }
     }
 
     public var description: String {

@@ -52,10 +52,10 @@ public final class CorrelationDistillation: DistillationObjective {
         let (p, q, dp) = (p.baseAddress!, q.baseAddress!, dp.baseAddress!)
         var inter = 0.0
         for row in 0..<rows {
-            Self.softmax(batch.student + row * classes, t, into: p + row * classes, classes)
-            Self.softmax(batch.teacher + row * classes, t, into: q + row * classes, classes)
+            softmaxInDouble(batch.student + row * classes, temperature: t, into: p + row * classes, classes: classes)
+            softmaxInDouble(batch.teacher + row * classes, temperature: t, into: q + row * classes, classes: classes)
             // The inter term and its gradient, this row's share of the mean over the global batch.
-            inter += 1 - Self.pearson(p + row * classes, q + row * classes, count: classes, stride: 1,
+            inter += 1 - Self.pearson(p + row * classes, q + row * classes, count: classes,
                                       gradient: dp + row * classes, gradientScale: -t * t * Double(beta) * scale)
         }
         let intra = intraTerm(rows: rows, classes: classes, batch: batch)
@@ -106,16 +106,15 @@ public final class CorrelationDistillation: DistillationObjective {
         return 1 - correlation / Double(classes)
     }
 
-    /// `pearson(a, b)` over `count` values `stride` apart, and `gradientScale * d pearson / d a` written to
-    /// `gradient` (same layout).
-    static func pearson(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int, stride: Int,
+    /// `pearson(a, b)` over `count` values, and `gradientScale * d pearson / d a` written to `gradient`.
+    static func pearson(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int,
                         gradient: UnsafeMutablePointer<Double>? = nil, gradientScale: Double = 1) -> Double {
         var (meanA, meanB) = (0.0, 0.0)
-        for k in 0..<count { meanA += a[k * stride]; meanB += b[k * stride] }
+        for k in 0..<count { meanA += a[k]; meanB += b[k] }
         (meanA, meanB) = (meanA / Double(count), meanB / Double(count))
         var (uu, vv, uv) = (0.0, 0.0, 0.0)
         for k in 0..<count {
-            let (u, v) = (a[k * stride] - meanA, b[k * stride] - meanB)
+            let (u, v) = (a[k] - meanA, b[k] - meanB)
             uu += u * u; vv += v * v; uv += u * v
         }
         let (nu, nv) = (uu.squareRoot(), vv.squareRoot())
@@ -123,19 +122,10 @@ public final class CorrelationDistillation: DistillationObjective {
         if let gradient {
             let k2 = nu > 0 ? uv * nv / (nu * denominator * denominator) : 0
             for k in 0..<count {
-                gradient[k * stride] = gradientScale * ((b[k * stride] - meanB) / denominator - k2 * (a[k * stride] - meanA))
+                gradient[k] = gradientScale * ((b[k] - meanB) / denominator - k2 * (a[k] - meanA))
             }
         }
         return uv / denominator
-    }
-
-    /// One row's softmax of `z / t`, in Double.
-    private static func softmax(_ z: UnsafePointer<Float>, _ t: Double, into y: UnsafeMutablePointer<Double>, _ classes: Int) {
-        var top = -Double.infinity
-        for j in 0..<classes { top = max(top, Double(z[j]) / t) }
-        var total = 0.0
-        for j in 0..<classes { y[j] = exp(Double(z[j]) / t - top); total += y[j] }
-        for j in 0..<classes { y[j] /= total }
     }
 }
 

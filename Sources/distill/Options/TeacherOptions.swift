@@ -39,16 +39,19 @@ struct TeacherOptions: ParsableArguments {
         return checkpoints.map { .checkpoint($0, cacheLogits: logitsCache) } + logitsFiles.map { .logitsFile($0) }
     }
 
+    /// `--teacher-weights` as numbers (nil where one is not a number); equal weights when not given.
+    private var parsedWeights: [Double?] {
+        weights.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { DecimalNumber.parse(String($0), as: Double.self) } }
+            ?? Array(repeating: 1, count: members.count)
+    }
+
     func validate() throws {
         guard members.count > 1 else {
             if weights != nil { throw ValidationError("--teacher-weights needs several teachers (--teacher or --teacher-logits repeated)") }
             return
         }
-        if let weights {
-            let values = weights.split(separator: ",", omittingEmptySubsequences: false).map { DecimalNumber.parse(String($0), as: Double.self) }
-            guard values.count == members.count, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw ValidationError("--teacher-weights must be \(members.count) positive numbers, one per teacher, comma-separated; got '\(weights)'")
-            }
+        guard parsedWeights.count == members.count, parsedWeights.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--teacher-weights must be \(members.count) positive numbers, one per teacher, comma-separated; got '\(weights ?? "")'")
         }
     }
 
@@ -56,8 +59,7 @@ struct TeacherOptions: ParsableArguments {
     func source(loss: String, temperature: Float) throws -> TeacherSource {
         let members = self.members
         guard members.count > 1 else { return members[0] }
-        let weights = self.weights.map { $0.split(separator: ",").map { DecimalNumber.parse(String($0), as: Double.self)! } }
-            ?? Array(repeating: 1, count: members.count)
+        let weights = parsedWeights.map { $0! }   // checked by validate()
         switch ensemble {
         case .logits:
             return .ensemble(members, weights: weights, combination: .logits)
