@@ -108,20 +108,23 @@ final class LossRegistryTests: XCTestCase {
         XCTAssertEqual(resumed.history.epochs, whole.history.epochs)
     }
 
-    func testTheSweepFingerprintTakesTheLossAndKeepsItsOldValueForKD() throws {
-        let grid = SweepGrid(alphas: [0.5], temperatures: [4], epochs: [1], seeds: [1], trainFractions: [1])
+    /// The losses are a sweep list (`grid.losses`), not part of its identity: one CSV holds every method's runs,
+    /// and its fingerprint keeps the value sweeps wrote before losses had names.
+    func testTheSweepFingerprintLeavesTheLossesOutAndKeepsItsOldValue() throws {
         func fingerprint(_ loss: String) throws -> String {
+            let grid = SweepGrid(alphas: [0.5], temperatures: [4], epochs: [1], seeds: [1], trainFractions: [1], losses: try SweepGrid.losses(loss))
             var settings = RecipeSettings()
-            settings.loss = try LossRegistry.resolve(loss).canonical
+            settings.loss = try LossRegistry.resolve(loss.split(separator: ",")[0].description).canonical
             let source = DataSource(directory: fixture, trainLimit: 300, testLimit: 100, description: "fixture")
             let setup = try SweepSetup(grid: grid, confirmSeeds: [], settings: settings, validationFraction: 0.1,
                                        csvPath: "\(directory)/sweep.csv", teacher: .logitsFile("\(directory)/logits.safetensors"),
                                        data: source, context: JobContext(communicator: SingleProcess(), gemm: Fixture.gemm))
             return setup.job.fingerprint
         }
-        let kd = try fingerprint("kd"), registered = try fingerprint("test-logit-distance")
-        XCTAssertNotEqual(kd, registered)
-        // kd's identity is the text sweeps wrote before losses had names, so their CSVs stay valid.
+        let kd = try fingerprint("kd")
+        XCTAssertEqual(try fingerprint("test-logit-distance"), kd)
+        XCTAssertEqual(try fingerprint("kd,test-logit-distance"), kd)
+        // The identity is the text sweeps wrote before losses had names, so their CSVs stay valid.
         let (train, test) = try DataSource(directory: fixture, trainLimit: 300, testLimit: 100, description: "").load(on: SingleProcess())
         let logits = try TeacherLogitsFile.loadExternal(from: "\(directory)/logits.safetensors", count: 300, classes: 10)
         let student = RecipeSettings().studentModel

@@ -37,11 +37,11 @@ final class SweepCommandTests: XCTestCase {
 
     /// The run's identity and results: every column but seconds and rank.
     private func results(_ rows: [String]) -> [String] {
-        rows.map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(11).joined(separator: ",") }.sorted()
+        rows.map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(14).joined(separator: ",") }.sorted()
     }
 
     private func keys(_ rows: [String]) -> [String] {
-        rows.map { $0.split(separator: ",", omittingEmptySubsequences: false)[1...7].joined(separator: ",") }
+        rows.map { $0.split(separator: ",", omittingEmptySubsequences: false)[1...8].joined(separator: ",") }
     }
 
     func testTwoRanksWriteTheSameRunsAndARestartSkipsFinishedOnes() throws {
@@ -90,8 +90,32 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(narrower.status, 0, narrower.output)
         XCTAssertTrue(narrower.output.contains("lie outside these lists: kept there, left out of this report"), narrower.output)
         let narrowReport = try String(contentsOfFile: "\(directory)/one/sweep.md", encoding: .utf8)
-        XCTAssertTrue(narrowReport.contains("| 0.2 | 4.0 |") && !narrowReport.contains("| 0.6 | 4.0 |"), narrowReport)
+        XCTAssertTrue(narrowReport.contains("| kd | 0.2 | 4.0 |") && !narrowReport.contains("| kd | 0.6 | 4.0 |"), narrowReport)
         XCTAssertGreaterThanOrEqual(try rows("\(directory)/one").count, 8)
+    }
+
+    /// Several losses: kd crossed with alpha x T, dkd and dist once per seed, all paired with the same scratch twins;
+    /// each loss's best confirmed; the report ranks them against scratch and kd, with agreement and ECE measured.
+    func testSeveralLossesShareTheirTwinsAndAreRanked() throws {
+        let output = "\(directory)/methods"
+        let run = try sweep(output, ["--loss", "kd,dkd,dist"])
+        XCTAssertEqual(run.status, 0, run.output)
+        let rows = try rows(output).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        // search: 2 seeds x (scratch + kd x 2 alphas + dkd + dist); confirm: seed 9's scratch twin and each loss's best.
+        XCTAssertEqual(rows.filter { $0[1] == "search" }.count, 10, run.output)
+        XCTAssertEqual(rows.filter { $0[1] == "confirm" }.map { $0[2] == "scratch" ? "scratch" : $0[3] }.sorted(), ["dist", "dkd", "kd", "scratch"])
+        XCTAssertEqual(rows.filter { $0[3] == "dkd" }.map { $0[7] + $0[8] }, ["", "", ""], "dkd takes no alpha or T")
+        for row in rows where row[1] == "search" {
+            XCTAssertTrue((0...1).contains(try XCTUnwrap(Double(row[12]))), "agreement measured on validation: \(row)")
+            XCTAssertTrue((0...1).contains(try XCTUnwrap(Double(row[13]))), "ECE measured: \(row)")
+        }
+        XCTAssertTrue(rows.filter { $0[1] == "confirm" }.allSatisfy { $0[12].isEmpty && !$0[13].isEmpty },
+                      "--teacher-logits gives no test-set logits to agree with")
+        XCTAssertEqual(Set(rows.map { $0[2] == "scratch" ? [$0[1], $0[6]] : [] }.filter { !$0.isEmpty }).count, 3, "one scratch twin per seed and stage")
+        let report = try String(contentsOfFile: "\(output)/sweep.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("## Methods ranked (confirmation: fresh seeds, test set)"), report)
+        XCTAssertTrue(report.contains("| vs kd (points) |") && report.contains("| dkd | 1 |") && report.contains("| dist | 1 |"), report)
+        XCTAssertTrue(run.output.contains("best on validation at train fraction 0.25: dkd, 1 epoch"), run.output)
     }
 
     /// SIGTERM mid-sweep: the round ends, its runs are written, the exit is 75; the same command finishes the rest.

@@ -27,12 +27,12 @@ final class SweepTests: XCTestCase {
         settings.batchSize = 32
         let trainer = SweepTrainer(data: try sweepData(), settings: settings, gemm: Fixture.gemm)
         for fraction in [1.0, 0.3] {
-            let distilled = SweepRun(stage: .search, kind: .distilled(alpha: 1, temperature: 7), trainFraction: fraction, epochs: 1, seed: 5)
+            let distilled = SweepRun(stage: .search, kind: .distilled(.kd(alpha: 1, temperature: 7)), trainFraction: fraction, epochs: 1, seed: 5)
             let a = try trainer.train(distilled), b = try trainer.train(distilled.twin)
             XCTAssertEqual(a.model.parameters.values.array, b.model.parameters.values.array, "fraction \(fraction)")
             XCTAssertEqual(a.report.test, b.report.test)
             // Not vacuous: at alpha 0.5 the teacher moves the weights, and another seed starts elsewhere.
-            let half = try trainer.train(SweepRun(stage: .search, kind: .distilled(alpha: 0.5, temperature: 7), trainFraction: fraction,
+            let half = try trainer.train(SweepRun(stage: .search, kind: .distilled(.kd(alpha: 0.5, temperature: 7)), trainFraction: fraction,
                                                   epochs: 1, seed: 5))
             XCTAssertNotEqual(half.model.parameters.values.array, b.model.parameters.values.array)
             var other = distilled.twin
@@ -151,22 +151,62 @@ final class SweepTests: XCTestCase {
             SweepRecord(run: SweepRun(stage: stage, kind: kind, trainFraction: 0.5, epochs: 2, seed: seed),
                         outcome: SweepOutcome(accuracy: accuracy, loss: 0.1, seconds: 1), rank: 0)
         }
-        let a = SweepRun.Kind.distilled(alpha: 0.1, temperature: 2), b = SweepRun.Kind.distilled(alpha: 0.5, temperature: 8)
+        let a = SweepRun.Kind.distilled(.kd(alpha: 0.1, temperature: 2)), b = SweepRun.Kind.distilled(.kd(alpha: 0.5, temperature: 8))
         let records = [record(.scratch, seed: 1, 0.90), record(.scratch, seed: 2, 0.80), record(b, seed: 2, 0.84), record(b, seed: 1, 0.93),
                        record(a, seed: 1, 0.91), record(a, seed: 2, 0.82), record(b, seed: 3, 0.99), record(.scratch, seed: 1, 0.5, stage: .confirm)]
         let summary = SweepSummary(records: records, stage: .search)
         XCTAssertEqual(summary.groups.count, 1)
         XCTAssertEqual(summary.groups[0].scratch, [1: 0.90, 2: 0.80])
-        XCTAssertEqual(summary.groups[0].settings.map(\.alpha), [0.1, 0.5], "settings by alpha, whatever the records' order")
+        XCTAssertEqual(summary.groups[0].settings.map(\.method.alpha), [0.1, 0.5], "settings by alpha, whatever the records' order")
         let second = summary.groups[0].settings[1]
         XCTAssertEqual(second.comparison.seeds, 2, "seed 3 has no twin")
         XCTAssertEqual(second.comparison.difference.mean, 0.035, accuracy: 1e-12)
         let best = summary.best()
         XCTAssertEqual(best.count, 1)
-        XCTAssertEqual(best[0].setting, SweepSetting(trainFraction: 0.5, epochs: 2, alpha: 0.5, temperature: 8))
+        XCTAssertEqual(best[0].setting, SweepSetting(trainFraction: 0.5, epochs: 2, method: .kd(alpha: 0.5, temperature: 8)))
         XCTAssertEqual(SweepGrid.confirmRuns(best.map(\.setting), seeds: [7, 8]).count, 4)
         let markdown = SweepMarkdown.render(search: summary, confirm: SweepSummary(records: records, stage: .confirm), context: ["ctx"])
-        XCTAssertTrue(markdown.contains("| 0.5 | 8.0 | 88.50 ± 6.36 | +3.50 ± 0.71 | 7.0 | 2 |"), markdown)
+        XCTAssertTrue(markdown.contains("| kd | 0.5 | 8.0 | 88.50 ± 6.36 | +3.50 ± 0.71 | 7.0 | – | – | 2 |"), markdown)
         XCTAssertTrue(markdown.contains("**Best on validation at train fraction 0.5**: alpha 0.5, T 8.0, 2 epochs"), markdown)
+    }
+    /// Each loss's best setting per fraction, ranked by its gain on scratch; the paired comparison against KD pairs
+    /// a method's accuracy with KD's best of the same seed; agreement and ECE are the means over the runs measured.
+    func testRankingTakesEachLossesBestAndPairsItWithKD() throws {
+        func record(_ kind: SweepRun.Kind, seed: UInt64, _ accuracy: Double, agreement: Double? = nil) -> SweepRecord {
+            SweepRecord(run: SweepRun(stage: .search, kind: kind, trainFraction: 1, epochs: 2, seed: seed),
+                        outcome: SweepOutcome(accuracy: accuracy, loss: 0.1, seconds: 1, agreement: agreement, calibrationError: 0.02), rank: 0)
+        }
+        let weakKD = SweepRun.Kind.distilled(.kd(alpha: 0.9, temperature: 2)), kd = SweepRun.Kind.distilled(.kd(alpha: 0.1, temperature: 4))
+        let dkd = SweepRun.Kind.distilled(SweepMethod(loss: "dkd", alpha: nil, temperature: nil))
+        let dist = SweepRun.Kind.distilled(SweepMethod(loss: "dist", alpha: nil, temperature: nil))
+        let records = [record(.scratch, seed: 1, 0.80), record(.scratch, seed: 2, 0.70), record(.scratch, seed: 3, 0.75),
+                       record(weakKD, seed: 1, 0.79), record(weakKD, seed: 2, 0.71), record(weakKD, seed: 3, 0.75),
+                       record(kd, seed: 1, 0.82), record(kd, seed: 2, 0.73), record(kd, seed: 3, 0.77),
+                       record(dkd, seed: 1, 0.85, agreement: 0.9), record(dkd, seed: 2, 0.74, agreement: 0.8), record(dkd, seed: 3, 0.78),
+                       record(dist, seed: 1, 0.80), record(dist, seed: 2, 0.70)]
+        let summary = SweepSummary(records: records, stage: .search, losses: ["kd", "dkd", "dist"])
+        XCTAssertEqual(summary.groups[0].settings.map(\.method.loss), ["kd", "kd", "dkd", "dist"], "by the sweep's order of losses")
+        let ranking = summary.ranking()
+        XCTAssertEqual(ranking.count, 1)
+        let entries = ranking[0].entries
+        XCTAssertEqual(entries.map(\.row.method), [SweepMethod(loss: "dkd", alpha: nil, temperature: nil), .kd(alpha: 0.1, temperature: 4),
+                                                  SweepMethod(loss: "dist", alpha: nil, temperature: nil)])
+        // dkd against kd's best: differences 0.03, 0.01, 0.01.
+        let againstKD = try XCTUnwrap(entries[0].againstKD)
+        XCTAssertEqual(againstKD.seeds, 3)
+        XCTAssertEqual(againstKD.difference.mean, 0.05 / 3, accuracy: 1e-12)
+        XCTAssertNil(entries[1].againstKD, "kd is not compared with itself")
+        XCTAssertEqual(try XCTUnwrap(entries[2].againstKD).seeds, 2, "dist has two seeds")
+        XCTAssertEqual(try XCTUnwrap(entries[0].row.agreement).mean, 0.85, accuracy: 1e-12, "over the two runs that measured it")
+        XCTAssertEqual(try XCTUnwrap(entries[0].row.calibrationError).mean, 0.02, accuracy: 1e-12)
+        XCTAssertEqual(summary.best().map(\.setting.method!.loss), ["kd", "dkd", "dist"])
+        let confirm = SweepGrid.confirmRuns(summary.best().map(\.setting), seeds: [7, 8])
+        XCTAssertEqual(confirm.count, 2 + 3 * 2, "one scratch twin per seed, shared by the three methods")
+        let markdown = SweepMarkdown.render(search: summary, confirm: SweepSummary(records: [], stage: .confirm), context: [])
+        XCTAssertTrue(markdown.contains("## Methods ranked (search: validation split, not yet confirmed)"), markdown)
+        // dkd - scratch: 0.05, 0.04, 0.03 (mean 4 points, sd 1, t 4 / (1 / sqrt 3) = 6.9); dkd - kd: 0.03, 0.01, 0.01 (t 2.5).
+        XCTAssertTrue(markdown.contains("| 1 | dkd | 2 | 79.00 ± 5.57 | +4.00 ± 1.00 | 6.9 | +1.67 ± 1.15 | 2.5 | 85.00 ± 7.07 | 2.00 ± 0.00 | 3 |"),
+                      markdown)
+        XCTAssertTrue(markdown.contains("| 2 | kd alpha 0.1, T 4.0 | 2 | 77.33 ± 4.51 | +2.33 ± 0.58 | 7.0 | – | – | – |"), markdown)
     }
 }

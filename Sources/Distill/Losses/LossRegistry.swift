@@ -7,10 +7,13 @@ public struct LossKind: Sendable {
     /// Makes the loss from its resolved parameters; `alpha` and `temperature` are the KD mix of
     /// `--alpha` and `--temperature` (and the sweep's axes), for a loss that takes them from there.
     public let make: @Sendable (_ parameters: Specification.Resolved, _ alpha: Float, _ temperature: Float) -> DistillationObjective
+    /// Whether `make` uses `alpha` and `temperature`: the sweep crosses such a loss with its alpha x T lists,
+    /// and trains a loss with its own parameters once per seed.
+    public let usesMix: Bool
 
-    public init(_ schema: SpecificationSchema,
+    public init(_ schema: SpecificationSchema, usesMix: Bool = false,
                 make: @escaping @Sendable (_ parameters: Specification.Resolved, _ alpha: Float, _ temperature: Float) -> DistillationObjective) {
-        (self.schema, self.make) = (schema, make)
+        (self.schema, self.usesMix, self.make) = (schema, usesMix, make)
     }
 }
 
@@ -50,6 +53,12 @@ public enum LossRegistry {
                 parameters.values["standardize"] != nil && parameters.isOn("standardize"))
     }
 
+    /// Whether the loss `text` names takes `--alpha` and `--temperature` (`LossKind.usesMix`).
+    public static func usesMix(_ text: String) throws -> Bool {
+        let name = try resolve(text).name
+        return kinds.first { $0.schema.name == name }!.usesMix
+    }
+
     /// The loss `text` names, with the KD mix `alpha` and `temperature`.
     public static func make(_ text: String, alpha: Float, temperature: Float) throws -> DistillationObjective {
         let parameters = try resolve(text)
@@ -63,7 +72,7 @@ extension LossKind {
     /// (`DistillationLoss`), its alpha and T from `--alpha` and `--temperature`.
     public static let kd = LossKind(SpecificationSchema("kd", help: "alpha * CE + (1 - alpha) * T^2 * KL, alpha and T from --alpha and --temperature", [
         .init("standardize", .toggle, help: "z-score each sample's logits before the KL, as Sun et al. 2024"),
-    ])) {
+    ]), usesMix: true) {
         DistillationLoss(alpha: $1, temperature: $2, standardize: $0.isOn("standardize"))
     }
 }

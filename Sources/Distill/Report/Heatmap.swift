@@ -1,14 +1,15 @@
 import Foundation
 
-/// Draws one sweep group's mean paired difference (distilled minus scratch, points) over alpha
-/// (rows) x temperature (columns) as a PNG with gnuplot: writes `<png>.dat` (the matrix) and
-/// `<png>.gp` (the script) beside it, so the figure can be redrawn.
-public func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: String) throws {
+/// Draws one sweep group's mean paired difference (distilled minus scratch, points) of `loss` (one
+/// that takes the KD mix) over alpha (rows) x temperature (columns) as a PNG with gnuplot: writes
+/// `<png>.dat` (the matrix) and `<png>.gp` (the script) beside it, so the figure can be redrawn.
+public func drawHeatmap(_ group: SweepSummary.Group, loss: String, grid: SweepGrid, to png: String) throws {
     let alphas = grid.alphas.sorted(), temperatures = grid.temperatures.sorted()
     var cells: [[Double]] = alphas.map { _ in temperatures.map { _ in .nan } }
-    for (alpha, temperature, comparison) in group.settings {
-        guard let row = alphas.firstIndex(of: alpha), let column = temperatures.firstIndex(of: temperature) else { continue }
-        cells[row][column] = 100 * comparison.difference.mean
+    for row in group.settings where row.method.loss == loss {
+        guard let alpha = row.method.alpha, let temperature = row.method.temperature,
+              let i = alphas.firstIndex(of: alpha), let j = temperatures.firstIndex(of: temperature) else { continue }
+        cells[i][j] = 100 * row.comparison.difference.mean
     }
     let finite = cells.joined().filter(\.isFinite)
     guard !finite.isEmpty else { throw PlotError("no paired runs to draw") }
@@ -19,7 +20,7 @@ public func drawHeatmap(_ group: SweepSummary.Group, grid: SweepGrid, to png: St
     let script = """
         set terminal png size 720,540
         set output '\(png)'
-        set title "distilled - scratch twin, mean over seeds (points): train fraction \(group.trainFraction), \(group.epochs) epochs"
+        set title "\(loss) - scratch twin, mean over seeds (points): train fraction \(group.trainFraction), \(group.epochs) epochs"
         set xlabel "temperature T"
         set ylabel "alpha"
         set xtics \(tics(temperatures))

@@ -4,7 +4,8 @@ import Foundation
 import NN
 
 /// A sweep's orchestration: the search runs not yet in its CSV, spread over the ranks by whole run;
-/// the best setting per train fraction chosen on validation; its confirmation on fresh seeds.
+/// the best setting per train fraction (and loss) chosen on validation; its confirmation on fresh seeds.
+/// With several losses, each loss's best setting per fraction is confirmed, against the same scratch twins.
 /// Every rank reads the CSV and the ranks check they read the same runs (none is trained twice);
 /// rank 0 appends each round's records. What it reports goes through the closures (rank 0 prints).
 public struct SweepJob {
@@ -37,8 +38,9 @@ public struct SweepJob {
         var hash = ContentHash()
         for record in recorded { hash.mix(SweepLog.row(record, sweep: fingerprint)) }
         try communicator.checkAgreement([("the finished runs in \(csvPath)", hash.value)])
-        let writer = communicator.isRoot ? try SweepLogWriter(path: csvPath, sweep: fingerprint, complete: existing.complete) : nil
+        let writer = communicator.isRoot ? try SweepLogWriter(path: csvPath, sweep: fingerprint, existing: existing) : nil
         if existing.exists { log("continuing \(csvPath): \(recorded.count) run\(recorded.count == 1 ? "" : "s") already done") }
+        if existing.legacy, writer != nil { log("rewrote \(csvPath) with the method, agreement and ece columns (its runs read as kd)") }
 
         var trained = 0
         /// Trains the stage's runs not yet in the CSV; true when a stop was requested as its last round ended.
@@ -60,7 +62,7 @@ public struct SweepJob {
         let searchRuns = grid.searchRuns
         let stopped = try stage("search", searchRuns)
         let inSearch = Set(searchRuns)
-        let search = SweepSummary(records: recorded.filter { inSearch.contains($0.run) }, stage: .search)
+        let search = SweepSummary(records: recorded.filter { inSearch.contains($0.run) }, stage: .search, losses: grid.losses)
         let best = search.best()
         for (setting, comparison) in best {
             log("best on validation at train fraction \(setting.trainFraction): \(SweepMarkdown.describe(setting)), "
@@ -69,7 +71,7 @@ public struct SweepJob {
         let confirmRuns = SweepGrid.confirmRuns(best.map(\.setting), seeds: confirmSeeds)
         _ = try stage("confirm", confirmRuns, stopped: stopped)
         let inConfirm = Set(confirmRuns)
-        let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm)
+        let confirmed = SweepSummary(records: recorded.filter { inConfirm.contains($0.run) }, stage: .confirm, losses: grid.losses)
         let outside = recorded.count - recorded.filter { inSearch.contains($0.run) || inConfirm.contains($0.run) }.count
         return Result(search: search, confirmed: confirmed, trained: trained, outside: outside)
     }

@@ -3,8 +3,15 @@ public struct SweepOutcome: Sendable, Equatable {
     public var accuracy: Double
     public var loss: Double
     public var seconds: Double
+    /// Top-1 agreement with the teacher and expected calibration error (`PredictionFigures`); nil where
+    /// not measured (a CSV row written before they were, the test set of a teacher given only as training logits).
+    public var agreement: Double?
+    public var calibrationError: Double?
 
-    public init(accuracy: Double, loss: Double, seconds: Double) { (self.accuracy, self.loss, self.seconds) = (accuracy, loss, seconds) }
+    public init(accuracy: Double, loss: Double, seconds: Double, agreement: Double? = nil, calibrationError: Double? = nil) {
+        (self.accuracy, self.loss, self.seconds) = (accuracy, loss, seconds)
+        (self.agreement, self.calibrationError) = (agreement, calibrationError)
+    }
 }
 
 /// A run that finished, where, and what it measured.

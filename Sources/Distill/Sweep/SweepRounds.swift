@@ -22,7 +22,7 @@ public func trainAcrossRanks(
     train: (SweepRun) throws -> SweepOutcome, finished: ([SweepRecord]) throws -> Void
 ) throws -> Bool {
     let assignment = RunAssignment(costs: runs.map(\.cost), size: communicator.size)
-    let fields = 4   // trained (1 or 0), accuracy, loss, seconds
+    let fields = 6   // trained (1 or 0), accuracy, loss, seconds, agreement, calibration error (NaN: not measured)
     var gathered = [Double](repeating: 0, count: communicator.size * fields + 1)   // + the stop votes
     var done = 0
     for round in 0..<assignment.roundCount {
@@ -31,6 +31,7 @@ public func trainAcrossRanks(
             let outcome = try train(runs[index])
             let slot = communicator.rank * fields
             (gathered[slot], gathered[slot + 1], gathered[slot + 2], gathered[slot + 3]) = (1, outcome.accuracy, outcome.loss, outcome.seconds)
+            (gathered[slot + 4], gathered[slot + 5]) = (outcome.agreement ?? .nan, outcome.calibrationError ?? .nan)
         }
         gathered[communicator.size * fields] = stopRequested() ? 1 : 0
         communicator.allreduceSum(&gathered)
@@ -39,8 +40,10 @@ public func trainAcrossRanks(
             guard let index = assignment.run(round: round, rank: rank) else { continue }
             let slot = rank * fields
             guard gathered[slot] == 1 else { throw TrainingError("rank \(rank) did not report its run (\(runs[index].label))") }
-            records.append(SweepRecord(run: runs[index], outcome: SweepOutcome(accuracy: gathered[slot + 1], loss: gathered[slot + 2],
-                                                                               seconds: gathered[slot + 3]), rank: rank))
+            func measured(_ value: Double) -> Double? { value.isNaN ? nil : value }
+            let outcome = SweepOutcome(accuracy: gathered[slot + 1], loss: gathered[slot + 2], seconds: gathered[slot + 3],
+                                       agreement: measured(gathered[slot + 4]), calibrationError: measured(gathered[slot + 5]))
+            records.append(SweepRecord(run: runs[index], outcome: outcome, rank: rank))
         }
         done += records.count
         try finished(records)

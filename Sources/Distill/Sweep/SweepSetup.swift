@@ -14,23 +14,28 @@ public struct SweepSetup {
     /// `settings` gives the student model, batch size and learning rate of every run.
     public init(grid: SweepGrid, confirmSeeds: [UInt64], settings: RecipeSettings, validationFraction: Double, csvPath: String,
                 teacher: TeacherSource, data source: DataSource, context: JobContext) throws {
+        // The loss is one of the lists (`grid.losses`), not part of the identity: a sweep of kd alone keeps its fingerprint.
+        var shared = settings
+        shared.loss = LossRegistry.defaultName
         let identity = "student model \(settings.studentModel.name) #\(String(settings.studentModel.contentHash, radix: 16)), "
-            + "batch \(settings.batchSize), learning rate \(settings.learningRate), validation fraction \(validationFraction)" + settings.nonDefault
+            + "batch \(settings.batchSize), learning rate \(settings.learningRate), validation fraction \(validationFraction)" + shared.nonDefault
         // The lists are not part of the sweep's identity (a later run may extend them), but the ranks must share them.
-        let lists = "alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
+        let lists = "losses \(grid.losses), alpha \(grid.alphas), temperature \(grid.temperatures), epochs \(grid.epochs), seeds \(grid.seeds), "
             + "train fractions \(grid.trainFractions), confirm seeds \(confirmSeeds)"
         let loaded = try teacher.load(data: source, settings: settings, context: context,
                                       agreeing: [("the sweep settings (\(identity))", Fingerprint.text(identity)),
                                                  ("the sweep's lists (\(lists))", Fingerprint.text(lists))])
         guard let logits = loaded.logits else { throw TrainingError("no teacher logits: give --teacher or --teacher-logits") }
         var teacherLine = loaded.summary
+        var testLogits: CachedTeacherLogits?
         if let model = loaded.model {
             let accuracy = try Evaluation.run(model, on: loaded.test, batchSize: 500, communicator: context.communicator).accuracy
             teacherLine += ", test accuracy \(percent(accuracy))"
+            testLogits = CachedTeacherLogits.compute(teacher: model, data: loaded.test, communicator: context.communicator)
         }
         self.teacherLine = teacherLine
         studentParameters = try settings.studentModel.plan().parameterCount   // checked against the data and teacher by load
-        data = try SweepData(train: loaded.train, logits: logits, test: loaded.test, validationFraction: validationFraction)
+        data = try SweepData(train: loaded.train, logits: logits, test: loaded.test, testLogits: testLogits, validationFraction: validationFraction)
         job = SweepJob(grid: grid, confirmSeeds: confirmSeeds, trainer: SweepTrainer(data: data, settings: settings, gemm: context.gemm),
                        communicator: context.communicator, csvPath: csvPath,
                        fingerprint: Fingerprint.sweep(settings: identity, logits: logits, train: loaded.train, test: loaded.test))

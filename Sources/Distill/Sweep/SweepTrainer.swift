@@ -3,11 +3,11 @@ import Dispatch
 import NN
 
 /// Trains single runs of a sweep in this process alone (a sweep spreads whole runs over ranks, never
-/// a run's batches): the recipe's student with the run's seed, epochs, alpha and temperature, on
-/// its training set, evaluated on the validation split (search) or the test set (confirm).
+/// a run's batches): the recipe's student with the run's seed, epochs and method, on its training
+/// set, evaluated on the validation split (search) or the test set (confirm).
 public struct SweepTrainer {
     public let data: SweepData
-    /// The student model, batch size and learning rate; seed, epochs, alpha and T come from each run.
+    /// The student model, batch size and learning rate; seed, epochs, loss, alpha and T come from each run.
     public let settings: RecipeSettings
     public let gemm: GEMMBackend
 
@@ -20,7 +20,10 @@ public struct SweepTrainer {
         var settings = settings
         settings.seed = run.seed
         settings.studentEpochs = run.epochs
-        if case let .distilled(alpha, temperature) = run.kind { (settings.alpha, settings.temperature) = (alpha, temperature) }
+        if let method = run.method {
+            settings.loss = method.loss
+            if let alpha = method.alpha, let temperature = method.temperature { (settings.alpha, settings.temperature) = (alpha, temperature) }
+        }
         let (train, logits) = data.trainingSet(fraction: run.trainFraction, seed: settings.seed(for: .trainSubset))
         let evaluation = run.stage == .search ? data.validation : data.test
         return (Recipe(settings: settings, communicator: SingleProcess(), gemm: gemm, train: train, test: evaluation), logits)
@@ -35,17 +38,21 @@ public struct SweepTrainer {
         }
     }
 
-    /// Trains `run` and reports its evaluation and wall-clock seconds.
+    /// Trains `run` and reports its evaluation, its agreement with the teacher and calibration (`PredictionFigures`,
+    /// one more forward pass over the evaluation set) and its wall-clock seconds (training and evaluation).
     /// A run that fails (e.g. its loss diverges) ends the sweep with the run named: every run must be recorded for the pairs to hold.
     public func outcome(of run: SweepRun) throws -> SweepOutcome {
         let start = DispatchTime.now().uptimeNanoseconds
         let trained: TrainedModel
         do { trained = try train(run) } catch { throw TrainingError("sweep run '\(run.label)' (\(run.stage.rawValue)): \(error)") }
+        let (evaluation, teacher) = run.stage == .search ? (data.validation, data.validationLogits) : (data.test, data.testLogits)
+        let figures = PredictionFigures.measure(trained.model, on: evaluation, teacher: teacher, batchSize: 500)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let test = trained.report.test
         guard test.loss.isFinite, test.accuracy.isFinite else {
             throw TrainingError("sweep run '\(run.label)' (\(run.stage.rawValue)): its \(run.stage.evaluatedOn) loss is \(test.loss)")
         }
-        return SweepOutcome(accuracy: test.accuracy, loss: test.loss, seconds: seconds)
+        return SweepOutcome(accuracy: test.accuracy, loss: test.loss, seconds: seconds, agreement: figures.agreement,
+                            calibrationError: figures.calibrationError)
     }
 }

@@ -7,13 +7,17 @@ import NN   // ModelDescription: --student-model is read here
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Find where distillation beats training from scratch: students over lists of alpha, temperature, epochs, seeds and train fractions, from cached teacher logits.",
+        abstract: "Find where distillation beats training from scratch: students over lists of losses, alpha, temperature, epochs, seeds and train fractions, from cached teacher logits.",
         discussion: """
             For every train fraction, epoch count and seed the sweep trains one scratch twin (the plain \
-            classifier path) and one distilled student per alpha x temperature, all from the same initial \
-            weights, training subset and batch order, so each distilled run is compared with its twin seed by seed. \
+            classifier path) and, per --loss, one distilled student per alpha x temperature (kd) or one (a loss \
+            with its own parameters, such as dkd or dist), all from the same initial weights, training subset and \
+            batch order, so each distilled run is compared with its twin seed by seed. \
             Settings are chosen on a validation split held out of the training set (class-balanced, fixed); the \
-            best setting of each train fraction is then confirmed on --confirm-seeds and the test set.
+            best setting of each train fraction and loss is then confirmed on --confirm-seeds and the test set, \
+            and with several losses the report ranks them, paired against scratch and against kd. Every run also \
+            records its top-1 agreement with the teacher and its expected calibration error (15 bins) on the same \
+            evaluation set (agreement on the test set needs a teacher model, not --teacher-logits).
             Under mpirun the ranks train whole runs, each run on one thread unless --threads says otherwise (so use as \
             many ranks as cores), and \
             rank 0 writes OUTPUT/sweep.csv (a row per run, appended as runs end), OUTPUT/sweep.md (tables of \
@@ -33,10 +37,12 @@ struct Sweep: ParsableCommand {
                                valueName: "file.json"))
     var studentModel: String?
 
-    @Option(name: .customLong("alpha"), help: ArgumentHelp("Weights of the student loss to try, comma-separated, each in [0, 1].", valueName: "list"))
+    @Option(name: .customLong("alpha"), help: ArgumentHelp("Weights of the student loss to try with kd (and its variants), comma-separated, each in [0, 1].",
+                                                           valueName: "list"))
     var alphas = "0.1,0.5,0.9"
 
-    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try, comma-separated, each in (0, \(Int(SettingRanges.temperatureLimit))].", valueName: "list"))
+    @Option(name: .customLong("temperature"), help: ArgumentHelp("Softmax temperatures to try with kd (and its variants), comma-separated, each in (0, \(Int(SettingRanges.temperatureLimit))].",
+                                                                  valueName: "list"))
     var temperatures = "2,5,10"
 
     @Option(name: .customLong("student-epochs"), help: ArgumentHelp("Epoch counts to try, comma-separated.", valueName: "list"))
@@ -50,7 +56,7 @@ struct Sweep: ParsableCommand {
                                + "subset per seed (the teacher's logits are the whole set's, picked by original id).", valueName: "list"))
     var fractions = "1"
 
-    @Option(help: ArgumentHelp("Fresh seeds on which the best setting of each train fraction is confirmed on the test set; "
+    @Option(help: ArgumentHelp("Fresh seeds on which the best setting of each train fraction and loss is confirmed on the test set; "
                                + "none of --seeds. 'none' skips the confirmation.", valueName: "list"))
     var confirmSeeds = "101,102,103,104,105"
 
@@ -63,14 +69,17 @@ struct Sweep: ParsableCommand {
     @OptionGroup(title: "Optimizer of every run")
     var optimizing: OptimizerOptions
 
-    @Option(help: lossHelp)
-    var loss = LossRegistry.defaultName
+    @Option(name: .customLong("loss"), help: ArgumentHelp("Distillation losses to try, comma-separated, each as a single run's --loss takes it "
+                                                        + "(kd,kd:standardize,dkd,dist:beta=1). " + lossHelp.abstract, valueName: "list"))
+    var losses = LossRegistry.defaultName
 
     @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
     var output = "sweep"
 
     var grid: SweepGrid {
-        get throws { try SweepGrid(parsingAlphas: alphas, temperatures: temperatures, epochs: epochs, seeds: seeds, trainFractions: fractions) }
+        get throws {
+            try SweepGrid(parsingAlphas: alphas, temperatures: temperatures, epochs: epochs, seeds: seeds, trainFractions: fractions, losses: losses)
+        }
     }
 
     var confirmation: [UInt64] {
@@ -82,7 +91,7 @@ struct Sweep: ParsableCommand {
             let grid = try grid
             guard grid.searchRunCount <= 1_000_000 else {
                 throw ValidationError("the lists make \(Int(grid.searchRunCount)) runs (train fractions x epochs x seeds x "
-                    + "(1 + alphas x temperatures)); at most 1000000")
+                    + "(1 + alphas x temperatures per kd loss + 1 per other loss)); at most 1000000")
             }
             if let shared = try confirmation.first(where: grid.seeds.contains) {
                 throw ValidationError("--confirm-seeds must be fresh seeds, but \(shared) is also in --seeds")
@@ -98,7 +107,6 @@ struct Sweep: ParsableCommand {
         }
         do {
             try SettingRanges.batchSize(batchSize)
-            _ = try LossRegistry.resolve(loss)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
@@ -130,14 +138,22 @@ struct Sweep: ParsableCommand {
         }
     }
 
-    /// The teacher; several are combined once for every run, so a mean of probabilities needs one temperature.
+    /// The teacher; several are combined once for every run, so a mean of probabilities needs one temperature over every loss.
     private func teacherSource(_ grid: SweepGrid) throws -> TeacherSource {
-        if teacher.members.count > 1, teacher.ensemble == .probabilities, grid.temperatures.count > 1,
-           try LossRegistry.resolve(loss).values["T"] == nil {
-            throw CommandError("--ensemble probabilities: the teachers' probabilities are averaged once, at one temperature; "
-                + "give --temperature one value, or use --ensemble logits")
+        var sources: [TeacherSource] = []
+        var temperatures: Set<Float> = []
+        for loss in grid.losses {
+            for temperature in try LossRegistry.usesMix(loss) ? grid.temperatures : [grid.temperatures[0]] {
+                sources.append(try teacher.source(loss: loss, temperature: temperature))
+                temperatures.insert(try LossRegistry.softening(loss, temperature: temperature).temperature)
+            }
         }
-        return try teacher.source(loss: loss, temperature: grid.temperatures[0])
+        if teacher.members.count > 1, teacher.ensemble == .probabilities, temperatures.count > 1 {
+            throw CommandError("--ensemble probabilities: the teachers' probabilities are averaged once, at one temperature, but the "
+                + "losses and --temperature soften at \(temperatures.sorted().map { "\($0)" }.joined(separator: ", ")); "
+                + "give one temperature, or use --ensemble logits")
+        }
+        return sources[0]
     }
 
     /// The student model, batch size and learning rate of every run.
@@ -148,8 +164,7 @@ struct Sweep: ParsableCommand {
             if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
             let rule = try optimizing.rule
             (settings.batchSize, settings.learningRate, settings.optimizer, settings.schedule) = (batchSize, rule.learningRate, rule.optimizer, rule.schedule)
-            settings.loss = try LossRegistry.resolve(loss).canonical
-            return settings
+            return settings   // each distilled run sets its own loss (--loss is a list)
         }
     }
 
@@ -182,9 +197,10 @@ struct Sweep: ParsableCommand {
             session.log("\(result.outside) run\(result.outside == 1 ? "" : "s") of \(csvPath) lie outside these lists: kept there, left out of this report")
         }
         for group in result.confirmed.groups {
-            for (alpha, temperature, comparison) in group.settings {
-                session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, alpha \(alpha), "
-                    + "T \(temperature): distilled \(percent(comparison.distilled.mean)), scratch \(percent(comparison.scratch.mean)), "
+            for row in group.settings {
+                let comparison = row.comparison
+                session.log("confirmed on the test set: train fraction \(group.trainFraction), \(group.epochs) epochs, \(row.method): "
+                    + "distilled \(percent(comparison.distilled.mean)), scratch \(percent(comparison.scratch.mean)), "
                     + "difference \(SweepMarkdown.signed(comparison.difference.mean)) points, t \(SweepMarkdown.t(comparison)) "
                     + "over \(comparison.seeds) seeds")
             }
