@@ -4,13 +4,16 @@ import NN
 
 /// The Keras recipe's `Distiller`: trains `student` on a distillation loss, by default
 /// `alpha * studentLoss + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T))`.
-/// Only the student's weights change; the teacher's logits come from a `TeacherLogitsSource`.
+/// Only the student's weights change; the teacher's logits come from a `TeacherLogitsSource`. A student
+/// whose model starts with augmentation layers (its leading chain) runs them first, and the teacher is run
+/// on their output: the very view the rest of the student trains on.
 public final class Distiller: LocalGradientStep {
     public let student: Sequential
     public let teacher: TeacherLogitsSource
     public let communicator: Communicator
     private let reducer: CommunicatorReducer
     private let teacherPart: String   // the profile's name for the teacher-logit part of a step
+    private let viewLayers: Int       // the student's leading augmentation chain (layers 0..<viewLayers); 0 none
     public private(set) var optimizer: Optimizer = Adam()
     public private(set) var loss: DistillationObjective = DistillationLoss(alpha: 0.1, temperature: 10)
     /// The loss's sums, then accuracy.
@@ -32,6 +35,7 @@ public final class Distiller: LocalGradientStep {
         self.communicator = communicator
         reducer = CommunicatorReducer(communicator)
         teacherPart = teacherLogits is CachedTeacherLogits ? "teacher logits (cached)" : "teacher logits (teacher forward)"
+        viewLayers = student.leadingAugmentationCount
     }
 
     /// As Keras's `Distiller.compile`: the optimizer, the student loss (sparse categorical
@@ -70,10 +74,15 @@ public final class Distiller: LocalGradientStep {
         // Both only allocate when they grow (a new loss from a second `compile` starts empty).
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
-        timed(clock, teacherPart) {
-            teacher.logits(for: batch, into: teacherLogits.pointer)
+        let logits: UnsafeMutablePointer<Float>
+        if viewLayers == 0 {
+            timed(clock, teacherPart) { teacher.logits(for: batch, into: teacherLogits.pointer) }
+            logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
+        } else {   // the teacher sees the view the student's leading augmentation made in this forward
+            logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
+            let view = batch.with(images: student.output(ofLayer: viewLayers - 1))
+            timed(clock, teacherPart) { teacher.logits(for: view, into: teacherLogits.pointer) }
         }
-        let logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
         timed(clock, "distillation loss + accuracy") {
             let losses = loss.metricNames.count
             loss.compute(LossBatch(student: logits, teacher: teacherLogits.pointer, labels: batch.labels, rows: batch.count, classes: classes,

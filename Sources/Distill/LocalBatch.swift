@@ -17,6 +17,11 @@ public struct LocalBatch {
     public let epoch: Int, epochs: Int
 
     public var count: Int { sampleIDs.count }
+
+    /// The same samples, step and epoch with other images of them (a view the student's leading augmentation made).
+    public func with(images: UnsafePointer<Float>) -> LocalBatch {
+        LocalBatch(images: images, labels: labels, sampleIDs: sampleIDs, globalCount: globalCount, seed: seed, step: step, epoch: epoch, epochs: epochs)
+    }
     /// The forward pass of a training step on this batch; `reducer` sums over the global batch.
     public func trainingPass(_ reducer: BatchReducer) -> TrainingPass {
         TrainingPass(seed: seed, step: step, epoch: epoch, sampleIDs: sampleIDs, reducer: reducer)

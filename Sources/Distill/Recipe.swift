@@ -114,13 +114,19 @@ public struct Recipe {
 
     public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
         let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
-        if let index = student.layers.firstIndex(where: { $0 is AugmentationLayer }) {
-            throw TrainingError("the student's layer '\(student.layerNames[index])' augments its input in training, a view its teacher would "
-                + "not see; distil with --augment (data-side, seen by both) instead, e.g. --augment flip")
+        let chain = student.leadingAugmentationCount
+        if let index = student.layers.indices.first(where: { $0 >= chain && student.layers[$0] is AugmentationLayer }) {
+            throw TrainingError("the student's layer '\(student.layerNames[index])' augments in training but not in a leading chain right "
+                + "after the input, so its teacher would not see that view; move it to the front of the model, or use --augment")
         }
         if augmentsStudents, teacher is CachedTeacherLogits {
-            throw TrainingError("--augment \(settings.augment): the teacher must see each augmented view, which cached logits of the plain "
+            let why = chain > 0 ? "the student's layer '\(student.layerNames[0])' augments its input" : "--augment \(settings.augment)"
+            throw TrainingError("\(why): the teacher must see each augmented view, which cached logits of the plain "
                 + "images are not; distil from the teacher model (--teacher), which then runs on every batch")
+        }
+        if chain > 0, let running = teacher as? RunningTeacher, running.teacher.inputShape != student.outputShapes[chain - 1] {
+            throw TrainingError("the student's augmentation '\(student.layerNames[chain - 1])' gives views of \(student.outputShapes[chain - 1]), "
+                + "but the teacher takes \(running.teacher.inputShape)")
         }
         let distiller = Distiller(student: student, teacherLogits: teacher, communicator: communicator)
         try SettingRanges.alpha(settings.alpha, name: "alpha")
@@ -144,7 +150,7 @@ public struct Recipe {
     }
 
     /// Whether the students train on augmented views, so a distilled one needs its teacher run on each.
-    public var augmentsStudents: Bool { settings.augment(.student) != AugmentSpecification.none }
+    public var augmentsStudents: Bool { settings.augmentsStudents }
 
     /// The optimizer of `phase`, its schedule laid over the phase's steps.
     private func optimizer(_ phase: Phase) throws -> Optimizer {

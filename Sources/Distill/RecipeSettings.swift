@@ -54,6 +54,9 @@ public struct RecipeSettings: Sendable {
             + (patience.map { ", patience \($0) on \(monitor.rawValue)" } ?? "")
     }
 
+    /// Whether the students train on augmented views (`--augment`, or augmentation layers in the student's model).
+    public var augmentsStudents: Bool { augment(.student) != AugmentSpecification.none || studentModel.augmentsInTraining }
+
     /// The augmentation of `role`'s phases ("" none).
     public func augment(_ role: ModelRole) -> String {
         role == .teacher ? teacherAugment ?? augment : augment

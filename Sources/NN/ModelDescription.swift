@@ -181,11 +181,17 @@ public struct ModelDescription: Sendable {
         var regularizers: [Int: [String: WeightRegularizer]] = [:]
     }
 
+    /// The Keras layers that change images in training only.
+    static let augmentationClassNames = [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName]
+
+    /// Whether any layer augments in training (a distilled student's teacher must then see each view).
+    public var augmentsInTraining: Bool { layers.contains { Self.augmentationClassNames.contains($0.className) } }
+
     /// The input (-1) and the leading augmentation layers (`RandomFlip`, `RandomTranslation` or `RandomZoom` reading the
     /// input or another such layer), whose outputs are the input's pixels moved: what a leading `Rescaling` reads.
     var pixelSources: Set<Int> {
         var sources: Set<Int> = [-1]
-        for index in layers.indices where [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName].contains(layers[index].className)
+        for index in layers.indices where Self.augmentationClassNames.contains(layers[index].className)
             && inbound[index].count == 1 && sources.contains(inbound[index][0]) {
             sources.insert(index)
         }

@@ -65,8 +65,8 @@ public final class RandomFlip: Layer, ModeDependentLayer, AugmentationLayer {
     }
 }
 
-/// A Keras preprocessing layer that changes images in training only (`RandomFlip`): a distilled
-/// student may not hold one yet, since its teacher would not see the same view.
+/// A Keras preprocessing layer that changes images in training only (`RandomFlip`): in a distilled
+/// student only in its leading chain (`Sequential.leadingAugmentationCount`), whose output its teacher sees.
 public protocol AugmentationLayer: Layer {}
 
 extension RandomFlip: KerasLayer {

@@ -243,6 +243,17 @@ public final class Sequential {
         for range in frozenGradients { (parameters.gradients.pointer + range.lowerBound).update(repeating: 0, count: range.count) }
     }
 
+    /// The output of layer `index` in the last forward, `[batch, outputShapes[index]]`, valid until the next forward.
+    public func output(ofLayer index: Int) -> UnsafePointer<Float> { UnsafePointer(activations[index].pointer) }
+
+    /// How many layers form the leading augmentation chain: layers 0..<n, each an `AugmentationLayer` reading the
+    /// one before (the first, the input). Their output is the view of the batch the rest of the model trains on.
+    public var leadingAugmentationCount: Int {
+        var count = 0
+        while count < layers.count, layers[count] is AugmentationLayer, inputs[count] == [count - 1] { count += 1 }
+        return count
+    }
+
     /// The output of layer `source`, or the model's `input` for -1.
     @inline(__always)
     private func activation(_ source: Int, _ input: UnsafePointer<Float>) -> UnsafePointer<Float> {

@@ -172,4 +172,42 @@ final class AugmentationTests: XCTestCase {
         let alone = teacherModel.forward(watched.images, batch: 16)
         XCTAssertEqual(watched.logits, Array(UnsafeBufferPointer(start: alone, count: 160)), "the logits used are the teacher's on that view")
     }
+    /// A student whose model starts with augmentation layers (its leading chain): in a distillation step the
+    /// teacher is run on the chain's output, which differs from the raw batch and is exactly what the rest of the
+    /// student sees; the logits used are the teacher's own on that view. Two ranks' worth of draws are keyed on the
+    /// sample, so the view does not depend on the batch's place.
+    func testTheTeacherSeesTheStudentsLeadingAugmentation() throws {
+        let data = Fixture.trainPrefix(16)
+        var rng = SeededGenerator(seed: 3)
+        let teacherModel = try Sequential(inputShape: [28, 28, 1], layers: [Flatten(), Dense(units: 10, gemm: Fixture.gemm)])
+        teacherModel.parameters.initialize(using: &rng)
+        let recorder = Recorder()
+        let student = try Sequential(inputShape: [28, 28, 1], layers: [
+            RandomFlip(mode: .horizontal), RandomTranslation(height: (-0.2, 0.2), width: (-0.2, 0.2), fillMode: .constant), recorder,
+            Flatten(), Dense(units: 10, gemm: Fixture.gemm),
+        ])
+        XCTAssertEqual(student.leadingAugmentationCount, 2)
+        student.parameters.initialize(using: &rng)
+        let watched = WatchedTeacher(teacherModel)
+        let distiller = Distiller(student: student, teacherLogits: watched, communicator: SingleProcess())
+        distiller.compile(optimizer: Adam(), loss: DistillationLoss(alpha: 0.1, temperature: 4))
+        _ = try distiller.fit(data, epochs: 1, batchSize: 16, seed: 1)
+
+        var generator = SeededGenerator(seed: 1)
+        let order = epochPermutation(count: 16, using: &generator)
+        var raw = [Float](repeating: 0, count: 16 * 784), labels = [Int32](repeating: 0, count: 16)
+        data.gather(order[...], images: &raw, labels: &labels)
+        XCTAssertNotEqual(watched.images, raw, "the teacher saw an augmented batch")
+        XCTAssertEqual(recorder.seen, watched.images, "the rest of the student saw the teacher's view")
+        let alone = teacherModel.forward(watched.images, batch: 16)
+        XCTAssertEqual(watched.logits, Array(UnsafeBufferPointer(start: alone, count: 160)), "the logits used are the teacher's on that view")
+        // The view is the chain run on its own in training mode on the same samples.
+        let chain = try Sequential(inputShape: [28, 28, 1], layers: [
+            RandomFlip(mode: .horizontal), RandomTranslation(height: (-0.2, 0.2), width: (-0.2, 0.2), fillMode: .constant),
+        ])
+        chain.reserve(maxBatch: 16)
+        let pass = TrainingPass(seed: 1, step: 0, epoch: 1, sampleIDs: order[...])
+        let view = chain.forward(raw, batch: 16, training: pass)
+        XCTAssertEqual(watched.images, Array(UnsafeBufferPointer(start: view, count: 16 * 784)))
+    }
 }

@@ -95,6 +95,29 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("sgd-student")
     }
 
+    /// A student whose model starts with RandomFlip and RandomTranslation (a leading chain), with Dropout, by SGD with
+    /// momentum on a cosine schedule: its teacher runs on each step's view, and 1 and 2 ranks distil alike.
+    func testAStudentsLeadingAugmentationDistilsTheSameAcrossRankCounts() throws {
+        let common = Self.smallData
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try run(1, ["train-teacher", "--teacher-epochs", "1", "--output", path("chain-teacher.safetensors")] + common)
+        let layers = [#"{"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "in"}}"#,
+                      #"{"class_name": "RandomFlip", "config": {"name": "flip", "mode": "horizontal"}}"#,
+                      #"{"class_name": "RandomTranslation", "config": {"name": "shift", "height_factor": 0.1, "width_factor": 0.1, "fill_mode": "constant"}}"#,
+                      #"{"class_name": "Flatten", "config": {"name": "flat"}}"#,
+                      #"{"class_name": "Dense", "config": {"name": "hidden", "units": 32, "activation": "relu"}}"#,
+                      #"{"class_name": "Dropout", "config": {"name": "drop", "rate": 0.2}}"#,
+                      #"{"class_name": "Dense", "config": {"name": "out", "units": 10}}"#]
+        try (#"{"class_name": "Sequential", "config": {"name": "chain", "layers": ["# + layers.joined(separator: ", ") + "]}}")
+            .write(toFile: path("chain.json"), atomically: true, encoding: .utf8)
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("chain-teacher.safetensors"), "--student-model", path("chain.json"),
+                            "--student-epochs", "2", "--optimizer", "sgd:momentum=0.9", "--schedule", "cosine", "--learning-rate", "0.05",
+                            "--output", path("chain-\(ranks).safetensors"), "--metrics-json", path("chain-\(ranks).json")] + common)
+        }
+        try assertEquivalent("chain")
+    }
+
     private static let roundTripModels = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
     /// 577 samples in global batches of 64: the last batch has one sample, so rank 1 gets none of it.
     private static let smallData = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,

@@ -57,16 +57,30 @@ final class ExternalLogitsTests: XCTestCase {
         let augmented = try distillStudent(logits, ["--augment", "flip"])
         XCTAssertNotEqual(augmented.status, 0)
         XCTAssertTrue(augmented.output.contains("--augment flip: the teacher must see each augmented view"), augmented.output)
-        // A student whose own RandomFlip would augment a view its teacher never sees: refused, naming the layer.
+        // A student whose own leading RandomFlip makes views that logits of the plain images never saw: refused, naming the layer.
         let flipping = "\(directory)/flipping.json"
-        try #"{"class_name": "Sequential", "config": {"name": "f", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "in"}}, {"class_name": "RandomFlip", "config": {"name": "flip", "mode": "horizontal"}}, {"class_name": "Flatten", "config": {"name": "flat"}}, {"class_name": "Dense", "config": {"name": "out", "units": 10}}]}}"#
-            .write(toFile: flipping, atomically: true, encoding: .utf8)
+        try flippingJSON().write(toFile: flipping, atomically: true, encoding: .utf8)
         let flipped = try distillStudent(logits, ["--student-model", flipping])
         XCTAssertNotEqual(flipped.status, 0)
-        XCTAssertTrue(flipped.output.contains("the student's layer 'flip' augments its input in training"), flipped.output)
+        XCTAssertTrue(flipped.output.contains("the student's layer 'flip' augments its input: the teacher must see each augmented view"),
+                      flipped.output)
+        // Augmentation behind another layer is no leading chain: the teacher could not be run on its view.
+        let late = "\(directory)/late.json"
+        try flippingJSON(before: #"{"class_name": "Rescaling", "config": {"name": "scale", "scale": 0.5, "offset": 0.0}}, "#)
+            .write(toFile: late, atomically: true, encoding: .utf8)
+        let lateFlip = try distillStudent(logits, ["--student-model", late])
+        XCTAssertNotEqual(lateFlip.status, 0)
+        XCTAssertTrue(lateFlip.output.contains("the student's layer 'flip' augments in training but not in a leading chain right after the input"),
+                      lateFlip.output)
         let bad = try distillStudent(logits, ["--train-fraction", "0"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--train-fraction must be in (0, 1], got 0.0"), bad.output)
+    }
+
+    /// A Sequential student: `before` (layer JSON objects, each followed by ", "), a horizontal RandomFlip named flip, Flatten, Dense(10).
+    private func flippingJSON(before: String = "") -> String {
+        #"{"class_name": "Sequential", "config": {"name": "f", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "in"}}, "#
+            + before + #"{"class_name": "RandomFlip", "config": {"name": "flip", "mode": "horizontal"}}, {"class_name": "Flatten", "config": {"name": "flat"}}, {"class_name": "Dense", "config": {"name": "out", "units": 10}}]}}"#
     }
 
     func testBadLogitFilesAreRefusedBeforeTraining() throws {

@@ -39,6 +39,7 @@ public func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Rec
 /// sees the very view the student sees (consistent teaching; a cache would hold the plain images').
 public func teachingSource(_ model: Sequential, teacherPath: String?, recipe: Recipe, context: JobContext) throws -> TeacherLogitsSource {
     guard recipe.augmentsStudents else { return try teacherLogits(model, teacherPath: teacherPath, recipe: recipe, context: context) }
-    context.log("teacher: runs on every augmented batch (--augment \(recipe.settings.augment)), in inference mode")
+    let why = recipe.settings.augment(.student) != AugmentSpecification.none ? "--augment \(recipe.settings.augment)" : "the student's augmentation layers"
+    context.log("teacher: runs on every augmented batch (\(why)), in inference mode")
     return RunningTeacher(model)
 }

@@ -47,7 +47,7 @@ struct DistillStudent: ParsableCommand {
             try checkWritable(metricsJSON, flag: "--metrics-json", isRoot: session.isRoot)
             let loaded = try teacher.source(loss: settings.loss, temperature: settings.temperature)
                 .load(data: data.source, settings: settings, context: session.context, agreeing: settings.agreement,
-                      computeLogits: !runTeacher && settings.augment(.student) == AugmentSpecification.none)
+                      computeLogits: !runTeacher && !settings.augmentsStudents)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
             session.log("teacher: \(loaded.summary)")
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
