@@ -26,7 +26,7 @@ public enum LayerRegistry {
     /// Every layer type a model description may use, by Keras class name.
     public static let types: [KerasLayer.Type] = [
         Conv2D.self, Dense.self, LeakyReLU.self, ReLU.self, Activation.self, MaxPooling2D.self, AveragePooling2D.self,
-        GlobalAveragePooling2D.self, Flatten.self, Dropout.self, RandomFlip.self, RandomTranslation.self, RandomZoom.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
+        GlobalAveragePooling2D.self, Flatten.self, Dropout.self, RandomFlip.self, RandomTranslation.self, RandomZoom.self, RandomCrop.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
         ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self, Rescaling.self, GlobalMaxPooling2D.self, Reshape.self,
     ]
 

@@ -182,13 +182,14 @@ public struct ModelDescription: Sendable {
     }
 
     /// The Keras layers that change images in training only.
-    static let augmentationClassNames = [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName]
+    static let augmentationClassNames = [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName,
+                                          RandomCrop.kerasClassName]
 
     /// Whether any layer augments in training (a distilled student's teacher must then see each view).
     public var augmentsInTraining: Bool { layers.contains { Self.augmentationClassNames.contains($0.className) } }
 
-    /// The input (-1) and the leading augmentation layers (`RandomFlip`, `RandomTranslation` or `RandomZoom` reading the
-    /// input or another such layer), whose outputs are the input's pixels moved: what a leading `Rescaling` reads.
+    /// The input (-1) and the leading augmentation layers (`RandomFlip`, `RandomTranslation`, `RandomZoom` or `RandomCrop`
+    /// reading the input or another such layer), whose outputs are the input's pixels moved: what a leading `Rescaling` reads.
     var pixelSources: Set<Int> {
         var sources: Set<Int> = [-1]
         for index in layers.indices where Self.augmentationClassNames.contains(layers[index].className)
