@@ -86,9 +86,9 @@ public final class Distiller: LocalGradientStep {
         timed(clock, "distillation loss + accuracy") {
             let losses = loss.metricNames.count
             loss.compute(LossBatch(student: logits, teacher: teacherLogits.pointer, labels: batch.labels, rows: batch.count, classes: classes,
-                                   globalCount: batch.globalCount, epoch: batch.epoch, epochs: batch.epochs, reducer: reducer),
+                                   globalCount: batch.globalCount, epoch: batch.epoch, epochs: batch.epochs, reducer: reducer, mix: batch.mix),
                          gradient: logitGradient.pointer, sums: UnsafeMutableBufferPointer(rebasing: sums[..<losses]))
-            sums[losses] = Double(correctCount(logits: logits, labels: batch.labels, rows: batch.count, classes: classes))
+            sums[losses] = Double(correctCount(logits: logits, labels: batch.labels, mix: batch.mix, rows: batch.count, classes: classes))
         }
         student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
     }

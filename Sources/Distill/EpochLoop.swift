@@ -36,7 +36,10 @@ func runEpochs(
     step.prepare(batchSizes: schedule.localBatchSizes(rank: communicator.rank, size: communicator.size).union([maxLocal]))
     let images = FloatBuffer(count: maxLocal * data.sampleSize)
     let labels = UnsafeMutablePointer<Int32>.allocate(capacity: max(maxLocal, 1))
-    defer { labels.deallocate() }
+    // MixUp's partner labels and weights, [maxLocal] each, written by `augmentation.mix`.
+    let partnerLabels = UnsafeMutablePointer<Int32>.allocate(capacity: max(maxLocal, 1))
+    let mixWeights = UnsafeMutablePointer<Float>.allocate(capacity: max(maxLocal, 1))
+    defer { labels.deallocate(); partnerLabels.deallocate(); mixWeights.deallocate() }
     let names = step.metricNames
     let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count + 1)   // metrics, stop votes
     let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: names.count)
@@ -77,9 +80,10 @@ func runEpochs(
             let ids = order[schedule.rankRange(batch: b, rank: communicator.rank, size: communicator.size)]
             data.gather(ids, images: images.pointer, labels: labels)
             augmentation?.apply(images.pointer, sampleIDs: ids, epoch: epoch, height: data.height, width: data.width, channels: data.channels)
+            let mix = augmentation?.mix(images.pointer, sampleIDs: ids, epoch: epoch, data: data, partnerLabels: partnerLabels, weights: mixWeights)
             let batch = LocalBatch(images: images.pointer, labels: labels, sampleIDs: ids,
                                    globalCount: schedule.globalRange(batch: b).count, seed: seed,
-                                   step: (epoch - 1) * schedule.batchCount + b, epoch: epoch, epochs: epochs)
+                                   step: (epoch - 1) * schedule.batchCount + b, epoch: epoch, epochs: epochs, mix: mix)
             stepper.step(step, batch: batch, sums: sums, vote: control.stopRequested() ? 1 : 0)
             seen += batch.globalCount
             for i in 0..<names.count {

@@ -143,9 +143,9 @@ public struct Recipe {
 
     /// The data-side augmentation of `phase`, if any; every student phase draws the same views.
     private func augmentation(_ phase: Phase) throws -> DataAugmentation? {
-        let transforms = try AugmentSpecification.transforms(settings.augment(phase.role)).transforms
-        guard !transforms.isEmpty else { return nil }
-        return DataAugmentation(transforms: transforms, seed: settings.seed(for: phase.role == .teacher ? .teacherAugmentation : .studentAugmentation),
+        let parts = try AugmentSpecification.transforms(settings.augment(phase.role))
+        guard !parts.transforms.isEmpty || parts.mixup != nil else { return nil }
+        return DataAugmentation(transforms: parts.transforms, mixup: parts.mixup, seed: settings.seed(for: phase.role == .teacher ? .teacherAugmentation : .studentAugmentation),
                                 sampleSize: train.sampleSize)
     }
 

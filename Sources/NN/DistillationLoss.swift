@@ -48,13 +48,14 @@ public final class DistillationLoss: DistillationObjective {
 
     /// Loss sums over `rows` samples; when `gradient` is non-nil writes
     /// `gradient = scale * d total_r / d studentLogits` (pass `scale = 1 / globalCount` for the mean).
+    /// With `mix` (MixUp) the student loss is the mixed labels' cross-entropy; the KL term is unchanged.
     public func callAsFunction(
-        studentLogits: UnsafePointer<Float>, teacherLogits: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+        studentLogits: UnsafePointer<Float>, teacherLogits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, mix: LabelMix? = nil,
         rows: Int, classes: Int, gradient: UnsafeMutablePointer<Float>?, scale: Float
     ) -> Sums {
         precondition(rows * classes <= teacherSoft.count, "reserve(rows:classes:) before use")
         let t2 = temperature * temperature
-        let student = studentLoss(logits: studentLogits, labels: labels, rows: rows, classes: classes,
+        let student = studentLoss(logits: studentLogits, labels: labels, mix: mix, rows: rows, classes: classes,
                                   gradient: gradient == nil ? nil : studentGradient.pointer, scale: scale)
         var (teacherIn, studentIn) = (teacherLogits, studentLogits)
         if standardize {
@@ -111,7 +112,7 @@ public final class DistillationLoss: DistillationObjective {
     }
 
     public func compute(_ batch: LossBatch, gradient: UnsafeMutablePointer<Float>, sums: UnsafeMutableBufferPointer<Double>) {
-        let parts = self(studentLogits: batch.student, teacherLogits: batch.teacher, labels: batch.labels, rows: batch.rows,
+        let parts = self(studentLogits: batch.student, teacherLogits: batch.teacher, labels: batch.labels, mix: batch.mix, rows: batch.rows,
                          classes: batch.classes, gradient: gradient, scale: 1 / Float(batch.globalCount))
         sums[0] = parts.student
         sums[1] = parts.distillation

@@ -12,11 +12,13 @@ public struct LossBatch {
     public let epoch: Int, epochs: Int
     /// Sums over every rank's rows; nil sums this rank's alone (one process).
     public let reducer: BatchReducer?
+    /// MixUp's partner labels and weights: every cross-entropy part mixes its labels alike; nil when not mixing.
+    public let mix: LabelMix?
 
     public init(student: UnsafePointer<Float>, teacher: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, classes: Int,
-                globalCount: Int, epoch: Int = 1, epochs: Int = 1, reducer: BatchReducer? = nil) {
+                globalCount: Int, epoch: Int = 1, epochs: Int = 1, reducer: BatchReducer? = nil, mix: LabelMix? = nil) {
         (self.student, self.teacher, self.labels, self.rows, self.classes) = (student, teacher, labels, rows, classes)
-        (self.globalCount, self.epoch, self.epochs, self.reducer) = (globalCount, epoch, epochs, reducer)
+        (self.globalCount, self.epoch, self.epochs, self.reducer, self.mix) = (globalCount, epoch, epochs, reducer, mix)
     }
 }
 

@@ -93,12 +93,19 @@ final class AugmentationTests: XCTestCase {
         XCTAssertEqual(try AugmentSpecification.resolve("pad-crop=4:flip"), "flip:pad-crop=4", "one canonical text")
         XCTAssertEqual(try AugmentSpecification.resolve("none"), "")
         XCTAssertEqual(try AugmentSpecification.resolve("translate=0"), "")
+        XCTAssertEqual(try AugmentSpecification.resolve("mixup=0.2:pad-crop=4:flip"), "flip:mixup=0.2:pad-crop=4")
+        XCTAssertNil(try AugmentSpecification.transforms("mixup=0:flip").mixup, "mixup=0 is none, as alpha 0 in the paper's code")
+        XCTAssertEqual(try AugmentSpecification.transforms("mixup=0.2").transforms.count, 0, "mixup is not a per-image transform")
         XCTAssertEqual(try AugmentSpecification.transforms("flip:translate=2:pad-crop=1").transforms.map(\.name), ["translate", "pad-crop", "flip"],
                        "applied in a fixed order")
         let cases = [
             ("translate=1.5", "--augment 'translate=1.5': translate is a whole number of pixels, got 1.5"),
             ("translate=65", "--augment 'translate=65': translate must be in [0, 64], got 65"),
-            ("rotate=10", "--augment 'rotate=10': augment has no parameter 'rotate'; its parameters are translate, pad-crop, flip"),
+            ("rotate=10", "--augment 'rotate=10': augment has no parameter 'rotate'; its parameters are translate, pad-crop, flip, mixup"),
+            ("mixup=-0.2", "--augment 'mixup=-0.2': mixup must be in [0, 100], got -0.2"),
+            ("mixup=101", "--augment 'mixup=101': mixup must be in [0, 100], got 101"),
+            ("mixup", "--augment 'mixup': mixup needs a number, e.g. mixup=0"),
+            ("mixup=beta", "--augment 'mixup=beta': mixup must be a number, got 'beta'"),
             ("flip=1", "--augment 'flip=1': flip is a switch and takes no value: write :flip alone"),
             ("flip,translate=2", "--augment 'flip,translate=2': ',' is not allowed: a specification is a name then :key=value or :key parts, with no spaces or commas"),
         ]

@@ -118,6 +118,26 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("chain")
     }
 
+    /// MixUp (`mixup=0.4`, after translations): a teacher trained on mixed views and their mixed labels' cross-entropy,
+    /// then a student distilled by DIST (its CE part mixed, its intra term over the global batch) with its teacher run
+    /// on each mixed batch, alike on 1 and 2 ranks: partners are drawn from the training set by sample, not from the
+    /// rank's slice, down to the last batch of one sample that rank 1 has none of.
+    func testMixupTrainsAndDistilsTheSameAcrossRankCounts() throws {
+        let common = Self.smallData
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        for ranks in [1, 2] {
+            try run(ranks, ["train-teacher", "--teacher-epochs", "1", "--augment", "translate=1:mixup=0.4",
+                            "--output", path("mixup-teacher-\(ranks).safetensors"), "--metrics-json", path("mixup-teacher-\(ranks).json")] + common)
+        }
+        try assertEquivalent("mixup-teacher")
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("mixup-teacher-1.safetensors"), "--loss", "dist", "--student-epochs", "2",
+                            "--augment", "translate=1:mixup=0.4",
+                            "--output", path("mixup-student-\(ranks).safetensors"), "--metrics-json", path("mixup-student-\(ranks).json")] + common)
+        }
+        try assertEquivalent("mixup-student")
+    }
+
     private static let roundTripModels = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
     /// 577 samples in global batches of 64: the last batch has one sample, so rank 1 gets none of it.
     private static let smallData = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,

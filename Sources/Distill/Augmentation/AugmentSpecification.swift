@@ -2,12 +2,15 @@ import Foundation
 import NN
 
 /// `--augment`'s text: the transforms as `key[=value]` parts joined by ':' (`pad-crop=4:flip`),
-/// applied in a fixed order whatever the text's: translate, pad-crop, flip. `none` or empty: none.
+/// applied in a fixed order whatever the text's: translate, pad-crop, flip, then mixup (which mixes the views
+/// those made). `none` or empty: none; a zero (`translate=0`, `mixup=0`) leaves its part out.
 public enum AugmentSpecification {
     static let schema = SpecificationSchema("augment", help: "data-side augmentation", [
         .init("translate", .number(default: 0, range: .init(0, 64)), help: "shift by -K...K pixels on each axis, zero fill"),
         .init("pad-crop", .number(default: 0, range: .init(0, 64)), help: "pad P zero pixels, crop back at a random offset"),
         .init("flip", .toggle, help: "mirror left to right with probability 1/2"),
+        .init("mixup", .number(default: 0, range: .init(0, 100)),
+              help: "mix each view with a partner's, lambda ~ Beta(A, A), and their labels' cross-entropies by the same lambda (Zhang et al. 2018)"),
     ])
 
     public static let none = ""
@@ -17,9 +20,10 @@ public enum AugmentSpecification {
         try transforms(text, flag: flag).canonical
     }
 
-    /// The transforms `text` names, in the order they apply.
-    public static func transforms(_ text: String, flag: String = "--augment") throws -> (canonical: String, transforms: [ImageTransform]) {
-        guard !text.isEmpty, text != "none" else { return (none, []) }
+    /// The transforms `text` names, in the order they apply, and its mixup (nil for none).
+    public static func transforms(_ text: String, flag: String = "--augment") throws
+        -> (canonical: String, transforms: [ImageTransform], mixup: Mixup?) {
+        guard !text.isEmpty, text != "none" else { return (none, [], nil) }
         let resolved: Specification.Resolved
         do {
             resolved = try Specification.parse("augment:\(text)", flag: flag, schemas: [schema])
@@ -34,6 +38,7 @@ public enum AugmentSpecification {
             if pixels > 0 { transforms.append(key == "translate" ? Translate(pixels: Int(pixels)) : PadCrop(padding: Int(pixels))) }
         }
         if resolved.isOn("flip") { transforms.append(HorizontalFlip()) }
-        return (String(resolved.canonical.dropFirst("augment".count + 1)), transforms)
+        let alpha = resolved.number("mixup")
+        return (String(resolved.canonical.dropFirst("augment".count + 1)), transforms, alpha > 0 ? Mixup(alpha: Double(alpha)) : nil)
     }
 }

@@ -13,6 +13,7 @@ import NN
 /// sums of p, q, p^2, q^2 and pq go through one reduction, so 1 and N ranks compute the same loss.
 /// `d pearson / d a = v / (|u| |v| + e) - (u . v) |v| u / (|u| (|u| |v| + e)^2)` (zero mean, so the
 /// centring passes it through), then the softmax's Jacobian at T.
+/// With MixUp (`LossBatch.mix`) the CE is the mixed labels'; the DIST term has no labels.
 /// Reports `student_loss` (the CE) and `distillation_loss` (the weighted DIST term).
 public final class CorrelationDistillation: DistillationObjective {
     public let metricNames = ["student_loss", "distillation_loss"]
@@ -47,7 +48,7 @@ public final class CorrelationDistillation: DistillationObjective {
         let (rows, classes) = (batch.rows, batch.classes)
         reserve(rows: rows, classes: classes)
         let scale = 1 / Double(batch.globalCount), t = Double(temperature)
-        sums[0] = crossEntropy(logits: batch.student, labels: batch.labels, rows: rows, classes: classes,
+        sums[0] = crossEntropy(logits: batch.student, labels: batch.labels, mix: batch.mix, rows: rows, classes: classes,
                                gradient: studentGradient.pointer, scale: Float(scale))
         let (p, q, dp) = (p.baseAddress!, q.baseAddress!, dp.baseAddress!)
         var inter = 0.0

@@ -16,6 +16,7 @@ import NN
 /// With `standardize` (Sun et al., CVPR 2024), the DKD term sees each sample's logits z-scored first,
 /// as `kd:standardize` (`DistillationLoss.standardize`), and its gradient goes back through the z-score;
 /// the cross-entropy keeps the raw logits.
+/// With MixUp (`LossBatch.mix`) the CE is the mixed labels'; the DKD term keeps the sample's own label as its target.
 /// Reports `student_loss` (the CE) and `distillation_loss` (the weighted DKD term).
 public final class DecoupledKnowledgeDistillation: DistillationObjective {
     public let metricNames = ["student_loss", "distillation_loss"]
@@ -45,7 +46,7 @@ public final class DecoupledKnowledgeDistillation: DistillationObjective {
         let (rows, classes) = (batch.rows, batch.classes)
         reserve(rows: rows, classes: classes)
         let scale = 1 / Double(batch.globalCount)
-        sums[0] = crossEntropy(logits: batch.student, labels: batch.labels, rows: rows, classes: classes,
+        sums[0] = crossEntropy(logits: batch.student, labels: batch.labels, mix: batch.mix, rows: rows, classes: classes,
                                gradient: studentGradient.pointer, scale: Float(scale))
         let w = weight(epoch: batch.epoch, epochs: batch.epochs)
         let (a, b, t) = (Double(alpha), Double(beta), Double(temperature))

@@ -38,7 +38,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Data-side augmentation of the training images, parts joined by ':' and applied in this order: "
         + "translate=K (an integer shift in -K...K on each axis, zero fill), pad-crop=P (pad P zero pixels, crop back at a random offset), "
-        + "flip (mirror left to right, probability 1/2); e.g. pad-crop=4:flip. Each draw is keyed on the seed, the epoch and the sample, "
+        + "flip (mirror left to right, probability 1/2), then mixup=A (MixUp: each view mixed with another training sample's, "
+        + "weight lambda ~ Beta(A, A), e.g. 0.2, and the labels' cross-entropies mixed by the same lambda); e.g. pad-crop=4:flip. "
+        + "Each draw is keyed on the seed, the epoch and the sample, "
         + "so ranks and resumes see the same views. A distilled student's teacher then runs on every batch, on the student's view. Default: none.",
         valueName: "part[:part...]"))
     var augment = "none"
