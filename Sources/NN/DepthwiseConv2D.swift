@@ -14,7 +14,7 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelInitializer: Initializer, biasInitializer: Initializer
     public var kind: String { "depthwise_conv2d" }
 
-    private var geometry: WindowGeometry!
+    private(set) var geometry: WindowGeometry!   // read by OneDNNDepthwiseConvolution
     private var window = distill_window()
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?

@@ -11,9 +11,11 @@ public final class StepProfile: LayerClock, StepClock {
         var nanoseconds: UInt64 = 0
         var gemmNanoseconds: UInt64 = 0
     }
-    /// A direct-loop layer's rates (GB/s) against a plain copy of as many bytes, in the same run.
+    /// A direct-loop layer's rates (GB/s) against a plain copy of as many bytes, and for a depthwise
+    /// convolution against oneDNN's own on its shape (nil: not one, or oneDNN refused it), in the same run.
     public struct StreamingRow {
         var name: String, forwardGBs: Double, backwardGBs: Double, copyGBs: Double, share: Double
+        var oneDNN: OneDNNDepthwiseRates?
     }
     public struct GEMMRow {
         var name: String, shape: GEMMShape, implementation: String
@@ -114,7 +116,8 @@ public final class StepProfile: LayerClock, StepClock {
         let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1)) / 1e9 / Double(max(steps, 1))
         return StreamingRow(name: names[index], forwardGBs: Double(bytes.forward) / seconds[0] / 1e9,
                             backwardGBs: Double(bytes.backward) / seconds[1] / 1e9,
-                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total)
+                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total,
+                            oneDNN: (layer as? DepthwiseConv2D).flatMap { OneDNNDepthwiseRates($0, batch: batch) })
     }
 
     /// GB/s of `memcpy` moving `bytes` (half read, half written) back to back for at least 0.1 s.
@@ -172,11 +175,21 @@ public final class StepProfile: LayerClock, StepClock {
                 + "| \(percent(Double(part.nanoseconds) / total)) |")
         }
         if !streamingRows.isEmpty {
-            lines += ["", "| direct loop | forward GB/s | backward GB/s | memory copy GB/s | forward vs copy | backward vs copy | share of step |",
-                      "|---|---:|---:|---:|---:|---:|---:|"]
+            // oneDNN's columns: its depthwise convolution on the layer's shape, one thread, the layer's byte counts.
+            lines += ["", "| direct loop | forward GB/s | backward GB/s | memory copy GB/s | forward vs copy | backward vs copy "
+                      + "| oneDNN forward GB/s | oneDNN backward GB/s | forward: ours vs oneDNN | backward: ours vs oneDNN | share of step |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for row in streamingRows {
+                let oneDNN = row.oneDNN.map { [fixed($0.forwardGBs, 1), fixed($0.backwardGBs, 1), percent(row.forwardGBs / $0.forwardGBs),
+                                               percent(row.backwardGBs / $0.backwardGBs)] } ?? Array(repeating: "–", count: 4)
                 lines.append("| \(row.name) | \(fixed(row.forwardGBs, 1)) | \(fixed(row.backwardGBs, 1)) | \(fixed(row.copyGBs, 1)) | "
-                    + "\(percent(row.forwardGBs / row.copyGBs)) | \(percent(row.backwardGBs / row.copyGBs)) | \(percent(row.share)) |")
+                    + "\(percent(row.forwardGBs / row.copyGBs)) | \(percent(row.backwardGBs / row.copyGBs)) | "
+                    + oneDNN.joined(separator: " | ") + " | \(percent(row.share)) |")
+            }
+            let implementations = streamingRows.compactMap { row in row.oneDNN.map { "\(row.name) \($0.implementation)" } }
+            if !implementations.isEmpty {
+                lines += ["", "\(OneDNNDepthwiseConvolution.version) depthwise (forward / backward data / backward weights), one thread: "
+                          + implementations.joined(separator: "; ")]
             }
         }
         lines += ["", "| GEMM | m x n x k | implementation | calls/step | ms/step | GFLOPS in step | GFLOPS alone | in step vs alone |",

@@ -1,0 +1,39 @@
+import Dispatch
+import NN
+
+/// The direct-loop table's yardstick for a `DepthwiseConv2D` layer: oneDNN's own depthwise convolution
+/// (NN's `OneDNNDepthwiseConvolution`) on the layer's shape and the profile's batch, on one thread as
+/// the layer's loop runs. Rates are the layer's own `bytesMoved` over oneDNN's time, so oneDNN's rate
+/// against ours is its time against ours. Backward is backward-data plus backward-weights (and bias),
+/// which the layer's one backward pass computes together. Timed after the profiled steps, outside them.
+struct OneDNNDepthwiseRates {
+    var forwardGBs: Double, backwardGBs: Double
+    /// oneDNN's implementations, forward / backward data / backward weights (e.g. `jit_dw:avx512_core`).
+    var implementation: String
+
+    /// nil when oneDNN refuses the shape (or fails to run it): the table shows "–".
+    init?(_ layer: DepthwiseConv2D, batch: Int) {
+        guard let convolution = try? OneDNNDepthwiseConvolution(layer, batch: batch),
+              let seconds = try? OneDNNDepthwiseConvolution.onOneThread({
+                  try OneDNNDepthwiseConvolution.Pass.allCases.map { pass in try Self.secondsPerRun { try convolution.run(pass) } }
+              }) else { return nil }
+        let bytes = layer.bytesMoved(batch: batch)
+        forwardGBs = Double(bytes.forward) / seconds[0] / 1e9
+        backwardGBs = Double(bytes.backward) / (seconds[1] + seconds[2]) / 1e9
+        implementation = OneDNNDepthwiseConvolution.Pass.allCases.map { convolution.implementations[$0] ?? "?" }.joined(separator: " / ")
+    }
+
+    /// Seconds per call of `body`: one warm-up call, then calls back to back for at least 0.1 s.
+    static func secondsPerRun(_ body: () throws -> Void) throws -> Double {
+        try body()
+        var repeats = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed: UInt64 = 0
+        repeat {
+            try body()
+            repeats += 1
+            elapsed = DispatchTime.now().uptimeNanoseconds - start
+        } while elapsed < 100_000_000
+        return Double(elapsed) / 1e9 / Double(repeats)
+    }
+}
