@@ -208,5 +208,6 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| 1 | dkd | 2 | 79.00 ± 5.57 | +4.00 ± 1.00 | 6.9 | +1.67 ± 1.15 | 2.5 | 85.00 ± 7.07 | 2.00 ± 0.00 | 3 |"),
                       markdown)
         XCTAssertTrue(markdown.contains("| 2 | kd alpha 0.1, T 4.0 | 2 | 77.33 ± 4.51 | +2.33 ± 0.58 | 7.0 | – | – | – |"), markdown)
+        XCTAssertTrue(markdown.contains("| – | scratch | 2 | 75.00 ± 5.00 | | | | | – | 2.00 ± 0.00 | 3 |"), markdown)
     }
 }

@@ -1,4 +1,5 @@
-import Distill
+import Collective
+@testable import Distill
 import Foundation
 import NN
 import TestSupport
@@ -86,5 +87,26 @@ final class TeacherEnsembleTests: FaultTestCase {
         assertFails(try distill(student + ["--teacher-logits", first, "--teacher-logits", first, "--ensemble", "probabilities",
                                            "--loss", "kd:standardize"]),
                     saying: "--ensemble probabilities: --loss kd:standardize z-scores each teacher's logits")
+    }
+    /// The teacher's logits of another set (the sweep's test set): one model's forward, or every member's combined
+    /// as the training logits were; none where a member is a logits file.
+    func testLogitsOfAnotherSetCombineTheMembersAlike() throws {
+        let data = Fixture.trainPrefix(40)
+        var rng = SeededGenerator(seed: 11)
+        let models = try (0..<2).map { _ in
+            let model = try Sequential(inputShape: [28, 28, 1], layers: [Flatten(), Dense(units: 10, gemm: Fixture.gemm)])
+            model.parameters.initialize(using: &rng)
+            return model
+        }
+        let alone = models.map { CachedTeacherLogits.compute(teacher: $0, data: data, communicator: SingleProcess()) }
+        var loaded = LoadedTeacher(train: data, test: data, logits: nil, model: models[0], description: nil, summary: "", ensemble: nil)
+        XCTAssertEqual(loaded.logits(of: data, communicator: SingleProcess())?.table.array, alone[0].table.array)
+        loaded.model = nil
+        XCTAssertNil(loaded.logits(of: data, communicator: SingleProcess()))
+        let combination = LogitCombination.probabilities(temperature: 4)
+        loaded.ensemble = ([models[0], models[1]], [1, 3], combination)
+        XCTAssertEqual(loaded.logits(of: data, communicator: SingleProcess())?.table.array, combination.combine(alone, weights: [1, 3]).table.array)
+        loaded.ensemble = ([models[0], nil], [1, 3], combination)
+        XCTAssertNil(loaded.logits(of: data, communicator: SingleProcess()), "a logits file has no test logits")
     }
 }

@@ -68,7 +68,8 @@ extension TeacherSource {
         let total = weights.reduce(0, +)
         let parts = zip(loaded, weights).map { "\($0.summary) x \(String(format: "%.3g", $1 / total))" }
         return LoadedTeacher(train: loaded[0].train, test: loaded[0].test, logits: combined, model: nil, description: nil,
-                             summary: "\(members.count) teachers, \(combination.description): " + parts.joined(separator: "; "))
+                             summary: "\(members.count) teachers, \(combination.description): " + parts.joined(separator: "; "),
+                             ensemble: (loaded.map(\.model), weights, combination))
     }
 
     /// The file it reads.

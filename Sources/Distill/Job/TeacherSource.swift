@@ -1,3 +1,4 @@
+import Collective
 import Datasets
 import NN
 
@@ -23,6 +24,18 @@ public struct LoadedTeacher {
     public var description: ModelDescription?
     /// One line naming the teacher, for logs and reports.
     public var summary: String
+    /// Several teachers: each member's model (nil for a logits file), the weights and the combination, so
+    /// other sets (the test set) can be combined as the training logits were.
+    public var ensemble: (members: [Sequential?], weights: [Double], combination: LogitCombination)?
+
+    /// The teacher's logits of `data` where its models are known (one checkpoint, or an ensemble of checkpoints),
+    /// computed data-parallel and combined as the training logits were; nil otherwise.
+    public func logits(of data: LabeledImages, communicator: Communicator) -> CachedTeacherLogits? {
+        if let model { return CachedTeacherLogits.compute(teacher: model, data: data, communicator: communicator) }
+        guard let ensemble, ensemble.members.allSatisfy({ $0 != nil }) else { return nil }
+        let tables = ensemble.members.map { CachedTeacherLogits.compute(teacher: $0!, data: data, communicator: communicator) }
+        return ensemble.combination.combine(tables, weights: ensemble.weights)
+    }
 }
 
 extension TeacherSource {
@@ -41,7 +54,7 @@ extension TeacherSource {
             let logits = try TeacherLogitsFile.loadExternal(from: path, count: train.count, classes: classes)
             try context.communicator.checkAgreement([("the teacher logits file \(path)", logits.fingerprint)])
             return LoadedTeacher(train: train, test: test, logits: logits, model: nil, description: nil,
-                                 summary: "logits from \(path), \(train.count) x \(classes)")
+                                 summary: "logits from \(path), \(train.count) x \(classes)", ensemble: nil)
         case let .checkpoint(path, cacheLogits):
             let loaded = try Checkpoint.load(from: path, expecting: .teacher, gemm: context.gemm)
             let (train, test) = try data.load(on: context.communicator, agreeing: items + [
@@ -56,7 +69,7 @@ extension TeacherSource {
             let logits = computeLogits
                 ? try teacherLogits(loaded.model, teacherPath: cacheLogits ? path : nil, recipe: recipe, context: context) : nil
             return LoadedTeacher(train: train, test: test, logits: logits, model: loaded.model, description: loaded.description,
-                                 summary: "\(path) (\(loaded.description.name), \(loaded.model.parameterCount) parameters)")
+                                 summary: "\(path) (\(loaded.description.name), \(loaded.model.parameterCount) parameters)", ensemble: nil)
         }
     }
 }

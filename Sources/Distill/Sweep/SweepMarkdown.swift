@@ -56,7 +56,8 @@ public enum SweepMarkdown {
     /// paired comparison against KD's; from the confirmation where it has run, else from the search.
     static func methods(search: SweepSummary, confirm: SweepSummary) -> [String] {
         let confirmed = !confirm.groups.isEmpty
-        let ranking = (confirmed ? confirm : search).ranking()
+        let summary = confirmed ? confirm : search
+        let ranking = summary.ranking()
         guard ranking.contains(where: { $0.entries.count > 1 }) else { return [] }
         var out = ["", "## Methods ranked (\(confirmed ? "confirmation: fresh seeds, test set" : "search: validation split, not yet confirmed"))", "",
                    "Each loss at its best setting on validation; *vs kd*: paired over seeds against KD's best, in points."]
@@ -71,6 +72,14 @@ public enum SweepMarkdown {
                 out.append("| \(place + 1) | \(entry.row.method.loss)\(mix) | \(entry.setting.epochs) | \(percent(comparison.distilled)) "
                     + "| \(points(comparison.difference)) | \(t(comparison)) | \(kd) | \(percent(entry.row.agreement)) "
                     + "| \(percent(entry.row.calibrationError)) | \(comparison.seeds) |")
+            }
+            // The scratch twins the entries were paired with, for reference.
+            var epochs: [Int] = []
+            for entry in entries where !epochs.contains(entry.setting.epochs) { epochs.append(entry.setting.epochs) }
+            for group in summary.groups where group.trainFraction == fraction && epochs.contains(group.epochs) {
+                let scratch = PairedComparison.Spread(group.scratch.sorted { $0.key < $1.key }.map(\.value))
+                out.append("| – | scratch | \(group.epochs) | \(percent(scratch)) | | | | | \(percent(group.scratchAgreement)) "
+                    + "| \(percent(group.scratchCalibrationError)) | \(group.scratch.count) |")
             }
         }
         return out

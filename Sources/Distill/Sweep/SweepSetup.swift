@@ -27,11 +27,13 @@ public struct SweepSetup {
                                                  ("the sweep's lists (\(lists))", Fingerprint.text(lists))])
         guard let logits = loaded.logits else { throw TrainingError("no teacher logits: give --teacher or --teacher-logits") }
         var teacherLine = loaded.summary
-        var testLogits: CachedTeacherLogits?
-        if let model = loaded.model {
-            let accuracy = try Evaluation.run(model, on: loaded.test, batchSize: 500, communicator: context.communicator).accuracy
-            teacherLine += ", test accuracy \(percent(accuracy))"
-            testLogits = CachedTeacherLogits.compute(teacher: model, data: loaded.test, communicator: context.communicator)
+        // The teacher's test logits (one pass per model): its test accuracy, and the confirmation's agreement.
+        let testLogits = loaded.logits(of: loaded.test, communicator: context.communicator)
+        if let testLogits {
+            let correct = loaded.test.labels.withUnsafeBufferPointer {
+                correctCount(logits: testLogits.table.pointer, labels: $0.baseAddress!, rows: loaded.test.count, classes: testLogits.classes)
+            }
+            teacherLine += ", test accuracy \(percent(Double(correct) / Double(max(loaded.test.count, 1))))"
         }
         self.teacherLine = teacherLine
         studentParameters = try settings.studentModel.plan().parameterCount   // checked against the data and teacher by load
