@@ -28,9 +28,9 @@ cat > "$work/dropout.json" <<'JSON'
 JSON
 # Graph models: a residual teacher (BatchNormalization, Dropout, Add: a fan-out and a fan-in) and a
 # depthwise student (the MobileNet-like network: DepthwiseConv2D, SeparableConv2D, ZeroPadding2D,
-# ReLU6), from the Keras fixtures.
+# ReLU6), from the Keras fixtures; with onednn too, whose depthwise convolutions run through its own primitives.
 graph=Tests/Fixtures/keras-graph
-for run in "openblas" "onednn" "openblas dropout" "openblas graph"; do
+for run in "openblas" "onednn" "openblas dropout" "openblas graph" "onednn graph"; do
     read -r gemm models <<<"$run"
     extra=()
     [ "${models:-}" = dropout ] && extra=(--teacher-model "$work/dropout.json" --student-model "$work/dropout.json")

@@ -5,9 +5,11 @@ import CKernels
 /// weight names and shapes: `kernel` `[kh, kw, C, dm]` (its config calls the initializer
 /// `depthwise_initializer`) and `bias` `[C * dm]`. Padding and output size as Conv2D (TensorFlow's rule).
 ///
-/// Not a GEMM: a direct loop (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64
-/// and chosen at load time) whose accumulators run over the contiguous channels of each output
-/// pixel (NHWC); the backward pass walks the same windows once for the input, kernel and bias gradients.
+/// Not a GEMM. With the oneDNN backend, oneDNN's own depthwise convolution (`OneDNNDepthwisePlan`, one per
+/// planned batch size), which measures faster; otherwise, and for a shape oneDNN refuses, a direct loop
+/// (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at load time) whose
+/// accumulators run over the contiguous channels of each output pixel (NHWC); its backward pass walks the
+/// same windows once for the input, kernel and bias gradients.
 public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelSize: (Int, Int), strides: (Int, Int), padding: Padding
     public let depthMultiplier: Int, useBias: Bool
@@ -18,9 +20,16 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     private var window = distill_window()
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
+    /// Whether to run through oneDNN (the model's backend is oneDNN), and its plan per batch size.
+    let usesOneDNN: Bool
+    private var plans: [Int: OneDNNDepthwisePlan] = [:]
+    /// The batch sizes that run through oneDNN (planned, and not refused).
+    public var oneDNNBatchSizes: [Int] { plans.keys.sorted() }
 
     public init(kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid, depthMultiplier: Int = 1,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros) {
+                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                gemm: GEMMBackend? = nil) {
+        usesOneDNN = gemm?.name == "onednn"   // the backend, or a wrapper of it (the profile's timed one)
         (self.kernelSize, self.strides, self.padding) = (kernelSize, strides, padding)
         (self.depthMultiplier, self.useBias) = (depthMultiplier, useBias)
         (self.kernelInitializer, self.biasInitializer) = (kernelInitializer, biasInitializer)
@@ -56,13 +65,18 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
         (kernelGradient, biasGradient) = (gradients[0], useBias ? gradients[1] : nil)
     }
 
-    // PlannedLayer: no matrix products to plan, no workspace; its multiply-adds count as FLOPs.
+    // PlannedLayer: no matrix products to plan, no workspace; its multiply-adds count as FLOPs. With oneDNN,
+    // each batch size's primitives are made here, before the first step (a shape oneDNN refuses keeps the loop).
     public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] { [] }
-    public func prepare(batch: Int) {}
+    public func prepare(batch: Int) {
+        guard usesOneDNN, batch > 0, plans[batch] == nil else { return }
+        plans[batch] = try? OneDNNDepthwisePlan(geometry, depthMultiplier: depthMultiplier, useBias: useBias, batch: batch)
+    }
     public var workspacePerSample: Int { 0 }
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * width * kernelSize.0 * kernelSize.1 }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        if let plan = plans[batch] { return plan.forward(input: input, kernel: kernel, bias: bias, output: output) }
         distill_depthwise_forward(input, kernel, bias, output, &window, Int32(batch))
     }
 
@@ -70,6 +84,10 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
+        if let plan = plans[batch] {
+            return plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
+                                 kernelGradient: kernelGradient, biasGradient: biasGradient)
+        }
         distill_depthwise_backward(input, kernel, outputGradient, inputGradient, kernelGradient, biasGradient, &window, Int32(batch))
     }
 }
@@ -94,7 +112,7 @@ extension DepthwiseConv2D: KerasLayer {
             padding: try config.padding(), depthMultiplier: try config.int("depth_multiplier", default: 1, range: 1...4096),
             useBias: try config.bool("use_bias", default: true),
             kernelInitializer: try .named(in: config, "depthwise_initializer", default: .glorotUniform),
-            biasInitializer: try .named(in: config, "bias_initializer", default: .zeros))
+            biasInitializer: try .named(in: config, "bias_initializer", default: .zeros), gemm: context.gemm)
         var built = try activationLayers(config)
         built.layers.insert(layer, at: 0)
         return built

@@ -16,7 +16,8 @@ public final class SeparableConv2D: Layer, PlannedLayer {
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid, depthMultiplier: Int = 1,
                 useBias: Bool = true, depthwiseInitializer: Initializer = .glorotUniform, pointwiseInitializer: Initializer = .glorotUniform,
                 biasInitializer: Initializer = .zeros, gemm: GEMMBackend) {
-        depthwise = DepthwiseConv2D(kernelSize: kernelSize, strides: strides, padding: padding, depthMultiplier: depthMultiplier, useBias: false)
+        depthwise = DepthwiseConv2D(kernelSize: kernelSize, strides: strides, padding: padding, depthMultiplier: depthMultiplier, useBias: false,
+                                    gemm: gemm)
         pointwise = Conv2D(filters: filters, kernelSize: (1, 1), useBias: useBias, biasInitializer: biasInitializer, gemm: gemm)
         (self.depthwiseInitializer, self.pointwiseInitializer) = (depthwiseInitializer, pointwiseInitializer)
     }
@@ -54,7 +55,10 @@ public final class SeparableConv2D: Layer, PlannedLayer {
     }
 
     public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] { pointwise.gemmShapes(batch: batch) }
-    public func prepare(batch: Int) { pointwise.prepare(batch: batch) }
+    public func prepare(batch: Int) {
+        depthwise.prepare(batch: batch)
+        pointwise.prepare(batch: batch)
+    }
     public var workspacePerSample: Int { middleSize + pointwise.workspacePerSample }
     public var forwardFLOPsPerSample: Int { depthwise.forwardFLOPsPerSample + pointwise.forwardFLOPsPerSample }
 

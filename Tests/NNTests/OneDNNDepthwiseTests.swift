@@ -49,4 +49,41 @@ final class OneDNNDepthwiseTests: XCTestCase {
         let changed = Set(zip(before, after).enumerated().filter { $0.element.0 != $0.element.1 }.map { $0.offset % 6 })
         XCTAssertEqual(changed, [5])
     }
+
+    /// The layer's own oneDNN path (a model on the oneDNN backend, the size planned): for every setting its output
+    /// matches the definition, its gradients pass finite differences (adding into the parameter gradients,
+    /// overwriting the input gradient, as the harness's sentinels check), and they equal the direct loop's within
+    /// 1e-5 of their largest entry, with or without an input gradient to write.
+    func testTheLayerThroughOneDNNMatchesTheDefinitionTheLoopAndFiniteDifferences() throws {
+        let gemm = try OneDNNGEMM()
+        for (k, s) in DepthwiseConv2DTests.settings.enumerated() {
+            func harness(_ gemm: GEMMBackend?) throws -> LayerHarness {
+                let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, depthMultiplier: s.dm, useBias: s.bias,
+                                            gemm: gemm)
+                let h = try LayerHarness(layer, inputShape: s.shape, batch: 2, seed: 820 + UInt64(k))
+                layer.prepare(batch: 2)
+                return h
+            }
+            let (viaOneDNN, viaLoop) = (try harness(gemm), try harness(nil))
+            XCTAssertEqual((viaOneDNN.layer as! DepthwiseConv2D).oneDNNBatchSizes, [2], "\(s)")
+            XCTAssertEqual((viaLoop.layer as! DepthwiseConv2D).oneDNNBatchSizes, [], "\(s)")
+            _ = viaOneDNN.loss()
+            let expected = DepthwiseConv2DTests.naive(input: viaOneDNN.input.array, batch: 2, shape: s.shape, kernel: viaOneDNN.parameters[0].array,
+                                                      bias: s.bias ? viaOneDNN.parameters[1].array : nil, kernelSize: s.kernel, strides: s.strides,
+                                                      padding: s.padding, depthMultiplier: s.dm)
+            assertClose(viaOneDNN.output.array, expected.output, relative: 1e-5, absolute: 1e-5, "\(s)")
+            GradientChecker().checkLayer(viaOneDNN, "oneDNN depthwise \(s)")
+            let (ours, loop) = (viaOneDNN.analyticGradients(), viaLoop.analyticGradients())
+            for (a, b) in zip([ours.input] + ours.parameters, [loop.input] + loop.parameters) {
+                let largest = b.map { abs(Double($0)) }.max() ?? 0
+                assertClose(a.map(Double.init), b.map(Double.init), relative: 1e-5, absolute: 1e-5 * largest, "\(s)")
+            }
+            let full = viaOneDNN.analyticGradients(gradientSentinel: 0).parameters
+            for g in viaOneDNN.gradients { g.zero() }
+            _ = viaOneDNN.loss()
+            viaOneDNN.layer.backward(outputGradient: viaOneDNN.upstream.pointer, inputGradient: nil, input: viaOneDNN.input.pointer,
+                                     output: viaOneDNN.output.pointer, batch: 2)
+            XCTAssertEqual(viaOneDNN.gradients.map(\.array), full, "\(s) without an input gradient")
+        }
+    }
 }
