@@ -22,7 +22,7 @@ public func correctCount(logits: UnsafePointer<Float>, labels: UnsafePointer<Int
 
 /// The argmax of one row of `classes` logits, the first on ties.
 @inline(__always)
-private func predictedClass(_ z: UnsafePointer<Float>, classes: Int) -> Int {
+public func predictedClass(_ z: UnsafePointer<Float>, classes: Int) -> Int {
     var best = 0
     for c in 1..<classes where z[c] > z[best] { best = c }
     return best

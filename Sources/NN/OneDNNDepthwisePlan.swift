@@ -2,12 +2,13 @@ import CDNNL
 
 /// A `DepthwiseConv2D` layer's training path through oneDNN's own depthwise convolution at one batch size,
 /// used where the model's backend is oneDNN: on an AMD EPYC Zen 4 its kernels ran the forward pass 1.3-2.5x
-/// and the backward pass 2.5-3x as fast as the direct loop (docs/reshape-benchmarks.md).
+/// and the backward pass 2.4-3x as fast as the direct loop (docs/reshape-benchmarks.md).
 ///
 /// The layer's buffers are bound call by call (input, output, bias, gradients). oneDNN's kernels want the
-/// weights in a blocked layout of their own: each pass reorders the Keras kernel `[KH, KW, C, dm]` into it
-/// (a few thousand values), and the kernel gradient comes back through the inverse reorder into a scratch,
-/// then is added, with the bias gradient, into the layer's gradients (layers add theirs).
+/// weights in a blocked layout of their own: the forward pass reorders the Keras kernel `[KH, KW, C, dm]` into
+/// it (a few thousand values), and backward-data reads that copy (a backward runs on its forward's weights;
+/// only a backward-data layout of its own is reordered again). The kernel gradient comes back through the
+/// inverse reorder into a scratch, then is added, with the bias gradient, into the layer's gradients.
 final class OneDNNDepthwisePlan {
     private let descriptors: OneDNNDepthwiseDescriptors
     private let storage = DNNLStorage()
@@ -67,9 +68,10 @@ final class OneDNNDepthwisePlan {
                   inputGradient: UnsafeMutablePointer<Float>?, kernelGradient kernelSum: UnsafeMutablePointer<Float>,
                   biasGradient biasSum: UnsafeMutablePointer<Float>?) {
         if let inputGradient {
-            let reorder = toDataWeights ?? toForwardWeights
-            reorder.bind(DNNL_ARG_FROM, to: kernelValues)
-            run(reorder)
+            if let toDataWeights {
+                toDataWeights.bind(DNNL_ARG_FROM, to: kernelValues)
+                run(toDataWeights)
+            }
             backwardData.bind(DNNL_ARG_DIFF_DST, to: outputGradient)
             backwardData.bind(DNNL_ARG_DIFF_SRC, to: inputGradient)
             run(backwardData)

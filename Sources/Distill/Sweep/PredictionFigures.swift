@@ -28,7 +28,7 @@ public struct PredictionFigures: Sendable, Equatable {
         public mutating func add(logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, teacher: UnsafePointer<Float>?, rows: Int, classes: Int) {
             for r in 0..<rows {
                 let z = logits + r * classes
-                let best = argmax(z, classes)
+                let best = predictedClass(z, classes: classes)
                 var sum = 0.0   // sum_j exp(z_j - z_best): the largest probability is its inverse
                 for c in 0..<classes { sum += Foundation.exp(Double(z[c]) - Double(z[best])) }
                 let confidence = 1 / sum
@@ -36,7 +36,7 @@ public struct PredictionFigures: Sendable, Equatable {
                 count[bin] += 1
                 self.confidence[bin] += confidence
                 if best == Int(labels[r]) { correct[bin] += 1 }
-                if let teacher, argmax(teacher + r * classes, classes) == best { agreeing += 1 }
+                if let teacher, predictedClass(teacher + r * classes, classes: classes) == best { agreeing += 1 }
             }
             self.rows += rows
         }
@@ -48,12 +48,6 @@ public struct PredictionFigures: Sendable, Equatable {
                 error += Double(count[b]) / n * abs(Double(correct[b]) / Double(count[b]) - confidence[b] / Double(count[b]))
             }
             return PredictionFigures(agreement: withTeacher ? Double(agreeing) / n : nil, calibrationError: error)
-        }
-
-        private func argmax(_ z: UnsafePointer<Float>, _ classes: Int) -> Int {
-            var best = 0
-            for c in 1..<classes where z[c] > z[best] { best = c }
-            return best
         }
     }
 

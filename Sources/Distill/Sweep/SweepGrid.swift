@@ -48,10 +48,13 @@ public struct SweepGrid: Sendable {
         return canonical
     }
 
+    /// Whether `loss` is crossed with alpha x T (`LossKind.usesMix`); a loss not registered (a grid made in code) is taken as KD's kind.
+    private static func usesMix(_ loss: String) -> Bool { (try? LossRegistry.usesMix(loss)) ?? true }
+
     /// The distilled methods of one fraction, epoch count and seed: each loss with every alpha x T, or alone.
     public var methods: [SweepMethod] {
         losses.flatMap { loss -> [SweepMethod] in
-            guard (try? LossRegistry.usesMix(loss)) ?? true else { return [SweepMethod(loss: loss, alpha: nil, temperature: nil)] }
+            guard Self.usesMix(loss) else { return [SweepMethod(loss: loss, alpha: nil, temperature: nil)] }
             return alphas.flatMap { alpha in temperatures.map { SweepMethod(loss: loss, alpha: alpha, temperature: $0) } }
         }
     }
@@ -63,7 +66,7 @@ public struct SweepGrid: Sendable {
 
     /// How many runs the search stage has.
     public var searchRunCount: Double {
-        let methodCount = losses.map { ((try? LossRegistry.usesMix($0)) ?? true) ? Double(alphas.count * temperatures.count) : 1 }.reduce(0, +)
+        let methodCount = losses.map { Self.usesMix($0) ? Double(alphas.count * temperatures.count) : 1 }.reduce(0, +)
         return Double(trainFractions.count) * Double(epochs.count) * Double(seeds.count) * (1 + methodCount)
     }
 

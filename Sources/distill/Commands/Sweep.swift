@@ -140,11 +140,10 @@ struct Sweep: ParsableCommand {
 
     /// The teacher; several are combined once for every run, so a mean of probabilities needs one temperature over every loss.
     private func teacherSource(_ grid: SweepGrid) throws -> TeacherSource {
-        var sources: [TeacherSource] = []
         var temperatures: Set<Float> = []
         for loss in grid.losses {
             for temperature in try LossRegistry.usesMix(loss) ? grid.temperatures : [grid.temperatures[0]] {
-                sources.append(try teacher.source(loss: loss, temperature: temperature))
+                _ = try teacher.source(loss: loss, temperature: temperature)   // refuses a z-scoring loss with a mean of probabilities
                 temperatures.insert(try LossRegistry.softening(loss, temperature: temperature).temperature)
             }
         }
@@ -153,7 +152,7 @@ struct Sweep: ParsableCommand {
                 + "losses and --temperature soften at \(temperatures.sorted().map { "\($0)" }.joined(separator: ", ")); "
                 + "give one temperature, or use --ensemble logits")
         }
-        return sources[0]
+        return try teacher.source(loss: grid.losses[0], temperature: grid.temperatures[0])
     }
 
     /// The student model, batch size and learning rate of every run.
