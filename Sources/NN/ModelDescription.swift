@@ -125,12 +125,13 @@ public struct ModelDescription: Sendable {
     }
 
     /// The model, its matrix products on `gemm`; throws naming the layer whose options or
-    /// shapes do not fit.
-    public func build(gemm: GEMMBackend) throws -> Sequential {
+    /// shapes do not fit. `attached`: layers trained with it outside its graph (`AttachedLayer`).
+    public func build(gemm: GEMMBackend, attached: [AttachedLayer] = []) throws -> Sequential {
         let made = try makeLayers(LayerBuildContext(gemm: gemm))
         let model = try Sequential(inputShape: inputShape, layers: made.layers, names: made.names, inputs: made.inputs, frozen: made.frozen,
-                                   constraints: made.constraints, regularizers: made.regularizers)
+                                   constraints: made.constraints, regularizers: made.regularizers, attached: attached)
         model.description = self
+        model.kerasOutputs = made.outputs
         return model
     }
 
@@ -167,6 +168,7 @@ public struct ModelDescription: Sendable {
                 reads = [made.layers.count - 1]
             }
             outputOf.append(reads[0])
+            made.outputs[config.name] = reads[0]
         }
         try checkPixelReaders()
         return made
@@ -176,6 +178,8 @@ public struct ModelDescription: Sendable {
     /// are frozen and their parameters' constraints and regularisers.
     struct MadeLayers {
         var layers: [Layer] = [], names: [String] = [], inputs: [[Int]] = []
+        /// Per Keras layer name, the made layer holding its output (its activation part where it has one).
+        var outputs: [String: Int] = [:]
         var frozen = Set<Int>()
         var constraints: [Int: [String: WeightConstraint]] = [:]
         var regularizers: [Int: [String: WeightRegularizer]] = [:]

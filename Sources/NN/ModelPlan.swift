@@ -15,6 +15,8 @@ public struct ModelPlan: Sendable {
 
     public let inputShape: [Int]                 // per sample, e.g. [28, 28, 1]
     public let layers: [LayerPlan]
+    /// Per Keras layer name, the index in `layers` holding its output (its activation part where it has one; -1 the input).
+    public let kerasOutputs: [String: Int]
 
     /// Parameters of the whole model (what its `ParameterStore` would hold).
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
@@ -38,7 +40,7 @@ extension ModelDescription {
                 parameterCount: made.layers[i].parameterShapes.reduce(0) { $0 + elementCount($1.shape) },
                 forwardFLOPsPerSample: (made.layers[i] as? PlannedLayer)?.forwardFLOPsPerSample ?? 0)
         }
-        return ModelPlan(inputShape: inputShape, layers: layers)
+        return ModelPlan(inputShape: inputShape, layers: layers, kerasOutputs: made.outputs)
     }
 }
 

@@ -52,6 +52,13 @@ public final class Sequential {
     private let constrained: [ConstrainedWeight]
     /// The weights with a Keras regulariser (L1, L2, L1L2): their offsets, sizes and regularisers.
     private let regularized: [(offset: Int, count: Int, regularizer: WeightRegularizer)]
+    /// Layers trained with the model outside its graph (hint regressors), and their output shapes per sample.
+    public let attached: [AttachedLayer]
+    public let attachedShapes: [[Int]]
+    /// The model's own parameters, the first ones of the store (the attached layers' follow): what a saved model holds.
+    public let modelParameterCount: Int
+    /// Per Keras layer name of the description, the layer holding its output (after its activation); nil for a model made in code.
+    public internal(set) var kerasOutputs: [String: Int]?
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -76,11 +83,28 @@ public final class Sequential {
     /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier in `layers`; nil for a chain.
     /// `frozen`: the layers whose parameters never change. `constraints` and `regularizers`: per layer, its
     /// constrained or regularised parameters by name (a name the layer does not have, such as a bias
-    /// it does not use, is skipped).
+    /// it does not use, is skipped). `attached`: layers trained with the model outside its graph, built here on
+    /// the output of the layer each reads; their parameters come after the model's and are all trainable.
     public init(inputShape: [Int], layers: [Layer], names givenNames: [String]? = nil, inputs givenInputs: [[Int]]? = nil,
                 frozen: Set<Int> = [], constraints: [Int: [String: WeightConstraint]] = [:],
-                regularizers: [Int: [String: WeightRegularizer]] = [:]) throws {
+                regularizers: [Int: [String: WeightRegularizer]] = [:], attached: [AttachedLayer] = []) throws {
         let graph = try LayerGraph(inputShape: inputShape, layers: layers, names: givenNames, inputs: givenInputs)
+        var attachedShapes: [[Int]] = []
+        for item in attached {
+            precondition(layers.indices.contains(item.reads), "an attached layer reads a layer of the model")
+            guard !graph.names.contains(item.name), attached.filter({ $0.name == item.name }).count == 1 else {
+                throw ModelError("attached layer '\(item.name)': the name is taken by another layer")
+            }
+            do {
+                let shape = try item.layer.build(inputShape: graph.outputShapes[item.reads])
+                try LayerGraph.checkSize(shape, "its output")
+                attachedShapes.append(shape)
+            } catch let error as ModelError {
+                throw ModelError("attached layer '\(item.name)': \(error.description)")
+            }
+        }
+        self.attached = attached
+        self.attachedShapes = attachedShapes
         self.inputShape = inputShape
         self.layers = layers
         inputs = graph.inputs
@@ -97,17 +121,25 @@ public final class Sequential {
             ranges.append(Array(names.count..<names.count + layer.parameterShapes.count))
             names += layer.parameterShapes.map { ("\(layerName).\($0.name)", $0.shape, layer.initializer(for: $0.name)) }
         }
+        let ownEntries = names.count
+        for item in attached {
+            ranges.append(Array(names.count..<names.count + item.layer.parameterShapes.count))
+            names += item.layer.parameterShapes.map { ("\(item.name).\($0.name)", $0.shape, item.layer.initializer(for: $0.name)) }
+        }
         modeDependent = layers.enumerated().compactMap { index, layer in (layer as? ModeDependentLayer).map { (index, $0) } }
         planned = layers.map { $0 as? PlannedLayer }
         let store = ParameterStore(shapes: names)
         parameters = store
+        modelParameterCount = ownEntries < store.entries.count ? store.entries[ownEntries].offset : store.count
         /// Layer `index`'s parameters: each one's own name (`kernel`) with its entry in the store.
         func parameterEntries(_ index: Int) -> [(name: String, entry: ParameterStore.Entry)] {
             zip(layers[index].parameterShapes, ranges[index]).map { ($0.name, store.entries[$1]) }
         }
-        trainableRanges = layers.indices.filter { !frozen.contains($0) }.flatMap { index in
+        let ownTrainable = layers.indices.filter { !frozen.contains($0) }.flatMap { index in
             parameterEntries(index).filter { !layers[index].nonTrainableParameters.contains($0.name) }.map(\.entry.range)
-        }.reduce(into: [Range<Int>]()) { joined, range in
+        }
+        let attachedTrainable = ranges.dropFirst(layers.count).joined().map { store.entries[$0].range }
+        trainableRanges = (ownTrainable + attachedTrainable).reduce(into: [Range<Int>]()) { joined, range in
             if let last = joined.last, last.upperBound == range.lowerBound { joined[joined.count - 1] = last.lowerBound..<range.upperBound }
             else { joined.append(range) }
         }
@@ -120,7 +152,7 @@ public final class Sequential {
         regularized = regularizers.keys.sorted().flatMap { layer in
             parameterEntries(layer).compactMap { name, entry in regularizers[layer]![name].map { (entry.offset, entry.count, $0) } }
         }
-        for (layer, range) in zip(layers, ranges) {
+        for (layer, range) in zip(layers + attached.map(\.layer), ranges) {
             let entries = range.map { parameters.entries[$0] }
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
@@ -185,7 +217,7 @@ public final class Sequential {
         gradientScratch = zip(inputs, accumulates).map { sources, adds in
             zip(sources, adds).map { source, add in add ? FloatBuffer(count: batch * elementCount(outputShapes[source])) : nil }
         }
-        for layer in layers { layer.reserve(maxBatch: batch) }
+        for layer in layers + attached.map(\.layer) { layer.reserve(maxBatch: batch) }
     }
 
     /// Sizes workspaces for the largest of `batchSizes` and plans every layer's products for each
@@ -193,7 +225,7 @@ public final class Sequential {
     public func prepare(batchSizes: Set<Int>) {
         reserve(maxBatch: batchSizes.max() ?? 0)
         for batch in batchSizes.sorted() where batch > 0 {
-            for case let layer? in planned { layer.prepare(batch: batch) }
+            for case let layer? in planned + attached.map({ $0.layer as? PlannedLayer }) { layer.prepare(batch: batch) }
         }
     }
 
@@ -201,9 +233,17 @@ public final class Sequential {
     /// valid until the next forward. `training` nil is inference (no dropout).
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: TrainingPass? = nil) -> UnsafeMutablePointer<Float> {
+        forward(input, batch: batch, training: training, through: layers.count - 1)
+    }
+
+    /// Runs layers `0...last` only (each follows the layers it reads); returns layer `last`'s output
+    /// `[batch, outputShapes[last]]` (a teacher's intermediate features for a hint).
+    @discardableResult
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, training: TrainingPass? = nil, through last: Int) -> UnsafeMutablePointer<Float> {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
         for (index, layer) in modeDependent { layer.begin(training, layer: index) }
-        for (index, (layer, output)) in zip(layers, activations).enumerated() {
+        for index in 0...last {
+            let (layer, output) = (layers[index], activations[index])
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[index] {
                 for (slot, source) in inputs[index].enumerated() { inputPointers[slot] = activation(source, input) }
@@ -213,13 +253,21 @@ public final class Sequential {
             }
             layerClock?.record(layer: index, backward: false, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         }
-        return activations[activations.count - 1].pointer
+        return activations[last].pointer
     }
 
     /// Back-propagates `outputGradient[batch, outputSize]` through the last forward (same `input`),
     /// adding into `parameters.gradients`. The gradient with respect to `input` is not computed.
-    public func backward(_ input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batch: Int) {
+    /// `extra`: gradients of other terms with respect to the outputs of inner layers (a hint's, `[batch,
+    /// outputShapes[layer]]`), each added to what the layer's readers sent back before the layer's own backward.
+    public func backward(_ input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batch: Int,
+                         adding extra: [(layer: Int, gradient: UnsafePointer<Float>)] = []) {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            for (layer, added) in extra where layer == i {
+                precondition(i < layers.count - 1, "the output layer's gradient is the caller's: add to it there")
+                let sum = activationGradients[i].pointer
+                for k in 0..<batch * elementCount(outputShapes[i]) { sum[k] += added[k] }
+            }
             let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(activationGradients[i].pointer)
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[i] {
