@@ -29,21 +29,24 @@ JSON
 # Graph models: a residual teacher (BatchNormalization, Dropout, Add: a fan-out and a fan-in) and a
 # depthwise student (the MobileNet-like network: DepthwiseConv2D, SeparableConv2D, ZeroPadding2D,
 # ReLU6), from the Keras fixtures; with onednn too, whose depthwise convolutions run through its own primitives.
+# The graph runs also distil with feature hints (a 1x1 Conv2D regressor and a Dense one, the teacher run to its layer).
 graph=Tests/Fixtures/keras-graph
 for run in "openblas" "onednn" "openblas dropout" "openblas graph" "onednn graph"; do
     read -r gemm models <<<"$run"
-    extra=()
+    extra=() workloads=4
     [ "${models:-}" = dropout ] && extra=(--teacher-model "$work/dropout.json" --student-model "$work/dropout.json")
     [ "${models:-}" = graph ] && extra=(--teacher-model "$graph/residual.json" --student-model "$graph/${GRAPH_STUDENT:-mobilenet-like}.json")
+    # The hints name the MobileNet-like student's layers.
+    [ "${models:-}" = graph ] && [ -z "${GRAPH_STUDENT:-}" ] && extra+=(--hint block2_out:block1_add --hint pool:pool:0.5) && workloads=5
     LD_PRELOAD="$work/liballoc-counter.so" "$bin" bench --gemm "$gemm" --workloads teacher student distill distill-running \
         --steps 8 "${extra[@]}" | tee "$work/bench-$gemm.txt"
     # Column 8 of the table is allocations/step: one figure when constant, "A then B" when not.
-    awk -F'|' -v gemm="$gemm" '/^\| (teacher|student|distill|distill-running) / {
+    awk -F'|' -v gemm="$gemm" -v expected="$workloads" '/^\| (teacher|student|distill|distill-running|distill-hinted) / {
         value = $8; gsub(/^ +| +$/, "", value); n++
         if (gemm == "openblas" && value != "0.00") { print "allocations per step in " $2 "with openblas: " value; bad = 1 }
         if (gemm == "onednn" && value !~ /^[0-9]+\.[0-9]+$/) { print "allocations per step in " $2 "with onednn are not constant: " value; bad = 1 }
-    } END { if (n != 4) { print "expected 4 workloads, found " n; bad = 1 }; exit bad }' "$work/bench-$gemm.txt"
+    } END { if (n != expected) { print "expected " expected " workloads, found " n; bad = 1 }; exit bad }' "$work/bench-$gemm.txt"
 done
 echo "check-allocations: no training step allocates with openblas (the presets, a model with BatchNormalization and Dropout,"
-echo "  a residual graph teacher and a MobileNet-like graph student);"
+echo "  a residual graph teacher and a MobileNet-like graph student, distilled with and without feature hints);"
 echo "  with onednn a constant count per step (oneDNN's own execute calls)"

@@ -6,7 +6,7 @@ import NN
 /// `alpha * studentLoss + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T))`.
 /// Only the student's weights change; the teacher's logits come from a `TeacherLogitsSource`. A student
 /// whose model starts with augmentation layers (its leading chain) runs them first, and the teacher is run
-/// on their output: the very view the rest of the student trains on.
+/// on their output: the very view the rest of the student trains on. `hints` adds FitNets' feature hints.
 public final class Distiller: LocalGradientStep {
     public let student: Sequential
     public let teacher: TeacherLogitsSource
@@ -19,6 +19,8 @@ public final class Distiller: LocalGradientStep {
     /// The loss's sums, then accuracy.
     public private(set) var metricNames = ["student_loss", "distillation_loss", "accuracy"]
     public var model: Sequential { student }
+    /// Feature hints trained with the loss (their regressors attached to the student); nil: none.
+    public var hints: FeatureHints? { didSet { metricNames = loss.metricNames + (hints == nil ? [] : ["hint_loss"]) + ["accuracy"] } }
 
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
@@ -56,12 +58,13 @@ public final class Distiller: LocalGradientStep {
     public func compile(optimizer: Optimizer, loss: DistillationObjective) {
         self.optimizer = optimizer
         self.loss = loss
-        metricNames = loss.metricNames + ["accuracy"]
+        metricNames = loss.metricNames + (hints == nil ? [] : ["hint_loss"]) + ["accuracy"]
     }
 
     public func prepare(batchSizes: Set<Int>) {
         student.prepare(batchSizes: batchSizes)
         teacher.prepare(batchSizes: batchSizes)
+        hints?.prepare(batchSizes: batchSizes)
     }
 
     public func computeGradients(_ batch: LocalBatch, sums: UnsafeMutableBufferPointer<Double>, clock: StepClock?) {
@@ -74,22 +77,40 @@ public final class Distiller: LocalGradientStep {
         // Both only allocate when they grow (a new loss from a second `compile` starts empty).
         teacher.reserve(maxBatch: rows)
         loss.reserve(rows: rows, classes: classes)
+        hints?.reserve(maxBatch: rows)
         let logits: UnsafeMutablePointer<Float>
+        let view: LocalBatch
         if viewLayers == 0 {
+            view = batch
             timed(clock, teacherPart) { teacher.logits(for: batch, into: teacherLogits.pointer) }
             logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
         } else {   // the teacher sees the view the student's leading augmentation made in this forward
             logits = student.forward(batch.images, batch: batch.count, training: batch.trainingPass(reducer))
-            let view = batch.with(images: student.output(ofLayer: viewLayers - 1))
+            view = batch.with(images: student.output(ofLayer: viewLayers - 1))
             timed(clock, teacherPart) { teacher.logits(for: view, into: teacherLogits.pointer) }
         }
+        let losses = loss.metricNames.count
         timed(clock, "distillation loss + accuracy") {
-            let losses = loss.metricNames.count
             loss.compute(LossBatch(student: logits, teacher: teacherLogits.pointer, labels: batch.labels, rows: batch.count, classes: classes,
                                    globalCount: batch.globalCount, epoch: batch.epoch, epochs: batch.epochs, reducer: reducer, mix: batch.mix),
                          gradient: logitGradient.pointer, sums: UnsafeMutableBufferPointer(rebasing: sums[..<losses]))
-            sums[losses] = Double(correctCount(logits: logits, labels: batch.labels, mix: batch.mix, rows: batch.count, classes: classes))
+            sums[metricNames.count - 1] = Double(correctCount(logits: logits, labels: batch.labels, mix: batch.mix, rows: batch.count, classes: classes))
         }
-        student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
+        guard let hints else {
+            student.backward(batch.images, outputGradient: logitGradient.pointer, batch: batch.count)
+            return
+        }
+        let stage = hints.stage(epoch: batch.epoch)
+        timed(clock, "hints (teacher forward to the layer, regressors)") {
+            let teacherRan = (teacher as? RunningTeacher)?.teacher === hints.teacher
+            sums[losses] = hints.compute(images: view.images, rows: batch.count, globalCount: batch.globalCount, teacherRan: teacherRan,
+                                         train: stage != .distillationOnly)
+        }
+        let gradient = logitGradient.pointer
+        if stage == .hintsOnly { gradient.update(repeating: 0, count: batch.count * classes) }
+        if stage != .distillationOnly {
+            for added in hints.outputGradients { for k in 0..<batch.count * classes { gradient[k] += added[k] } }
+        }
+        student.backward(batch.images, outputGradient: gradient, batch: batch.count, adding: stage == .distillationOnly ? [] : hints.innerGradients)
     }
 }

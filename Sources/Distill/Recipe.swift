@@ -90,9 +90,10 @@ public struct Recipe {
         "\(train.count) samples of \(train.height)x\(train.width)x\(train.channels), #\(String(Fingerprint.data(train), radix: 16))"
     }
 
-    /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal.
-    public func freshModel(_ role: ModelRole, purpose: RecipeSettings.Purpose) throws -> Sequential {
-        let model = try settings.model(role).build(gemm: gemm)
+    /// A freshly initialised model; rank 0's weights are broadcast so every replica starts equal. `attached`
+    /// layers (hint regressors) are initialised after the model's own weights, which are as without them.
+    public func freshModel(_ role: ModelRole, purpose: RecipeSettings.Purpose, attached: [AttachedLayer] = []) throws -> Sequential {
+        let model = try settings.model(role).build(gemm: gemm, attached: attached)
         var rng = SeededGenerator(seed: settings.seed(for: purpose))
         model.parameters.initialize(using: &rng)
         communicator.broadcast(model.parameters.values.buffer, root: 0)
@@ -112,8 +113,11 @@ public struct Recipe {
         CachedTeacherLogits.compute(teacher: teacher, data: train, communicator: communicator)
     }
 
-    public func distillStudent(from teacher: TeacherLogitsSource) throws -> TrainedModel {
-        let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights)
+    /// Distils the student from `teacher`'s logits; with hints (`settings.hints`), `hintTeacher` is the teacher's model,
+    /// run forward to its hinted layers on every batch.
+    public func distillStudent(from teacher: TeacherLogitsSource, hintTeacher: Sequential? = nil) throws -> TrainedModel {
+        let hintPlan = try settings.hintPlan(teacher: hintTeacher.map { HintPlan.Side(role: "teacher", model: $0) }, gemm: gemm)
+        let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights, attached: hintPlan?.attached ?? [])
         let chain = student.leadingAugmentationCount
         if let index = student.layers.indices.first(where: { $0 >= chain && student.layers[$0] is AugmentationLayer }) {
             throw TrainingError("the student's layer '\(student.layerNames[index])' augments in training but not in a leading chain right "
@@ -133,7 +137,14 @@ public struct Recipe {
         try SettingRanges.temperature(settings.temperature, name: "temperature")
         distiller.compile(optimizer: try optimizer(.distilledStudent),
                           loss: try LossRegistry.make(settings.loss, alpha: settings.alpha, temperature: settings.temperature))
-        return try fit(distiller, .distilledStudent, teacher: teacher)
+        guard let hintPlan, let hintTeacher else { return try fit(distiller, .distilledStudent, teacher: teacher) }
+        distiller.hints = FeatureHints(plan: hintPlan, teacher: hintTeacher, student: student, hintEpochs: settings.hintEpochs)
+        var trained = try fit(distiller, .distilledStudent, teacher: teacher, hintTeacher: hintTeacher)
+        // The regressors stay behind: the student saved and reported is the model of its description alone.
+        trained.model = try settings.studentModel.build(gemm: gemm)
+        trained.model.parameters.values.pointer.update(from: student.parameters.values.pointer, count: student.modelParameterCount)
+        trained.report.parameters = trained.model.parameterCount
+        return trained
     }
 
     private func trainClassifier(_ phase: Phase) throws -> TrainedModel {
@@ -161,14 +172,15 @@ public struct Recipe {
     }
 
     /// Trains `phase` with `step` (resumable, observed) and evaluates it on the test set.
-    private func fit(_ step: LocalGradientStep, _ phase: Phase, teacher: TeacherLogitsSource? = nil) throws -> TrainedModel {
+    private func fit(_ step: LocalGradientStep, _ phase: Phase, teacher: TeacherLogitsSource? = nil, hintTeacher: Sequential? = nil) throws -> TrainedModel {
         let monitor = validation.map {
             ValidationMonitor(data: $0, batchSize: settings.batchSize, quantity: settings.monitor, restoreBest: settings.restoreBest,
                               patience: settings.patience)
         }
         let history = try step.fit(train, epochs: phase.epochs(settings), batchSize: settings.batchSize,
                                    seed: settings.seed(for: phase.seeds.shuffle), observer: observer(phase),
-                                   control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher, monitor: monitor),
+                                   control: try control(phase, model: step.model, optimizer: step.optimizer, teacher: teacher, hintTeacher: hintTeacher,
+                                                        monitor: monitor),
                                    phase: phase.title, augmentation: try augmentation(phase), validation: monitor)
         let (planned, trained) = (phase.epochs(settings), history.epochs.count)
         let epoch = monitor.map { _ in
@@ -184,13 +196,14 @@ public struct Recipe {
     /// Saving and resuming for one phase: rank 0 writes `state-<phase>-*.safetensors`; with `resume`,
     /// every rank reads the newest intact one and the ranks check that they read the same.
     /// A state carries the fingerprint of the training data (and of the teacher, for a distilled student).
-    private func control(_ phase: Phase, model: Sequential, optimizer: Optimizer, teacher: TeacherLogitsSource?,
+    private func control(_ phase: Phase, model: Sequential, optimizer: Optimizer, teacher: TeacherLogitsSource?, hintTeacher: Sequential?,
                          monitor: ValidationMonitor?) throws -> FitControl {
         guard let checkpoints else { return FitControl() }
         let stepsPerEpoch = BatchSchedule(sampleCount: train.count, batchSize: settings.batchSize).batchCount
         let (summary, ranks, isRoot) = (settings.summary, communicator.size, communicator.isRoot)
         var fingerprint = ["training data": trainingDataFingerprint]
         if let teacher { fingerprint["teacher"] = "\(teacher.classes) classes, #\(String(teacher.fingerprint, radix: 16))" }
+        if let hintTeacher { fingerprint["hint teacher"] = "#\(String(Fingerprint.parameters(hintTeacher), radix: 16))" }
         var control = FitControl(checkpointEvery: checkpoints.every, stopRequested: checkpoints.stopRequested)
         control.save = { position in
             guard isRoot else { return }

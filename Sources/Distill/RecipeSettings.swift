@@ -29,6 +29,9 @@ public struct RecipeSettings: Sendable {
     public var seed: UInt64 = 42
     /// The distillation loss, as `LossRegistry` resolves it (canonical: defaults left out).
     public var loss = LossRegistry.defaultName
+    /// Feature hints of the distilled student (`--hint`), and its FitNets stage: the first `hintEpochs` epochs on hints alone.
+    public var hints: [HintSpecification] = []
+    public var hintEpochs = 0
 
     public init() {}
 
@@ -52,6 +55,23 @@ public struct RecipeSettings: Sendable {
             + (validationFraction == 0 ? "" : ", validation fraction \(validationFraction)")
             + (restoreBest ? ", restore best \(monitor.rawValue)" : "")
             + (patience.map { ", patience \($0) on \(monitor.rawValue)" } ?? "")
+            + (hints.isEmpty ? "" : ", hints \(hints.map(\.canonical).joined(separator: " "))")
+            + (hintEpochs == 0 ? "" : ", hint epochs \(hintEpochs)")
+    }
+
+    /// The hints resolved against the teacher's model and the student's (names, shapes and regressors); nil without
+    /// hints; a one-line error when they cannot work, `teacher` nil meaning there is no teacher model (logits alone).
+    public func hintPlan(teacher: HintPlan.Side?, gemm: GEMMBackend) throws -> HintPlan? {
+        guard !hints.isEmpty || hintEpochs > 0 else { return nil }
+        guard !hints.isEmpty else { throw TrainingError("--hint-epochs \(hintEpochs) needs at least one --hint") }
+        guard hintEpochs < studentEpochs else {
+            throw TrainingError("--hint-epochs \(hintEpochs) leaves no epoch of distillation: it must be less than --student-epochs \(studentEpochs)")
+        }
+        guard let teacher else {
+            throw TrainingError("--hint needs the teacher's model, run forward to its layer on every batch: give --teacher FILE "
+                + "(one checkpoint), not --teacher-logits or several teachers")
+        }
+        return try HintPlan(hints, teacher: teacher, student: HintPlan.Side(role: "student", plan: studentModel.plan()), gemm: gemm)
     }
 
     /// Whether the students train on augmented views (`--augment`, or augmentation layers in the student's model).

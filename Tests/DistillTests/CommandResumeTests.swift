@@ -96,4 +96,14 @@ final class CommandResumeTests: FaultTestCase {
         try check(["distill-student", "--teacher", teacher, "--student-model", "\(graph)/mobilenet-like.json", "--student-epochs", "2"],
                   phase: "student-distilled")
     }
+
+    /// Feature hints resume too: the regressors (a 1x1 Conv2D and a Dense) and their Adam moments are in the
+    /// state, and the run goes on across FitNets' stage boundary (hints alone in epoch 1, distillation after).
+    func testHintedGraphStudentResumesBitForBit() throws {
+        let teacher = path("teacher.safetensors")
+        let run = try distill(["train-teacher", "--teacher-model", "\(graph)/residual.json", "--teacher-epochs", "1", "--output", teacher] + quick)
+        XCTAssertEqual(run.status, 0, run.output)
+        try check(["distill-student", "--teacher", teacher, "--student-model", "\(graph)/mobilenet-like.json", "--student-epochs", "2",
+                   "--hint", "block2_out:block1_add", "--hint", "pool:pool:0.5", "--hint-epochs", "1"], phase: "student-distilled")
+    }
 }

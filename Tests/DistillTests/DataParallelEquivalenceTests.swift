@@ -195,6 +195,27 @@ final class DataParallelEquivalenceTests: XCTestCase {
 
     private static let graphStudent = "mobilenet-like"
 
+    /// Feature hints between the functional residual teacher and the MobileNet-like student (a 1x1 Conv2D regressor
+    /// from its 14x14 block and a Dense one from its pooled features): the teacher runs to its layer on each rank's
+    /// slice, the regressors' gradients are reduced with the student's, and 1 and 2 ranks distil alike, within the
+    /// distance float reordering alone moves this student (measured in the same run, as above).
+    func testHintsDistilTheSameAcrossRankCounts() throws {
+        let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path
+        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                      "--train-limit", "301", "--test-limit", "100", "--batch-size", "32", "--plain"]
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try run(1, ["train-teacher", "--teacher-model", "\(models)/residual.json", "--teacher-epochs", "1",
+                    "--output", path("hint-teacher.safetensors"), "--threads", "1"] + common)
+        for (ranks, threads, label) in [(1, 1, "1"), (2, 1, "2"), (1, 2, "reordered")] {
+            try run(ranks, ["distill-student", "--teacher", path("hint-teacher.safetensors"), "--student-model", "\(models)/\(Self.graphStudent).json",
+                            "--student-epochs", "2", "--hint", "block2_out:block1_add", "--hint", "pool:pool:0.5", "--threads", "\(threads)",
+                            "--output", path("hinted-\(label).safetensors"), "--metrics-json", path("hinted-\(label).json")] + common)
+        }
+        let reordering = try largestWeightDifference("hinted-1", "hinted-reordered").largest
+        try assertEquivalent("hinted", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
+                             bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering))
+    }
+
     /// "<layer>.bias" of every layer with a bias whose output only BatchNormalization layers read.
     private static func biasesBeforeNormalisation(_ path: String) throws -> Set<String> {
         let model = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])

@@ -6,6 +6,8 @@ import NN
 /// What `distill bench` measures.
 public enum BenchWorkload: String, CaseIterable, Sendable {
     case gemm, teacher, distill, distillRunning = "distill-running", logits, student
+    /// `distill` with feature hints: the teacher run to its hinted layers and the regressors on every step.
+    case distillHinted = "distill-hinted"
 }
 
 /// One workload's figures: per step, or per call for the plain GEMM.
@@ -36,6 +38,8 @@ public struct Benchmarks {
     public let teacher: Sequential
     public let localBatch: Int
     public let gemmShape: (m: Int, n: Int, k: Int)
+    /// The hints of `distill-hinted` (none: that workload is refused).
+    public var hints: [HintSpecification] = []
 
     public init(models: (teacher: ModelDescription, student: ModelDescription), batchSize: Int, steps: Int, warmup: Int,
          communicator: Communicator, gemm: GEMMBackend) throws {
@@ -81,11 +85,20 @@ public struct Benchmarks {
         case .distillRunning:
             return try measureFit(workload, model: try fresh(.student), distillFrom: RunningTeacher(teacher))
         case .logits: return measureLogits()
+        case .distillHinted:
+            var settings = RecipeSettings()
+            (settings.teacherModel, settings.studentModel, settings.hints) = (models.teacher, models.student, hints)
+            guard let plan = try settings.hintPlan(teacher: HintPlan.Side(role: "teacher", model: teacher), gemm: gemm) else {
+                throw TrainingError("bench's distill-hinted workload needs at least one --hint")
+            }
+            let logits = CachedTeacherLogits.compute(teacher: teacher, data: syntheticData(batchSize * (2 * steps + 1)),
+                                                     communicator: communicator)
+            return try measureFit(workload, model: try fresh(.student, attached: plan.attached), distillFrom: logits, hints: plan)
         }
     }
 
-    private func fresh(_ role: ModelRole) throws -> Sequential {
-        let model = try (role == .teacher ? models.teacher : models.student).build(gemm: gemm)
+    private func fresh(_ role: ModelRole, attached: [AttachedLayer] = []) throws -> Sequential {
+        let model = try (role == .teacher ? models.teacher : models.student).build(gemm: gemm, attached: attached)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
         return model
@@ -97,12 +110,14 @@ public struct Benchmarks {
     /// step from their differences. Each ends in a smaller batch (the sample count is not a multiple of
     /// the batch), so a plan made for the last batch in mid-epoch would show; the two differences must
     /// agree for the count per step to be constant.
-    private func measureFit(_ workload: BenchWorkload, model: Sequential, distillFrom source: TeacherLogitsSource?) throws -> BenchResult {
+    private func measureFit(_ workload: BenchWorkload, model: Sequential, distillFrom source: TeacherLogitsSource?,
+                            hints: HintPlan? = nil) throws -> BenchResult {
         let data = syntheticData(batchSize * steps)
         func fit(_ samples: LabeledImages) throws -> FitHistory {
             if let source {
                 let distiller = Distiller(student: model, teacherLogits: source, communicator: communicator)
                 try distiller.compile(optimizer: Adam())
+                distiller.hints = hints.map { FeatureHints(plan: $0, teacher: teacher, student: model) }
                 return try distiller.fit(samples, epochs: 1, batchSize: batchSize, seed: 3)
             }
             return try Classifier(model: model, optimizer: Adam(), communicator: communicator)

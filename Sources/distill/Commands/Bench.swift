@@ -31,8 +31,13 @@ struct Bench: ParsableCommand {
     var steps = 30
 
     @Option(parsing: .upToNextOption,
-            help: "Workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
-    var workloads: [BenchWorkload] = BenchWorkload.allCases
+            help: "Workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")). Default: all (distill-hinted with --hint only).")
+    var workloads: [BenchWorkload] = BenchWorkload.allCases.filter { $0 != .distillHinted }
+
+    @Option(name: .customLong("hint"),
+            help: ArgumentHelp("A feature hint for the distill-hinted workload, as distill-student's --hint (which adds that workload). Repeatable.",
+                               valueName: "TEACHER_LAYER:STUDENT_LAYER[:WEIGHT]"))
+    var hints: [String] = []
 
     @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, and each GEMM shape's rate against the same shape alone.")
     var profile = false
@@ -48,6 +53,7 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
+        do { _ = try hints.map(HintSpecification.init(parsing:)) } catch let error as TrainingError { throw ValidationError(error.description) }
     }
 
     func run() throws {
@@ -57,10 +63,11 @@ struct Bench: ParsableCommand {
         session.run {
             let models = (teacher: try teacherModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.teacher),
                           student: try studentModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.student))
-            let bench = try Benchmarks(models: models, batchSize: batchSize, steps: steps,
+            var bench = try Benchmarks(models: models, batchSize: batchSize, steps: steps,
                                        warmup: Bench.warmupSteps, communicator: session.communicator, gemm: session.gemm)
+            bench.hints = try hints.map(HintSpecification.init(parsing:))
             var results: [BenchResult] = []
-            for workload in workloads {
+            for workload in workloads + (hints.isEmpty || workloads.contains(.distillHinted) ? [] : [.distillHinted]) {
                 let result = try bench.measure(workload)
                 results.append(result)
                 if csv { session.log(bench.csvLine(result, ranks: session.communicator.size, threads: session.threads, batchSize: batchSize)) }

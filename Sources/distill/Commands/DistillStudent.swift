@@ -13,6 +13,7 @@ struct DistillStudent: ParsableCommand {
     @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var teacher: TeacherOptions
+    @OptionGroup(title: "Teaching") var teaching: TeachingOptions
 
     @Option(help: "Where to write the student checkpoint.")
     var output = "student.safetensors"
@@ -41,6 +42,7 @@ struct DistillStudent: ParsableCommand {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
+            try teaching.apply(to: &settings)
             let bytes = try settings.studentModel.plan().parameterCount * 4
             try checkWritable(output, flag: "--output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(twinOutput, flag: "--twin-output", bytes: bytes, isRoot: session.isRoot)
@@ -50,6 +52,11 @@ struct DistillStudent: ParsableCommand {
                       computeLogits: !runTeacher && !settings.augmentsStudents)
             if let description = loaded.description { settings.teacherModel = description }   // the file's model, whatever --preset says
             session.log("teacher: \(loaded.summary)")
+            // Hints checked (a teacher model, layer names, shapes) before any training.
+            if let plan = try settings.hintPlan(teacher: loaded.model.map { HintPlan.Side(role: "teacher", model: $0) }, gemm: session.context.gemm) {
+                session.log("hints: " + zip(plan.hints, plan.regressors).map { "\($0.canonical) (\($1 == nil ? "no regressor" : plan.attached[$1!].layer.kind))" }
+                    .joined(separator: ", "))
+            }
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
                 throw CommandError("no teacher: give --teacher or --teacher-logits")
             }
@@ -66,7 +73,7 @@ struct DistillStudent: ParsableCommand {
             let runner = PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description,
                                      finishedIn: checkpoints.resume && twinOutput != nil ? checkpoints.checkpointDir : nil)
             let student = try runner.run(.distilledStudent, savingTo: [output] + kept(.distilledStudent), report: session.tested("distilled student")) {
-                try recipe.distillStudent(from: picked.teacher)
+                try recipe.distillStudent(from: picked.teacher, hintTeacher: loaded.model)
             }
             if let metricsJSON, session.isRoot, !student.history.epochs.isEmpty {   // empty: finished earlier, its file already written
                 try writeMetrics(student.history, test: student.report.test, to: metricsJSON)

@@ -18,6 +18,7 @@ struct Run: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup(title: "Teaching") var teaching: TeachingOptions
 
     @Option(help: "Also save the three models as safetensors files in this directory (rank 0).")
     var saveDirectory: String?
@@ -25,7 +26,11 @@ struct Run: ParsableCommand {
     func run() throws {
         let session = Session.start(runtime)
         session.run(resumeHint: checkpoints.resumeHint) {
-            let (settings, context, source) = (try training.settings, session.context, data.source)
+            var settings = try training.settings
+            try teaching.apply(to: &settings)
+            let (context, source) = (session.context, data.source)
+            // Hints checked against the teacher's model file (layer names, shapes) before the teacher trains.
+            _ = try settings.hintPlan(teacher: HintPlan.Side(role: "teacher", plan: settings.teacherModel.plan()), gemm: context.gemm)
             let bytes = try Phase.recipe.map { try settings.model($0.role).plan().parameterCount * 4 }.reduce(0, +)
             try PhaseRunner.checkDirectories([saveDirectory, checkpoints.checkpointDir].compactMap { $0 }, checkpointDirectory: checkpoints.checkpointDir,
                                              phases: Phase.recipe, bytes: bytes, isRoot: session.isRoot)
@@ -43,7 +48,7 @@ struct Run: ParsableCommand {
                                            recipe: recipe, context: context)
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
             let distilled = try runner.run(.distilledStudent, savingTo: paths(.distilledStudent), report: session.tested("distilled student")) {
-                try recipe.distillStudent(from: logits)
+                try recipe.distillStudent(from: logits, hintTeacher: teacher.model)
             }
             session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
             let scratch = try runner.run(.scratchStudent, savingTo: paths(.scratchStudent), report: session.tested("scratch student")) {
