@@ -114,9 +114,11 @@ public struct Recipe {
     }
 
     /// Distils the student from `teacher`'s logits; with hints (`settings.hints`), `hintTeacher` is the teacher's model,
-    /// run forward to its hinted layers on every batch.
-    public func distillStudent(from teacher: TeacherLogitsSource, hintTeacher: Sequential? = nil) throws -> TrainedModel {
+    /// run forward to its hinted layers on every batch. With `viewCache`, a running teacher's logits of the `--augment`
+    /// views are read from (or computed once into) its directory instead of the teacher running in every step.
+    public func distillStudent(from given: TeacherLogitsSource, hintTeacher: Sequential? = nil, viewCache: ViewCache? = nil) throws -> TrainedModel {
         let hintPlan = try settings.hintPlan(teacher: hintTeacher.map { HintPlan.Side(role: "teacher", model: $0) }, gemm: gemm)
+        let teacher = try viewCache.map { try viewLogits(of: given, cache: $0) } ?? given
         let student = try freshModel(.student, purpose: Phase.distilledStudent.seeds.weights, attached: hintPlan?.attached ?? [])
         let chain = student.leadingAugmentationCount
         if let index = student.layers.indices.first(where: { $0 >= chain && student.layers[$0] is AugmentationLayer }) {
@@ -145,6 +147,22 @@ public struct Recipe {
         trained.model.parameters.values.pointer.update(from: student.parameters.values.pointer, count: student.modelParameterCount)
         trained.report.parameters = trained.model.parameterCount
         return trained
+    }
+
+    /// The view cache's source for `teacher`, which must be the teacher's model, for students augmented by `--augment` alone.
+    private func viewLogits(of teacher: TeacherLogitsSource, cache: ViewCache) throws -> ViewTeacherLogits {
+        guard settings.augment(.student) != AugmentSpecification.none, let augmentation = try augmentation(.distilledStudent) else {
+            throw TrainingError("--view-cache keeps the teacher's logits of --augment's views; without --augment they are computed once anyway")
+        }
+        if settings.studentModel.augmentsInTraining {
+            throw TrainingError("--view-cache: the student's own augmentation layers draw views in its forward pass, which no cache holds; "
+                + "use --augment alone, or no --view-cache")
+        }
+        guard let running = teacher as? RunningTeacher else {
+            throw TrainingError("--view-cache needs the teacher's model to run on the views: give --teacher FILE (one checkpoint)")
+        }
+        return try ViewTeacherLogits.make(teacher: running.teacher, data: train, augmentation: augmentation, augment: settings.augment(.student),
+                                          epochs: settings.studentEpochs, cache: cache, communicator: communicator)
     }
 
     private func trainClassifier(_ phase: Phase) throws -> TrainedModel {

@@ -77,13 +77,14 @@ public final class CachedTeacherLogits: TeacherLogitsSource {
 
     /// Each rank runs the teacher over its contiguous 1/size of `data`, in batches that fit
     /// `cacheBytes`; one allgatherv then gives every rank the whole table, so distillation never
-    /// runs the teacher again.
-    public static func compute(teacher: Sequential, data: LabeledImages, communicator: Communicator) -> CachedTeacherLogits {
+    /// runs the teacher again. `view` changes each gathered batch first (`ViewTeacherLogits`' augmented views).
+    public static func compute(teacher: Sequential, data: LabeledImages, communicator: Communicator,
+                               view: ((UnsafeMutablePointer<Float>, ArraySlice<Int>) -> Void)? = nil) -> CachedTeacherLogits {
         let batchSize = teacher.forwardBatch(cacheBytes: cacheBytes)
         let classes = teacher.outputSize
         let share = shardRange(total: data.count, rank: communicator.rank, size: communicator.size)
         let mine = FloatBuffer(count: share.count * classes)
-        forwardInBatches(teacher, data: data, range: share, batchSize: batchSize) { logits, _, offset, count in
+        forwardInBatches(teacher, data: data, range: share, batchSize: batchSize, view: view) { logits, _, offset, count in
             (mine.pointer + offset * classes).update(from: logits, count: count * classes)
         }
         let counts = (0..<communicator.size).map {

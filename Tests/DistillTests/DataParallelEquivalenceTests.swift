@@ -118,6 +118,20 @@ final class DataParallelEquivalenceTests: XCTestCase {
         try assertEquivalent("chain")
     }
 
+    /// `--view-cache`: the teacher's logits of each epoch's views, computed data-parallel (each rank its share of the
+    /// samples, then gathered) give the same student on 1 and 2 ranks.
+    func testViewCacheDistilsTheSameAcrossRankCounts() throws {
+        let common = Self.smallData
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try run(1, ["train-teacher", "--teacher-epochs", "1", "--output", path("views-teacher.safetensors")] + common)
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("views-teacher.safetensors"), "--student-epochs", "2",
+                            "--augment", "pad-crop=2:flip:mixup=0.4", "--view-cache", path("views-\(ranks)"),
+                            "--output", path("views-\(ranks).safetensors"), "--metrics-json", path("views-\(ranks).json")] + common)
+        }
+        try assertEquivalent("views")
+    }
+
     /// MixUp (`mixup=0.4`, after translations): a teacher trained on mixed views and their mixed labels' cross-entropy,
     /// then a student distilled by DIST (its CE part mixed, its intra term over the global batch) with its teacher run
     /// on each mixed batch, alike on 1 and 2 ranks: partners are drawn from the training set by sample, not from the

@@ -36,6 +36,7 @@ struct DistillStudent: ParsableCommand {
     func validate() throws {
         guard trainFraction > 0, trainFraction <= 1 else { throw ValidationError("--train-fraction must be in (0, 1], got \(trainFraction)") }
         if let twinOutput, twinOutput == output { throw ValidationError("--twin-output must differ from --output, both are \(output)") }
+        if runTeacher, teaching.viewCache != nil { throw ValidationError("--run-teacher and --view-cache exclude each other: the teacher runs on every batch, or its views' logits are kept") }
     }
 
     func run() throws {
@@ -73,7 +74,7 @@ struct DistillStudent: ParsableCommand {
             let runner = PhaseRunner(recipe: recipe, context: session.context, dataset: data.source.description,
                                      finishedIn: checkpoints.resume && twinOutput != nil ? checkpoints.checkpointDir : nil)
             let student = try runner.run(.distilledStudent, savingTo: [output] + kept(.distilledStudent), report: session.tested("distilled student")) {
-                try recipe.distillStudent(from: picked.teacher, hintTeacher: loaded.model)
+                try recipe.distillStudent(from: picked.teacher, hintTeacher: loaded.model, viewCache: teaching.cache(log: session.log))
             }
             if let metricsJSON, session.isRoot, !student.history.epochs.isEmpty {   // empty: finished earlier, its file already written
                 try writeMetrics(student.history, test: student.report.test, to: metricsJSON)

@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
                                            recipe: recipe, context: context)
             session.log("\n== student distilled from the teacher: \(epochs(training.studentEpochs)), alpha \(training.alpha), T \(training.temperature)")
             let distilled = try runner.run(.distilledStudent, savingTo: paths(.distilledStudent), report: session.tested("distilled student")) {
-                try recipe.distillStudent(from: logits, hintTeacher: teacher.model)
+                try recipe.distillStudent(from: logits, hintTeacher: teacher.model, viewCache: teaching.cache(log: session.log))
             }
             session.log("\n== student from scratch: \(epochs(training.studentEpochs))")
             let scratch = try runner.run(.scratchStudent, savingTo: paths(.scratchStudent), report: session.tested("scratch student")) {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Distill
 
-/// How the distilled student is taught beyond its loss (`run` and `distill-student`): FitNets' feature hints.
+/// How the distilled student is taught beyond its loss (`run` and `distill-student`): FitNets' feature hints, and
+/// where the teacher's logits of augmented views are kept.
 struct TeachingOptions: ParsableArguments {
     @Option(name: .customLong("hint"),
             help: ArgumentHelp("A feature hint: the mean squared error between the teacher layer's output (after its activation) and the "
@@ -16,6 +17,12 @@ struct TeachingOptions: ParsableArguments {
                                + "loss alone (every term is reported throughout). Default: 0, both terms together in every epoch.", valueName: "N"))
     var hintEpochs = 0
 
+    @Option(help: ArgumentHelp("With --augment: keep the teacher's logits of every epoch's augmented views in this directory (one table "
+                               + "per epoch, computed once, data-parallel) and read them instead of running the teacher on every batch; "
+                               + "students that see the same views (same data, --augment, seed and teacher) reuse them. Default: none.",
+                               valueName: "directory"))
+    var viewCache: String?
+
     func validate() throws {
         guard (0...100_000).contains(hintEpochs) else { throw ValidationError("--hint-epochs must be in 0...100000, got \(hintEpochs)") }
         do { _ = try parsed } catch let error as TrainingError { throw ValidationError(error.description) }
@@ -27,4 +34,7 @@ struct TeachingOptions: ParsableArguments {
     func apply(to settings: inout RecipeSettings) throws {
         (settings.hints, settings.hintEpochs) = (try parsed, hintEpochs)
     }
+
+    /// The view cache, its lines going to `log`.
+    func cache(log: @escaping (String) -> Void) -> ViewCache? { viewCache.map { ViewCache(directory: $0, log: log) } }
 }
