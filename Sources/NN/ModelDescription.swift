@@ -186,7 +186,7 @@ public struct ModelDescription: Sendable {
     }
 
     /// The Keras layers that change images in training only.
-    static let augmentationClassNames = [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName,
+    public static let augmentationClassNames = [RandomFlip.kerasClassName, RandomTranslation.kerasClassName, RandomZoom.kerasClassName,
                                           RandomCrop.kerasClassName]
 
     /// Whether any layer augments in training (a distilled student's teacher must then see each view).

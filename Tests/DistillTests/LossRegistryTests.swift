@@ -118,7 +118,7 @@ final class LossRegistryTests: XCTestCase {
             let source = DataSource(directory: fixture, trainLimit: 300, testLimit: 100, description: "fixture")
             let setup = try SweepSetup(grid: grid, confirmSeeds: [], settings: settings, validationFraction: 0.1,
                                        csvPath: "\(directory)/sweep.csv", teacher: .logitsFile("\(directory)/logits.safetensors"),
-                                       data: source, context: JobContext(communicator: SingleProcess(), gemm: Fixture.gemm))
+                                       data: source, context: JobContext(communicator: SingleProcess(), gemm: Fixture.gemm), viewDirectory: "views")
             return setup.job.fingerprint
         }
         let kd = try fingerprint("kd")

@@ -118,6 +118,31 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(run.output.contains("best on validation at train fraction 0.25: dkd, 1 epoch"), run.output)
     }
 
+    /// `--augment`: the runs of one seed share the teacher's logits of their views (one table per seed and epoch in
+    /// OUTPUT/views), the scratch twins see the same views, and the report says so; without a teacher model it stops.
+    func testAnAugmentedSweepComputesEachSeedsViewsOnce() throws {
+        let teacher = "\(directory)/teacher.safetensors"
+        let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))
+        let trained = try ProcessRun.run(binary, ["train-teacher", "--data-dir", fixture, "--train-limit", "600", "--teacher-epochs", "1",
+                                                  "--threads", "1", "--plain", "--output", teacher], timeout: 300)
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let output = "\(directory)/augmented"
+        let arguments = ["sweep", "--data-dir", fixture, "--train-limit", "600", "--teacher", teacher, "--test-limit", "200", "--threads", "1",
+                         "--output", output, "--augment", "translate=1:flip"] + grid
+        let run = try ProcessRun.run(binary, arguments, timeout: 600)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(try rows(output).count, 8, run.output)
+        // Seeds 1 and 2 (search) and 9 (confirm), one epoch each: three tables, each shared by its seed's distilled runs.
+        let views = try FileManager.default.contentsOfDirectory(atPath: "\(output)/views").filter { $0.hasPrefix("views-") && $0.hasSuffix("-e1.safetensors") }
+        XCTAssertEqual(views.count, 3, "\(views)")
+        let report = try String(contentsOfFile: "\(output)/sweep.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("augment flip:translate=1 (the teacher's logits of each seed's views computed once"), report)
+        let refused = try ProcessRun.run(binary, ["sweep", "--data-dir", fixture, "--teacher-logits", logits, "--output", "\(directory)/refused",
+                                                  "--augment", "flip"] + grid, timeout: 120)
+        XCTAssertNotEqual(refused.status, 0, refused.output)
+        XCTAssertTrue(refused.output.contains("error: --augment flip: the teacher's logits of each view are computed by its model"), refused.output)
+    }
+
     /// SIGTERM mid-sweep: the round ends, its runs are written, the exit is 75; the same command finishes the rest.
     func testAStoppedSweepContinuesWithoutRepeatingARun() throws {
         let binary = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self))

@@ -10,6 +10,9 @@ public struct SweepTrainer {
     /// The student model, batch size and learning rate; seed, epochs, loss, alpha and T come from each run.
     public let settings: RecipeSettings
     public let gemm: GEMMBackend
+    /// With `--augment`: the teacher's model and the cache of its logits of the views (`ViewTeacherLogits`), shared by
+    /// the runs of one seed and train fraction (every loss, alpha and T); nil without augmentation.
+    public var views: (teacher: Sequential, cache: ViewCache)?
 
     public init(data: SweepData, settings: RecipeSettings, gemm: GEMMBackend) {
         (self.data, self.settings, self.gemm) = (data, settings, gemm)
@@ -34,7 +37,9 @@ public struct SweepTrainer {
         let (recipe, logits) = recipe(for: run)
         switch run.kind {
         case .scratch: return try recipe.trainScratchTwin()
-        case .distilled: return try recipe.distillStudent(from: logits)
+        case .distilled:
+            guard let views else { return try recipe.distillStudent(from: logits) }
+            return try recipe.distillStudent(from: RunningTeacher(views.teacher), viewCache: views.cache)
         }
     }
 

@@ -73,6 +73,12 @@ struct Sweep: ParsableCommand {
                                                         + "(kd,kd:standardize,dkd,dist:beta=1). " + lossHelp.abstract, valueName: "list"))
     var losses = LossRegistry.defaultName
 
+    @Option(help: ArgumentHelp("Data-side augmentation of every run's training images, as run's --augment (e.g. pad-crop=2:flip). The "
+                               + "teacher's logits of each epoch's views are computed once per seed and train fraction (needs one --teacher "
+                               + "FILE) and kept in OUTPUT/views, shared by that seed's runs of every loss, alpha and T; the scratch twins "
+                               + "see the same views. Default: none.", valueName: "part[:part...]"))
+    var augment = "none"
+
     @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
     var output = "sweep"
 
@@ -107,6 +113,7 @@ struct Sweep: ParsableCommand {
         }
         do {
             try SettingRanges.batchSize(batchSize)
+            _ = try AugmentSpecification.resolve(augment)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
@@ -118,7 +125,8 @@ struct Sweep: ParsableCommand {
             let (settings, csvPath) = (try settings, try csvPath(isRoot: session.isRoot))
             let (grid, confirmSeeds) = (try grid, try confirmation)
             var setup = try SweepSetup(grid: grid, confirmSeeds: confirmSeeds, settings: settings, validationFraction: validationFraction,
-                                       csvPath: csvPath, teacher: try teacherSource(grid), data: data.source, context: session.context)
+                                       csvPath: csvPath, teacher: try teacherSource(grid), data: data.source, context: session.context,
+                                       viewDirectory: (output as NSString).appendingPathComponent("views"))
             session.log("teacher: \(setup.teacherLine)")
             session.log("student \(settings.studentModel.name) (\(setup.studentParameters) parameters); training pool \(setup.data.pool.count), "
                 + "validation \(setup.data.validation.count) (held out), test \(setup.data.test.count) samples")
@@ -163,6 +171,7 @@ struct Sweep: ParsableCommand {
             if let studentModel { settings.studentModel = try ModelDescription(contentsOfFile: studentModel) }
             let rule = try optimizing.rule
             (settings.batchSize, settings.learningRate, settings.optimizer, settings.schedule) = (batchSize, rule.learningRate, rule.optimizer, rule.schedule)
+            settings.augment = try AugmentSpecification.resolve(augment)
             return settings   // each distilled run sets its own loss (--loss is a list)
         }
     }
