@@ -149,15 +149,11 @@ public struct Recipe {
         return trained
     }
 
-    /// The view cache's source for `teacher`, which must be the teacher's model, for students augmented by `--augment` alone.
-    private func viewLogits(of teacher: TeacherLogitsSource, cache: ViewCache) throws -> ViewTeacherLogits {
-        guard settings.augment(.student) != AugmentSpecification.none, let augmentation = try augmentation(.distilledStudent) else {
-            throw TrainingError("--view-cache keeps the teacher's logits of --augment's views; without --augment they are computed once anyway")
-        }
-        if settings.studentModel.augmentsInTraining {
-            throw TrainingError("--view-cache: the student's own augmentation layers draw views in its forward pass, which no cache holds; "
-                + "use --augment alone, or no --view-cache")
-        }
+    /// The view cache's source for `teacher`, which must be the teacher's model, for students augmented by `--augment` alone:
+    /// the tables of every epoch of the distilled student's views of this recipe's training set.
+    public func viewLogits(of teacher: TeacherLogitsSource, cache: ViewCache) throws -> ViewTeacherLogits {
+        try settings.checkViewCache()
+        guard let augmentation = try augmentation(.distilledStudent) else { preconditionFailure("checkViewCache: --augment is set") }
         guard let running = teacher as? RunningTeacher else {
             throw TrainingError("--view-cache needs the teacher's model to run on the views: give --teacher FILE (one checkpoint)")
         }

@@ -67,11 +67,26 @@ public struct RecipeSettings: Sendable {
         guard hintEpochs < studentEpochs else {
             throw TrainingError("--hint-epochs \(hintEpochs) leaves no epoch of distillation: it must be less than --student-epochs \(studentEpochs)")
         }
+        guard hintEpochs == 0 || (!restoreBest && patience == nil) else {
+            throw TrainingError("--hint-epochs \(hintEpochs) with --restore-best or --patience: the hints-only epochs would count for the best "
+                + "epoch and the patience while the student's head is untrained; use one or the other")
+        }
         guard let teacher else {
             throw TrainingError("--hint needs the teacher's model, run forward to its layer on every batch: give --teacher FILE "
                 + "(one checkpoint), not --teacher-logits or several teachers")
         }
         return try HintPlan(hints, teacher: teacher, student: HintPlan.Side(role: "student", plan: studentModel.plan()), gemm: gemm)
+    }
+
+    /// Whether `--view-cache` can serve the distilled student: views of `--augment` alone; a one-line error otherwise.
+    public func checkViewCache() throws {
+        if studentModel.augmentsInTraining {
+            throw TrainingError("--view-cache: the student's own augmentation layers draw views in its forward pass, which no cache holds; "
+                + "use --augment alone, or no --view-cache")
+        }
+        guard augment(.student) != AugmentSpecification.none else {
+            throw TrainingError("--view-cache keeps the teacher's logits of --augment's views; without --augment they are computed once anyway")
+        }
     }
 
     /// Whether the students train on augmented views (`--augment`, or augmentation layers in the student's model).

@@ -230,6 +230,21 @@ final class DataParallelEquivalenceTests: XCTestCase {
                              bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering))
     }
 
+    /// Hints where a rank has nothing to do: the presets (no BatchNormalization, so a one-sample batch amplifies no
+    /// float noise) with a hint from the teacher's first LeakyReLU (14x14x256) to the student's (14x14x16, a 1x1 Conv2D
+    /// regressor) and one between the logits; the last global batch has one sample, which rank 1 has none of.
+    func testHintsWithAnEmptySliceDistilTheSameAcrossRankCounts() throws {
+        let common = Self.smallData
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try run(1, ["train-teacher", "--teacher-epochs", "1", "--output", path("empty-teacher.safetensors")] + common)
+        for ranks in [1, 2] {
+            try run(ranks, ["distill-student", "--teacher", path("empty-teacher.safetensors"), "--student-epochs", "2", "--hint-epochs", "1",
+                            "--hint", "leaky_re_lu:leaky_re_lu", "--hint", "dense:dense:0.1",
+                            "--output", path("empty-\(ranks).safetensors"), "--metrics-json", path("empty-\(ranks).json")] + common)
+        }
+        try assertEquivalent("empty")
+    }
+
     /// "<layer>.bias" of every layer with a bias whose output only BatchNormalization layers read.
     private static func biasesBeforeNormalisation(_ path: String) throws -> Set<String> {
         let model = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])

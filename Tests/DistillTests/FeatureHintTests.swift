@@ -40,6 +40,10 @@ final class FeatureHintTests: XCTestCase {
         let plan = try XCTUnwrap(try settings.hintPlan(teacher: HintPlan.Side(role: "teacher", model: teacher), gemm: Fixture.gemm))
         XCTAssertEqual(plan.attached.map { $0.layer.kind }, ["conv2d", "dense"])
         XCTAssertEqual(plan.regressors, [0, 1, nil])
+        // Each Keras name is its layer's output after the activation: t_conv and s_conv are their tanh parts.
+        XCTAssertEqual(plan.teacherLayers, [1, 2, 3])
+        XCTAssertEqual(plan.studentLayers, [1, 4, 5])
+        XCTAssertEqual(plan.regressorSizes, [4 * 4, 73 * 144])
         let student = try Self.student.build(gemm: Fixture.gemm, attached: plan.attached)
         var rng = SeededGenerator(seed: 11)
         teacher.parameters.initialize(using: &rng)
@@ -152,6 +156,48 @@ final class FeatureHintTests: XCTestCase {
         XCTAssertEqual(only.compute(images: s.images.pointer, rows: 3, globalCount: 3, teacherRan: false, train: false), expected, accuracy: 1e-6)
     }
 
+    /// The three hints' loss by hand from the layers' outputs (the convolutions' tanh parts, the flattened features, the
+    /// logits), through the 1x1 regressor, the Dense one and none: sum over samples of w * mean squared difference.
+    func testTheHintLossByHandThroughEachKindOfRegressor() throws {
+        let s = try setup(rows: 2)
+        let hints = FeatureHints(plan: s.plan, teacher: s.teacher, student: s.student)
+        s.student.reserve(maxBatch: 2)
+        hints.reserve(maxBatch: 2)
+        s.student.forward(s.images.pointer, batch: 2)
+        let total = hints.compute(images: s.images.pointer, rows: 2, globalCount: 2, teacherRan: false, train: false)
+        func values(_ pointer: UnsafePointer<Float>, _ count: Int) -> [Double] { UnsafeBufferPointer(start: pointer, count: count).map(Double.init) }
+        func parameter(_ name: String) -> [Double] {
+            let entry = s.student.parameters.entries.first { $0.name == name }!
+            return values(s.student.parameters.values.pointer + entry.offset, entry.count)
+        }
+        /// w * sum over samples of the mean over `outputs` of (source rows x kernel + bias - target)^2, per position.
+        func loss(_ source: [Double], _ target: [Double], inputs: Int, outputs: Int, positions: Int, kernel: [Double]?, bias: [Double]?, weight: Double) -> Double {
+            var sum = 0.0
+            for n in 0..<2 {
+                var squares = 0.0
+                for p in 0..<positions {
+                    let row = (n * positions + p)
+                    for o in 0..<outputs {
+                        var r = bias?[o] ?? 0
+                        if let kernel { for i in 0..<inputs { r += source[row * inputs + i] * kernel[i * outputs + o] } } else { r = source[row * outputs + o] }
+                        squares += pow(r - target[row * outputs + o], 2)
+                    }
+                }
+                sum += weight * squares / Double(positions * outputs)
+            }
+            return sum
+        }
+        let convolution = loss(values(s.student.output(ofLayer: 1), 2 * 108), values(s.teacher.output(ofLayer: 1), 2 * 144), inputs: 3, outputs: 4,
+                               positions: 36, kernel: parameter("hint_regressor.kernel"), bias: parameter("hint_regressor.bias"), weight: 0.7)
+        let flat = loss(values(s.student.output(ofLayer: 4), 2 * 72), values(s.teacher.output(ofLayer: 2), 2 * 144), inputs: 72, outputs: 144,
+                        positions: 1, kernel: parameter("hint_regressor_1.kernel"), bias: parameter("hint_regressor_1.bias"), weight: 1)
+        let logits = loss(values(s.student.output(ofLayer: 5), 6), values(s.teacher.output(ofLayer: 3), 6), inputs: 3, outputs: 3, positions: 1,
+                          kernel: nil, bias: nil, weight: 0.3)
+        XCTAssertTrue(values(s.teacher.output(ofLayer: 1), 288).allSatisfy { abs($0) < 1 }, "the teacher's conv hint reads its tanh part")
+        XCTAssertGreaterThan(min(convolution, flat, logits), 0)
+        XCTAssertEqual(total, convolution + flat + logits, accuracy: 1e-5 * total)
+    }
+
     func testHintsThatDoNotFitAreOneLineErrors() throws {
         var settings = RecipeSettings()
         (settings.teacherModel, settings.studentModel) = (Self.teacher, Self.student)
@@ -167,6 +213,12 @@ final class FeatureHintTests: XCTestCase {
         XCTAssertEqual(message(["t_conv:s_flat"]), "--hint 't_conv:s_flat': the teacher's 't_conv' gives 6x6x4 and the student's 's_flat' 72: a "
             + "regressor maps an image to an image (HxWxC) or a vector to a vector; pick layers of the same kind")
         XCTAssertEqual(message(["t_conv:s_mid:2"]), "no error", "only channels differ: a 1x1 regressor")
+        XCTAssertEqual(message(["t_conv_activation:s_conv_activation"]), "no error", "the activation part, as `distill summary` names it")
+        settings.studentEpochs = 5
+        settings.restoreBest = true
+        XCTAssertEqual(message(["t_out:s_out"], hintEpochs: 2), "--hint-epochs 2 with --restore-best or --patience: the hints-only epochs "
+            + "would count for the best epoch and the patience while the student's head is untrained; use one or the other")
+        (settings.studentEpochs, settings.restoreBest) = (3, false)
         XCTAssertEqual(message(["t_out:s_out"], hintEpochs: 3), "--hint-epochs 3 leaves no epoch of distillation: it must be less than --student-epochs 3")
         XCTAssertEqual(message([], hintEpochs: 1), "--hint-epochs 1 needs at least one --hint")
         XCTAssertEqual(message([]), "no error", "no hints, no plan")

@@ -25,7 +25,7 @@ final class HintCommandTests: FaultTestCase {
                                    "--hint", "block2_out:block1_add", "--hint", "pool:pool:0.5", "--output", output, "--metrics-json", metrics]
                                   + stages + quick)
             XCTAssertEqual(run.status, 0, run.output)
-            XCTAssertTrue(run.output.contains("hints: block2_out:block1_add (conv2d), pool:pool:0.5 (dense)"), run.output)
+            XCTAssertTrue(run.output.contains("hints: block2_out:block1_add (conv2d, 544 parameters), pool:pool:0.5 (dense, 2080 parameters)"), run.output)
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Any])
             let names = try XCTUnwrap(json["metrics"] as? [String]), epochs = try XCTUnwrap(json["epochs"] as? [[Double]])
             let hint = try XCTUnwrap(names.firstIndex(of: "hint_loss"))

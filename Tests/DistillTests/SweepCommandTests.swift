@@ -135,6 +135,11 @@ final class SweepCommandTests: XCTestCase {
         // Seeds 1 and 2 (search) and 9 (confirm), one epoch each: three tables, each shared by its seed's distilled runs.
         let views = try FileManager.default.contentsOfDirectory(atPath: "\(output)/views").filter { $0.hasPrefix("views-") && $0.hasSuffix("-e1.safetensors") }
         XCTAssertEqual(views.count, 3, "\(views)")
+        // Computed before the runs, once per seed, and found again by a second invocation.
+        XCTAssertEqual(run.output.components(separatedBy: ", 0 reused from \(output)/views, 1 computed").count - 1, 3, run.output)
+        let again = try ProcessRun.run(binary, arguments, timeout: 600)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertEqual(again.output.components(separatedBy: ", 1 reused from \(output)/views, 0 computed").count - 1, 3, again.output)
         let report = try String(contentsOfFile: "\(output)/sweep.md", encoding: .utf8)
         XCTAssertTrue(report.contains("augment flip:translate=1 (the teacher's logits of each seed's views computed once"), report)
         let refused = try ProcessRun.run(binary, ["sweep", "--data-dir", fixture, "--teacher-logits", logits, "--output", "\(directory)/refused",

@@ -23,7 +23,8 @@ public struct HintPlan {
 
         /// The layer holding `name`'s output; throws naming the model and a few of its layers.
         func layer(_ name: String, hint: HintSpecification) throws -> Int {
-            guard let index = kerasOutputs[name] else {
+            // A Keras name gives its layer's output after the activation; `<name>_activation` (as `distill summary` lists it) is that part.
+            guard let index = kerasOutputs[name] ?? layerNames.firstIndex(of: name) else {
                 let known = layerNames.filter { !$0.hasSuffix("_activation") }
                 let shown = known.prefix(12).joined(separator: ", ") + (known.count > 12 ? ", ... (\(known.count) in all)" : "")
                 throw TrainingError("--hint '\(hint.canonical)': the \(role) has no layer '\(name)'; its layers: \(shown)")
@@ -40,8 +41,14 @@ public struct HintPlan {
     /// The regressors, for the student's `build(gemm:attached:)`: `hint_regressor`, `hint_regressor_1`, ...
     public let attached: [AttachedLayer]
 
+    /// Per regressor, its weights and biases: (input channels or features + 1) x outputs.
+    public let regressorSizes: [Int]
+
+    /// "conv2d, 544 parameters": regressor `index`'s kind and size.
+    public func regressorDescription(_ index: Int) -> String { "\(attached[index].layer.kind), \(regressorSizes[index]) parameters" }
+
     public init(_ hints: [HintSpecification], teacher: Side, student: Side, gemm: GEMMBackend) throws {
-        var (teacherLayers, studentLayers, regressors, attached) = ([Int](), [Int](), [Int?](), [AttachedLayer]())
+        var (teacherLayers, studentLayers, regressors, attached, sizes) = ([Int](), [Int](), [Int?](), [AttachedLayer](), [Int]())
         for hint in hints {
             let (t, s) = (try teacher.layer(hint.teacherLayer, hint: hint), try student.layer(hint.studentLayer, hint: hint))
             let (target, source) = (teacher.shapes[t], student.shapes[s])
@@ -65,6 +72,7 @@ public struct HintPlan {
             if let regressor {
                 regressors.append(attached.count)
                 attached.append(AttachedLayer(name: attached.isEmpty ? "hint_regressor" : "hint_regressor_\(attached.count)", layer: regressor, reads: s))
+                sizes.append((source.last! + 1) * target.last!)
             } else {
                 regressors.append(nil)
             }
@@ -72,5 +80,6 @@ public struct HintPlan {
             studentLayers.append(s)
         }
         (self.hints, self.teacherLayers, self.studentLayers, self.regressors, self.attached) = (hints, teacherLayers, studentLayers, regressors, attached)
+        regressorSizes = sizes
     }
 }

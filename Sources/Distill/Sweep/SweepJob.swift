@@ -32,6 +32,20 @@ public struct SweepJob {
         public let trained: Int, outside: Int
     }
 
+    /// With `--augment`: the teacher's logits of every seed's views (a table per seed, train fraction and epoch), computed
+    /// before any run by all ranks together (data-parallel), or found from an earlier invocation; the runs, spread over
+    /// the ranks, then only read them.
+    private func prepareViews(teacher: Sequential, directory: String) throws {
+        let epochs = grid.epochs.max() ?? 1
+        for fraction in grid.trainFractions {
+            for seed in grid.seeds + confirmSeeds {
+                let run = SweepRun(stage: .search, kind: .scratch, trainFraction: fraction, epochs: epochs, seed: seed)
+                let cache = ViewCache(directory: directory) { log("seed \(seed), train fraction \(fraction): \($0)") }
+                _ = try trainer.recipe(for: run, communicator: communicator).recipe.viewLogits(of: RunningTeacher(teacher), cache: cache)
+            }
+        }
+    }
+
     public func run() throws -> Result {
         let existing = try SweepLog.read(csvPath, sweep: fingerprint)
         var recorded = existing.records
@@ -42,6 +56,7 @@ public struct SweepJob {
         if existing.exists { log("continuing \(csvPath): \(recorded.count) run\(recorded.count == 1 ? "" : "s") already done") }
         if existing.legacy, writer != nil { log("rewrote \(csvPath) with the method, agreement and ece columns (its runs read as kd)") }
 
+        if let views = trainer.views { try prepareViews(teacher: views.teacher, directory: views.cache.directory) }
         var trained = 0
         /// Trains the stage's runs not yet in the CSV; true when a stop was requested as its last round ended.
         /// `stopped`: a stop arrived as the previous stage ended, so this one must not start.

@@ -18,8 +18,8 @@ public struct SweepTrainer {
         (self.data, self.settings, self.gemm) = (data, settings, gemm)
     }
 
-    /// The recipe for `run`: its settings, training set and evaluation set, on a single process.
-    public func recipe(for run: SweepRun) -> (recipe: Recipe, logits: CachedTeacherLogits) {
+    /// The recipe for `run`: its settings, training set and evaluation set, on a single process (or on `communicator`).
+    public func recipe(for run: SweepRun, communicator: Communicator = SingleProcess()) -> (recipe: Recipe, logits: CachedTeacherLogits) {
         var settings = settings
         settings.seed = run.seed
         settings.studentEpochs = run.epochs
@@ -29,7 +29,7 @@ public struct SweepTrainer {
         }
         let (train, logits) = data.trainingSet(fraction: run.trainFraction, seed: settings.seed(for: .trainSubset))
         let evaluation = run.stage == .search ? data.validation : data.test
-        return (Recipe(settings: settings, communicator: SingleProcess(), gemm: gemm, train: train, test: evaluation), logits)
+        return (Recipe(settings: settings, communicator: communicator, gemm: gemm, train: train, test: evaluation), logits)
     }
 
     /// Trains `run`; the distilled student and its scratch twin share initial weights, subset and batch order.

@@ -44,6 +44,7 @@ struct DistillStudent: ParsableCommand {
         session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
             try teaching.apply(to: &settings)
+            if teaching.viewCache != nil { try settings.checkViewCache() }
             let bytes = try settings.studentModel.plan().parameterCount * 4
             try checkWritable(output, flag: "--output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(twinOutput, flag: "--twin-output", bytes: bytes, isRoot: session.isRoot)
@@ -55,7 +56,7 @@ struct DistillStudent: ParsableCommand {
             session.log("teacher: \(loaded.summary)")
             // Hints checked (a teacher model, layer names, shapes) before any training.
             if let plan = try settings.hintPlan(teacher: loaded.model.map { HintPlan.Side(role: "teacher", model: $0) }, gemm: session.context.gemm) {
-                session.log("hints: " + zip(plan.hints, plan.regressors).map { "\($0.canonical) (\($1 == nil ? "no regressor" : plan.attached[$1!].layer.kind))" }
+                session.log("hints: " + zip(plan.hints, plan.regressors).map { "\($0.canonical) (\($1.map { plan.regressorDescription($0) } ?? "no regressor"))" }
                     .joined(separator: ", "))
             }
             guard let source: TeacherLogitsSource = loaded.logits ?? loaded.model.map(RunningTeacher.init) else {
