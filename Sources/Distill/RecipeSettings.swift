@@ -18,6 +18,9 @@ public struct RecipeSettings: Sendable {
     /// and the teacher's own where it differs.
     public var augment = AugmentSpecification.none
     public var teacherAugment: String?
+    /// The seed of the augmentation draws where it is kept apart from `seed` (nil: derived from `seed`), so students of
+    /// other initial weights see the same views and share the view cache's tables.
+    public var augmentSeed: UInt64?
     /// Held out of the training set (class-balanced, the sweep's split) and evaluated after each epoch; 0 none.
     public var validationFraction = 0.0
     /// Keep each phase's best epoch on the validation split (`restoreBest`), or stop once `patience` epochs have not improved.
@@ -52,6 +55,7 @@ public struct RecipeSettings: Sendable {
             + (teacherRule.map { ", teacher \($0.description)" } ?? "")
             + (augment == AugmentSpecification.none ? "" : ", augment \(augment)")
             + (teacherAugment.map { ", teacher augment \($0.isEmpty ? "none" : $0)" } ?? "")
+            + (augmentSeed.map { ", augment seed \($0)" } ?? "")
             + (validationFraction == 0 ? "" : ", validation fraction \(validationFraction)")
             + (restoreBest ? ", restore best \(monitor.rawValue)" : "")
             + (patience.map { ", patience \($0) on \(monitor.rawValue)" } ?? "")
@@ -117,7 +121,8 @@ public struct RecipeSettings: Sendable {
 
     /// Independent, reproducible seeds for each use (initialising each model, shuffling each phase).
     public func seed(for purpose: Purpose) -> UInt64 {
-        var generator = SeededGenerator(seed: seed ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))
+        let base = purpose == .teacherAugmentation || purpose == .studentAugmentation ? augmentSeed ?? seed : seed
+        var generator = SeededGenerator(seed: base ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))
         return generator.next()
     }
 

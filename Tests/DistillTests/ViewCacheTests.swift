@@ -88,6 +88,28 @@ final class ViewCacheTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("views-") }.count, 2)
     }
 
+    /// `augmentSeed` keeps the views apart from the seed of the weights: students of two seeds share one set of tables.
+    func testStudentsOfOtherSeedsShareTheViewsOfOneAugmentationSeed() throws {
+        let data = Fixture.trainPrefix(60), teacher = try teacher()
+        var settings = RecipeSettings()
+        settings.use(.hidden)
+        (settings.augment, settings.studentEpochs, settings.augmentSeed) = (try AugmentSpecification.resolve("translate=2"), 1, 77)
+        var lines: [String] = []
+        let cache = ViewCache(directory: directory) { lines.append($0) }
+        var tables: [[Float]] = []
+        for seed: UInt64 in [1, 2] {
+            settings.seed = seed
+            let recipe = Recipe(settings: settings, communicator: SingleProcess(), gemm: Fixture.gemm, train: data, test: data)
+            tables.append(try recipe.viewLogits(of: RunningTeacher(teacher), cache: cache).tables[0].table.array)
+        }
+        XCTAssertEqual(tables[0], tables[1])
+        XCTAssertTrue(lines.last?.contains("1 reused from") == true, "\(lines)")
+        XCTAssertTrue(settings.summary.hasSuffix(", augment translate=2, augment seed 77"), settings.summary)
+        var (one, two) = (settings, settings)
+        (one.augmentSeed, two.augmentSeed, one.seed, two.seed) = (nil, nil, 1, 2)
+        XCTAssertNotEqual(one.seed(for: .studentAugmentation), two.seed(for: .studentAugmentation), "by default the views follow --seed")
+    }
+
     func testAViewCacheThatCannotHoldTheViewsIsAOneLineError() throws {
         let data = Fixture.trainPrefix(40), teacher = try teacher()
         var settings = RecipeSettings()

@@ -79,6 +79,9 @@ struct Sweep: ParsableCommand {
                                + "see the same views. Default: none.", valueName: "part[:part...]"))
     var augment = "none"
 
+    @Option(help: ArgumentHelp(augmentSeedHelp + " In a sweep at train fraction 1, every run then shares one set of tables.", valueName: "N"))
+    var augmentSeed: UInt64?
+
     @Option(help: "Directory for sweep.csv, sweep.md and the heatmaps (created if missing).")
     var output = "sweep"
 
@@ -172,6 +175,7 @@ struct Sweep: ParsableCommand {
             let rule = try optimizing.rule
             (settings.batchSize, settings.learningRate, settings.optimizer, settings.schedule) = (batchSize, rule.learningRate, rule.optimizer, rule.schedule)
             settings.augment = try AugmentSpecification.resolve(augment)
+            settings.augmentSeed = augmentSeed
             return settings   // each distilled run sets its own loss (--loss is a list)
         }
     }

@@ -75,6 +75,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for weight initialisation and shuffling.")
     var seed: UInt64 = 42
 
+    @Option(help: ArgumentHelp(augmentSeedHelp, valueName: "N"))
+    var augmentSeed: UInt64?
+
     func validate() throws {
         guard teacherEpochs > 0 else { throw ValidationError("--teacher-epochs must be positive, got \(teacherEpochs)") }
         guard studentEpochs > 0 else { throw ValidationError("--student-epochs must be positive, got \(studentEpochs)") }
@@ -119,6 +122,7 @@ struct TrainingOptions: ParsableArguments {
             settings.alpha = alpha
             settings.temperature = temperature
             settings.seed = seed
+            settings.augmentSeed = augmentSeed
             settings.loss = try LossRegistry.resolve(loss).canonical
             return settings
         }
@@ -127,6 +131,10 @@ struct TrainingOptions: ParsableArguments {
 
 extension Architecture: ExpressibleByArgument {}
 extension ValidationMonitor.Quantity: ExpressibleByArgument {}
+
+/// `--augment-seed`'s help (run, train-teacher, distill-student and sweep).
+let augmentSeedHelp = "Seed of the augmentation draws, kept apart from --seed: students of other seeds then see the same views "
+    + "(and share --view-cache's tables). Default: derived from --seed."
 
 /// `--loss`'s help: the grammar and every registered loss.
 let lossHelp = ArgumentHelp(
