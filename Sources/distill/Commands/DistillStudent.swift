@@ -36,7 +36,9 @@ struct DistillStudent: ParsableCommand {
     func validate() throws {
         guard trainFraction > 0, trainFraction <= 1 else { throw ValidationError("--train-fraction must be in (0, 1], got \(trainFraction)") }
         if let twinOutput, twinOutput == output { throw ValidationError("--twin-output must differ from --output, both are \(output)") }
-        if runTeacher, teaching.viewCache != nil { throw ValidationError("--run-teacher and --view-cache exclude each other: the teacher runs on every batch, or its views' logits are kept") }
+        if runTeacher, teaching.viewCache != nil {
+            throw ValidationError("--run-teacher and --view-cache exclude each other: the teacher runs on every batch, or its views' logits are kept")
+        }
     }
 
     func run() throws {
