@@ -20,7 +20,7 @@ public final class Distiller: LocalGradientStep {
     public private(set) var metricNames = ["student_loss", "distillation_loss", "accuracy"]
     public var model: Sequential { student }
     /// Feature hints trained with the loss (their regressors attached to the student); nil: none.
-    public var hints: FeatureHints? { didSet { metricNames = loss.metricNames + (hints == nil ? [] : ["hint_loss"]) + ["accuracy"] } }
+    public var hints: FeatureHints? { didSet { nameMetrics() } }
 
     private var teacherLogits = FloatBuffer(count: 0)   // [maxBatch, classes]
     private var logitGradient = FloatBuffer(count: 0)   // [maxBatch, classes]
@@ -58,8 +58,11 @@ public final class Distiller: LocalGradientStep {
     public func compile(optimizer: Optimizer, loss: DistillationObjective) {
         self.optimizer = optimizer
         self.loss = loss
-        metricNames = loss.metricNames + (hints == nil ? [] : ["hint_loss"]) + ["accuracy"]
+        nameMetrics()
     }
+
+    /// The loss's sums, the hints' (with hints), then accuracy; stored, so a step reads them without building an array.
+    private func nameMetrics() { metricNames = loss.metricNames + (hints == nil ? [] : ["hint_loss"]) + ["accuracy"] }
 
     public func prepare(batchSizes: Set<Int>) {
         student.prepare(batchSizes: batchSizes)

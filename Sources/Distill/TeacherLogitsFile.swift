@@ -1,3 +1,4 @@
+import Collective
 import Foundation
 import Datasets
 import NN
@@ -52,6 +53,21 @@ public enum TeacherLogitsFile {
             throw CheckpointError(path: path, "logit \(bad.index) (row \(bad.index / classes)) is \(bad.value); delete the file to recompute it")
         }
         return .success(CachedTeacherLogits(table: table, classes: classes))
+    }
+
+    /// The table of `lookup` (a `load`) when every rank found it usable; nil otherwise. One allreduce, so every rank
+    /// reuses or every rank computes, and none skips a collective the others take.
+    static func agreed(_ lookup: Result<CachedTeacherLogits, Miss>?, communicator: Communicator) -> CachedTeacherLogits? {
+        let found = try? lookup?.get()
+        var hits = [found == nil ? 0.0 : 1.0]
+        communicator.allreduceSum(&hits)
+        return hits[0] == Double(communicator.size) ? found : nil
+    }
+
+    /// Keeps `logits` at `path` on rank 0; a failure to write is a warning on `log`, not an error (the run has its logits).
+    static func keep(_ logits: CachedTeacherLogits, fingerprint: String, at path: String, communicator: Communicator, log: (String) -> Void) {
+        guard communicator.isRoot else { return }
+        do { try save(logits, fingerprint: fingerprint, to: path) } catch { log("warning: could not keep \(path): \(error)") }
     }
 
     /// Logits computed elsewhere (Keras: `keras-roundtrip.py logits`): a safetensors file with one

@@ -18,7 +18,7 @@ public struct HintPlan {
 
         public init(role: String, model: Sequential) {
             (self.role, shapes, layerNames) = (role, model.outputShapes, model.layerNames)
-            kerasOutputs = model.kerasOutputs ?? Dictionary(model.layerNames.enumerated().map { ($1, $0) }) { first, _ in first }
+            kerasOutputs = model.kerasOutputs ?? [:]   // a model made in code: its layer names (`layer(_:hint:)`)
         }
 
         /// The layer holding `name`'s output; throws naming the model and a few of its layers.

@@ -11,10 +11,7 @@ public func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Rec
     let lookup = try path.flatMap { path in
         try fingerprint.map { try TeacherLogitsFile.load(from: path, fingerprint: $0, count: recipe.train.count, classes: model.outputSize) }
     }
-    let cached = try? lookup?.get()
-    var hits = [cached == nil ? 0.0 : 1.0]
-    context.communicator.allreduceSum(&hits)
-    if let cached, let path, hits[0] == Double(context.communicator.size) {
+    if let cached = TeacherLogitsFile.agreed(lookup, communicator: context.communicator), let path {
         context.log("teacher logits: reused \(path)")
         return cached
     }
@@ -24,13 +21,7 @@ public func teacherLogits(_ model: Sequential, teacherPath: String?, recipe: Rec
     let clock = Date()
     let logits = recipe.teacherLogits(model)
     context.log("teacher logits for \(logits.count) training samples computed once in \(fixed(Date().timeIntervalSince(clock), 1)) s")
-    if let path, let fingerprint, context.isRoot {
-        do {
-            try TeacherLogitsFile.save(logits, fingerprint: fingerprint, to: path)
-        } catch {
-            context.log("warning: could not keep the teacher logits: \(error)")
-        }
-    }
+    if let path, let fingerprint { TeacherLogitsFile.keep(logits, fingerprint: fingerprint, at: path, communicator: context.communicator, log: context.log) }
     return logits
 }
 

@@ -64,10 +64,8 @@ public final class ViewTeacherLogits: TeacherLogitsSource {
             let started = Date()
             let path = (cache.directory as NSString).appendingPathComponent("views-\(key)-e\(epoch).safetensors")
             let fingerprint = "\(base), epoch \(epoch)"
-            let found = try? TeacherLogitsFile.load(from: path, fingerprint: fingerprint, count: data.count, classes: teacher.outputSize).get()
-            var hits = [found == nil ? 0.0 : 1.0]
-            communicator.allreduceSum(&hits)   // every rank reuses, or every rank computes
-            if let found, hits[0] == Double(communicator.size) {
+            let lookup = try? TeacherLogitsFile.load(from: path, fingerprint: fingerprint, count: data.count, classes: teacher.outputSize)
+            if let found = TeacherLogitsFile.agreed(lookup, communicator: communicator) {
                 tables.append(found)
                 reused += 1
                 continue
@@ -78,9 +76,7 @@ public final class ViewTeacherLogits: TeacherLogitsSource {
                 var (partners, weights) = ([Int32](repeating: 0, count: ids.count), [Float](repeating: 0, count: ids.count))
                 _ = augmentation.mix(images, sampleIDs: ids, epoch: epoch, data: data, partnerLabels: &partners, weights: &weights)
             }
-            if communicator.isRoot {
-                do { try TeacherLogitsFile.save(table, fingerprint: fingerprint, to: path) } catch { cache.log("warning: could not keep \(path): \(error)") }
-            }
+            TeacherLogitsFile.keep(table, fingerprint: fingerprint, at: path, communicator: communicator, log: cache.log)
             tables.append(table)
             computed += 1
             cache.log("teacher logits of epoch \(epoch)'s augmented views computed in \(fixed(Date().timeIntervalSince(started), 1)) s")
