@@ -3,7 +3,8 @@ import CKernels
 ///
 /// In training, `mean` and `var` (biased) are those of the global batch: each rank sums its samples
 /// (`sum x`, `sum x^2`, count per channel) and one reduction adds the ranks' sums; backward needs
-/// the global `sum dy` and `sum dy * xhat` and takes a second one. The moving statistics follow
+/// the global `sum dy` and `sum dy * xhat` and takes a second one (xhat is computed again from the
+/// layer's input, in the forward pass's float operations, rather than stored). The moving statistics follow
 /// Keras, `moving = moving * momentum + batch * (1 - momentum)`, and are used in inference. They
 /// live in the model's parameter store as tensors no gradient reaches (their gradients stay zero,
 /// so Adam leaves them where the forward pass puts them), so checkpoints and resumes carry them.
@@ -22,11 +23,11 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     private var gammaGradient: UnsafeMutablePointer<Float>?, betaGradient: UnsafeMutablePointer<Float>?
     private var movingMean: UnsafeMutablePointer<Float>!, movingVariance: UnsafeMutablePointer<Float>!
     private var reducer: BatchReducer?
-    private var normalised = FloatBuffer(count: 0)            // [maxBatch, size]: xhat of the last training forward
+    private var batchMean = FloatBuffer(count: 0)             // [C]: the mean of the last forward's batch (or the moving mean)
     private var inverseDeviation = FloatBuffer(count: 0)      // [C]: 1 / sqrt(var + epsilon) of that batch
     private var sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [2C + 1]: reduction buffer
     private var meanGradients = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)  // [C]: sum(dy) / N
-    private var perChannel = FloatBuffer(count: 0)   // [3C]: the batch mean (then gamma / sigma), gamma or 1, beta or 0
+    private var perChannel = FloatBuffer(count: 0)   // [3C]: gamma / sigma (backward), gamma or 1, beta or 0
 
     public init(momentum: Float = 0.99, epsilon: Float = 0.001, center: Bool = true, scale: Bool = true, axis: Int = -1) {
         (self.momentum, self.epsilon, self.center, self.scale, self.axis) = (momentum, epsilon, center, scale, axis)
@@ -50,6 +51,7 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         meanGradients = .allocate(capacity: channels)
         perChannel = FloatBuffer(count: 3 * channels)
         inverseDeviation = FloatBuffer(count: channels)
+        batchMean = FloatBuffer(count: channels)
         return inputShape
     }
 
@@ -72,21 +74,17 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         (movingMean, movingVariance) = (parameters[next], parameters[next + 1])
     }
 
-    public func reserve(maxBatch: Int) {
-        if normalised.count < maxBatch * size { normalised = FloatBuffer(count: maxBatch * size) }
-    }
-
     /// Training mode is a pass with a reducer; a frozen layer has none.
     public func begin(_ pass: TrainingPass?, layer index: Int) { reducer = frozen ? nil : pass?.reducer }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        let rows = batch * (size / channels), c = channels, inverse = inverseDeviation.pointer
-        let (mean, scale, shift) = (perChannel.pointer, perChannel.pointer + c, perChannel.pointer + 2 * c)
+        let rows = batch * (size / channels), c = channels, inverse = inverseDeviation.pointer, mean = batchMean.pointer
+        let (scale, shift) = (perChannel.pointer + c, perChannel.pointer + 2 * c)
         for ch in 0..<c { (scale[ch], shift[ch]) = (gamma?[ch] ?? 1, beta?[ch] ?? 0) }
         guard let reducer else {
             // Inference: the moving statistics.
             for ch in 0..<c { (inverse[ch], mean[ch]) = (1 / (movingVariance[ch] + epsilon).squareRoot(), movingMean[ch]) }
-            distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, nil, output)
+            distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, output)
             return
         }
         let (sum, squares) = (sums.baseAddress!, sums.baseAddress! + c)
@@ -103,7 +101,7 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
             movingMean[ch] = movingMean[ch] * momentum + Float(batchMean) * (1 - momentum)
             movingVariance[ch] = movingVariance[ch] * momentum + Float(variance) * (1 - momentum)
         }
-        distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, normalised.pointer, output)
+        distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, output)
     }
 
     /// Training-mode backward:
@@ -119,10 +117,10 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         guard reducer != nil else {
             return inferenceBackward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, batch: batch)
         }
-        let rows = batch * (size / channels), c = channels
+        let rows = batch * (size / channels), c = channels, (mean, inverse) = (batchMean.pointer, inverseDeviation.pointer)
         let (sum, products) = (sums.baseAddress!, sums.baseAddress! + c)
         sums.update(repeating: 0)
-        distill_batchnorm_gradient_sums(outputGradient, normalised.pointer, rows, Int32(c), sum, products)
+        distill_batchnorm_gradient_sums(outputGradient, input, rows, Int32(c), mean, inverse, sum, products)
         // This rank's parameter gradients; the step's gradient allreduce adds the other ranks'.
         for ch in 0..<c {
             betaGradient?[ch] += Float(sum[ch])
@@ -133,8 +131,8 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         reducer?.sum(sums)
         let count = max(sums[2 * c], 1)
         let (meanGradient, factor) = (meanGradients.baseAddress!, perChannel.pointer)   // factor: gamma / sigma
-        for ch in 0..<c { (meanGradient[ch], factor[ch]) = (sum[ch] / count, perChannel.pointer[c + ch] * inverseDeviation.pointer[ch]) }
-        distill_batchnorm_input_gradient(outputGradient, normalised.pointer, rows, Int32(c), meanGradient, products, count, factor, inputGradient)
+        for ch in 0..<c { (meanGradient[ch], factor[ch]) = (sum[ch] / count, perChannel.pointer[c + ch] * inverse[ch]) }
+        distill_batchnorm_input_gradient(outputGradient, input, rows, Int32(c), mean, inverse, meanGradient, products, count, factor, inputGradient)
     }
 
     /// `y = gamma * (x - moving_mean) / sigma + beta` with fixed statistics: `dbeta = sum(dy)`,

@@ -7,15 +7,19 @@
 // sum[c] += x[r, c] and squares[c] += x[r, c]^2 over the rows, in row order.
 void distill_batchnorm_sums(const float *x, long rows, int channels, double *sum, double *squares);
 
-// y = scale * ((x - mean) * inverse) + shift per channel; xhat (unless NULL) gets (x - mean) * inverse.
+// y = scale * xhat + shift per channel, with xhat = (x - mean) * inverse in float. The backward loops
+// compute xhat again from x in the same float operations, so it is never stored: the same bits, one
+// fewer activation-sized stream to write in the forward pass and one fewer buffer per layer.
 void distill_batchnorm_normalize(const float *x, long rows, int channels, const float *mean, const float *inverse,
-                                 const float *scale, const float *shift, float *xhat, float *y);
+                                 const float *scale, const float *shift, float *y);
 
 // sum[c] += dy[r, c] and products[c] += dy[r, c] * xhat[r, c] over the rows, in row order.
-void distill_batchnorm_gradient_sums(const float *dy, const float *xhat, long rows, int channels, double *sum, double *products);
+void distill_batchnorm_gradient_sums(const float *dy, const float *x, long rows, int channels, const float *mean,
+                                     const float *inverse, double *sum, double *products);
 
 // dx = factor * (float)(dy - mean_gradient - xhat * products / count) per channel.
-void distill_batchnorm_input_gradient(const float *dy, const float *xhat, long rows, int channels, const double *mean_gradient,
-                                      const double *products, double count, const float *factor, float *dx);
+void distill_batchnorm_input_gradient(const float *dy, const float *x, long rows, int channels, const float *mean,
+                                      const float *inverse, const double *mean_gradient, const double *products, double count,
+                                      const float *factor, float *dx);
 
 #endif
