@@ -20,13 +20,14 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // Loops Swift cannot vectorise beyond SSE2 in a portable build (depthwise convolution,
-        // BatchNormalization), compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (target_clones).
+        // BatchNormalization), compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (target_clones);
+        // and bench's multiply-add peak loop.
         .target(name: "CKernels"),
         .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL", "CKernels"]),
         .target(name: "Datasets", dependencies: ["CGzip", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Collective", dependencies: ["CMPI"]),
         // The presets are Keras model JSON files, compiled into the binary (PackageResources).
-        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective"],
+        .target(name: "Distill", dependencies: ["NN", "Datasets", "Collective", "CKernels"],
                 resources: [.embedInCode("Presets")]),
         .executableTarget(name: "distill", dependencies: [
             "Distill", "NN", "Datasets", "Collective",

@@ -99,6 +99,20 @@ extension DepthwiseConv2D: StreamingLayer {
         let (input, output, kernel) = (batch * geometry.inputSize, batch * geometry.outputPixels * width, kernelSize.0 * kernelSize.1 * width)
         return (4 * (input + kernel + output), 4 * (output + 2 * input + 2 * kernel))
     }
+
+    /// Forward: one multiply-add per output value and kernel tap inside the image (padding's taps are
+    /// skipped); backward: as many for the input gradient and as many again for the kernel gradient.
+    public func multiplyAdds(batch: Int) -> (forward: Int, backward: Int) {
+        let g = geometry!
+        // Taps inside the image, per output row (column), summed over the rows (columns): the window is a product of the two.
+        func inside(_ outputs: Int, _ kernel: Int, _ stride: Int, _ pad: Int, _ size: Int) -> Int {
+            (0..<outputs).reduce(0) { sum, o in sum + (0..<kernel).filter { (0..<size).contains(o * stride - pad + $0) }.count }
+        }
+        let taps = inside(g.outputHeight, g.kernelHeight, g.strideHeight, g.padTop, g.height)
+            * inside(g.outputWidth, g.kernelWidth, g.strideWidth, g.padLeft, g.width)
+        let forward = batch * taps * width
+        return (forward, 2 * forward)
+    }
 }
 
 extension DepthwiseConv2D: KerasLayer {

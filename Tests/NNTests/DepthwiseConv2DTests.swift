@@ -91,6 +91,31 @@ final class DepthwiseConv2DTests: XCTestCase {
         }
     }
 
+    /// The profile's FMA-peak ceiling divides by these: every (output value, tap) pair whose input pixel is
+    /// inside the image, counted one by one as the definition's loop above visits them; backward twice that.
+    func testMultiplyAddsCountTheTapsInsideTheImage() throws {
+        for s in Self.settings {
+            let depthwise = layer(s)
+            _ = try depthwise.build(inputShape: s.shape)
+            let (h, w, c) = (s.shape[0], s.shape[1], s.shape[2])
+            let (oh, top) = Self.window(h, kernel: s.kernel.0, stride: s.strides.0, s.padding)
+            let (ow, left) = Self.window(w, kernel: s.kernel.1, stride: s.strides.1, s.padding)
+            var taps = 0
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    for i in 0..<s.kernel.0 {
+                        for j in 0..<s.kernel.1 where (0..<h).contains(y * s.strides.0 - top + i) && (0..<w).contains(x * s.strides.1 - left + j) {
+                            taps += 1
+                        }
+                    }
+                }
+            }
+            let counted = depthwise.multiplyAdds(batch: 3)
+            XCTAssertEqual(counted.forward, 3 * taps * c * s.dm, "\(s)")
+            XCTAssertEqual(counted.backward, 2 * counted.forward, "\(s)")
+        }
+    }
+
     /// Output channel c * dm + m (TensorFlow's order): channel 0 holds 1...9, channel 1 100 times that;
     /// every tap of filter (c, m) is c * dm + m + 1, so output channel j is (j + 1) times its channel's window sum.
     func testOutputChannelOrderByHand() throws {

@@ -1,22 +1,25 @@
 /// The bench command's output: a Markdown table of the workloads with each one's GFLOPS as a share of
-/// the same run's plain GEMM, or one CSV line per workload.
+/// the same run's plain GEMM and of the machine's multiply-add peak (one thread's, times the threads
+/// per rank), or one CSV line per workload.
 extension Benchmarks {
-    public func table(_ results: [BenchResult], ranks: Int, threads: Int) -> String {
+    public func table(_ results: [BenchResult], ranks: Int, threads: Int, peak: MultiplyAddPeak) -> String {
         let plain = results.first { $0.workload == .gemm }
         var lines = [
-            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs plain GEMM | allocations/step |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| workload | samples/s | compute ms/step | allreduce ms/step | GFLOPS per rank | vs plain GEMM | vs FMA peak | allocations/step |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results {
             let ratio = plain.map { r.gflopsPerRank > 0 && $0.gflopsPerRank > 0 ? percent(r.gflopsPerRank / $0.gflopsPerRank) : "" } ?? ""
+            let ofPeak = r.gflopsPerRank > 0 ? percent(r.gflopsPerRank / (peak.gflopsPerThread * Double(threads))) : ""
             lines.append("| \(r.workload.rawValue) | \(r.workload == .gemm ? "" : fixed(r.samplesPerSecond, 0)) | "
                 + "\(fixed(r.computeMilliseconds, 2)) | \(fixed(r.allreduceMilliseconds, 3)) | "
-                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) | "
+                + "\(r.gflopsPerRank > 0 ? fixed(r.gflopsPerRank, 1) : "") | \(ratio) | \(ofPeak) | "
                 + "\(r.allocations.map(\.description) ?? (r.workload == .gemm || r.workload == .logits ? "" : "n/a")) |")
         }
         lines.append("")
         lines.append("\(gemm.name) plain GEMM shape m=\(gemmShape.m) n=\(gemmShape.n) k=\(gemmShape.k) (the teacher's largest GEMM at \(localBatch) samples per rank); "
             + "\(ranks) rank(s) x \(threads) thread(s)")
+        lines.append("FMA peak: \(peak.description); a rank's is \(threads) times that")
         if AllocationCounter() == nil {
             lines.append("allocations/step: n/a (run under scripts/check-allocations.sh to count them)")
         }

@@ -4,7 +4,8 @@ import NN
 
 /// Where one training step's time goes: each layer's forward and backward (and the GEMM time
 /// inside it), the loss, the allreduce and the optimizer; and each GEMM shape's rate in the step
-/// against the same shape multiplied alone on the same backend.
+/// against the same shape multiplied alone on the same backend and against the machine's
+/// multiply-add peak.
 public final class StepProfile: LayerClock, StepClock {
     public struct Part {
         var name: String
@@ -13,8 +14,10 @@ public final class StepProfile: LayerClock, StepClock {
     }
     /// A direct-loop layer's rates (GB/s) against a plain copy of as many bytes, and for a depthwise
     /// convolution against oneDNN's own on its shape (nil: not one, or oneDNN refused it), in the same run.
+    /// The ceilings are the rates its multiply-adds allow at one thread's peak: no kernel moves its bytes faster.
     public struct StreamingRow {
         var name: String, forwardGBs: Double, backwardGBs: Double, copyGBs: Double, share: Double
+        var forwardCeilingGBs: Double, backwardCeilingGBs: Double
         var oneDNN: OneDNNDepthwiseRates?
     }
     public struct GEMMRow {
@@ -23,6 +26,8 @@ public final class StepProfile: LayerClock, StepClock {
     }
 
     public let title: String
+    public let peak: MultiplyAddPeak
+    private let threads: Int
     public private(set) var parts: [Part] = []
     public private(set) var gemmRows: [GEMMRow] = []
     public private(set) var streamingRows: [StreamingRow] = []
@@ -33,9 +38,11 @@ public final class StepProfile: LayerClock, StepClock {
 
     /// Profiles `steps` real training steps (after `warmup`) of `role`'s model on `batch` samples per rank,
     /// as a classifier (`distill` false) or as a student distilling from cached teacher logits.
+    /// `threads` per rank, and one thread's `peak`, scale the GEMMs' share of the peak.
     public init(model description: ModelDescription, role: ModelRole, distill: Bool, batch: Int, globalBatch: Int, steps: Int, warmup: Int,
-         backend: GEMMBackend, communicator: Communicator) throws {
+         backend: GEMMBackend, threads: Int, peak: MultiplyAddPeak, communicator: Communicator) throws {
         timed = TimedGEMM(backend)
+        (self.threads, self.peak) = (threads, peak)
         let model = try description.build(gemm: timed)
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
@@ -111,12 +118,16 @@ public final class StepProfile: LayerClock, StepClock {
     }
 
     private func streamingRow(_ index: Int, _ layer: StreamingLayer, batch: Int, names: [String]) -> StreamingRow {
-        let bytes = layer.bytesMoved(batch: batch)
+        let bytes = layer.bytesMoved(batch: batch), multiplyAdds = layer.multiplyAdds(batch: batch)
+        // bytes / (multiply-adds / peak multiply-adds per second), in GB/s.
+        let ceiling = { (bytes: Int, multiplyAdds: Int) in Double(bytes) * self.peak.gflopsPerThread / 2 / Double(max(multiplyAdds, 1)) }
         let seconds = layerParts[index].map { name in Double(parts.first { $0.name == name }?.nanoseconds ?? 0) / 1e9 / Double(max(steps, 1)) }
         let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1)) / 1e9 / Double(max(steps, 1))
         return StreamingRow(name: names[index], forwardGBs: Double(bytes.forward) / seconds[0] / 1e9,
                             backwardGBs: Double(bytes.backward) / seconds[1] / 1e9,
                             copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total,
+                            forwardCeilingGBs: ceiling(bytes.forward, multiplyAdds.forward),
+                            backwardCeilingGBs: ceiling(bytes.backward, multiplyAdds.backward),
                             oneDNN: (layer as? DepthwiseConv2D).flatMap { OneDNNDepthwiseRates($0, batch: batch) })
     }
 
@@ -176,14 +187,17 @@ public final class StepProfile: LayerClock, StepClock {
         }
         if !streamingRows.isEmpty {
             // oneDNN's columns: its depthwise convolution on the layer's shape, one thread, the layer's byte counts.
+            // The FMA-peak columns: the GB/s at which the pass's multiply-adds would run at one thread's peak.
             lines += ["", "| direct loop | forward GB/s | backward GB/s | memory copy GB/s | forward vs copy | backward vs copy "
+                      + "| forward GB/s at FMA peak | backward GB/s at FMA peak "
                       + "| oneDNN forward GB/s | oneDNN backward GB/s | forward: ours vs oneDNN | backward: ours vs oneDNN | share of step |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for row in streamingRows {
                 let oneDNN = row.oneDNN.map { [fixed($0.forwardGBs, 1), fixed($0.backwardGBs, 1), percent(row.forwardGBs / $0.forwardGBs),
                                                percent(row.backwardGBs / $0.backwardGBs)] } ?? Array(repeating: "–", count: 4)
                 lines.append("| \(row.name) | \(fixed(row.forwardGBs, 1)) | \(fixed(row.backwardGBs, 1)) | \(fixed(row.copyGBs, 1)) | "
                     + "\(percent(row.forwardGBs / row.copyGBs)) | \(percent(row.backwardGBs / row.copyGBs)) | "
+                    + "\(fixed(row.forwardCeilingGBs, 1)) | \(fixed(row.backwardCeilingGBs, 1)) | "
                     + oneDNN.joined(separator: " | ") + " | \(percent(row.share)) |")
             }
             let implementations = streamingRows.compactMap { row in row.oneDNN.map { "\(row.name) \($0.implementation)" } }
@@ -191,14 +205,18 @@ public final class StepProfile: LayerClock, StepClock {
                 lines += ["", "\(OneDNNDepthwiseConvolution.version) depthwise (forward / backward data / backward weights), one thread: "
                           + implementations.joined(separator: "; ")]
             }
+            lines += ["", "FMA peak: \(peak.description)"]
         }
-        lines += ["", "| GEMM | m x n x k | implementation | calls/step | ms/step | GFLOPS in step | GFLOPS alone | in step vs alone |",
-                  "|---|---|---|---:|---:|---:|---:|---:|"]
+        // The peak of the rank's threads: one thread's times the threads the GEMM library runs.
+        let rankPeak = peak.gflopsPerThread * Double(threads)
+        lines += ["", "| GEMM | m x n x k | implementation | calls/step | ms/step | GFLOPS in step | GFLOPS alone | in step vs alone "
+                  + "| alone vs FMA peak |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for row in gemmRows {
             lines.append("| \(row.name) | \(row.shape) | \(row.implementation) | \(fixed(row.callsPerStep, 0)) | "
                 + "\(fixed(row.millisecondsPerStep, 3)) | \(fixed(row.gflopsInStep, 1)) | \(fixed(row.gflopsAlone, 1)) | "
-                + "\(percent(row.gflopsInStep / row.gflopsAlone)) |")
+                + "\(percent(row.gflopsInStep / row.gflopsAlone)) | \(percent(row.gflopsAlone / rankPeak)) |")
         }
+        lines += ["", "FMA peak of the rank's \(threads) thread(s): \(fixed(rankPeak, 1)) GFLOPS (\(peak.source))"]
         return lines.joined(separator: "\n")
     }
 }

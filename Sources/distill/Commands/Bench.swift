@@ -6,7 +6,7 @@ import NN   // ModelDescription (--teacher-model, --student-model) and GEMMBacke
 /// Throughput of the training steps, with the same run's plain GEMM (same backend) as the yardstick.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training throughput and GFLOPS against a plain GEMM (same backend) of the teacher's largest shape.",
+        abstract: "Measure training throughput and GFLOPS against a plain GEMM (same backend) of the teacher's largest shape and the machine's multiply-add peak.",
         discussion: """
             Runs on synthetic images (throughput does not depend on pixel values). Defaults to one GEMM \
             thread per rank. Under mpirun the batch is global and split across ranks, and the figures are the \
@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
                                valueName: "TEACHER_LAYER:STUDENT_LAYER[:WEIGHT]"))
     var hints: [String] = []
 
-    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, and each GEMM shape's rate against the same shape alone.")
+    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, each GEMM shape's rate against the same shape alone and the machine's multiply-add (FMA) peak, and each direct-loop layer's (DepthwiseConv2D) bytes per second against a memory copy, against oneDNN's own kernel and against the rate its multiply-adds allow at the FMA peak.")
     var profile = false
 
     @Flag(help: "With --profile: profile on both GEMM backends (onednn and openblas) in this run.")
@@ -72,20 +72,23 @@ struct Bench: ParsableCommand {
                 results.append(result)
                 if csv { session.log(bench.csvLine(result, ranks: session.communicator.size, threads: session.threads, batchSize: batchSize)) }
             }
-            if !csv { session.log(bench.table(results, ranks: session.communicator.size, threads: session.threads)) }
-            if profile { try runProfiles(session: session, localBatch: bench.localBatch, models: models) }
+            // The yardstick's loop after the workloads, on every rank at once, as they ran.
+            let peak = csv && !profile ? nil : MultiplyAddPeak.measure(communicator: session.communicator)
+            if let peak, !csv { session.log(bench.table(results, ranks: session.communicator.size, threads: session.threads, peak: peak)) }
+            if let peak, profile { try runProfiles(session: session, localBatch: bench.localBatch, models: models, peak: peak) }
         }
     }
 
-    private func runProfiles(session: Session, localBatch: Int, models: (teacher: ModelDescription, student: ModelDescription)) throws {
+    private func runProfiles(session: Session, localBatch: Int, models: (teacher: ModelDescription, student: ModelDescription),
+                             peak: MultiplyAddPeak) throws {
         let kinds = bothBackends ? GEMMBackendKind.allCases : [runtime.gemm]
         for kind in kinds {
             let backend = kind == runtime.gemm ? session.gemm : try kind.make()
             backend.setThreads(session.threads)
             for (role, distill) in [(ModelRole.teacher, false), (.student, true)] {
                 let profile = try StepProfile(model: role == .teacher ? models.teacher : models.student, role: role, distill: distill, batch: localBatch, globalBatch: batchSize,
-                                              steps: steps, warmup: Bench.warmupSteps, backend: backend,
-                                              communicator: session.communicator)
+                                              steps: steps, warmup: Bench.warmupSteps, backend: backend, threads: session.threads,
+                                              peak: peak, communicator: session.communicator)
                 session.log("\n" + profile.table())
             }
             if kind != runtime.gemm { kind.setThreads(1) }
