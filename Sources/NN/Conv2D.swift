@@ -2,7 +2,8 @@
 /// Input `[N, H, W, C]` -> output `[N, OH, OW, filters]`, with TensorFlow's SAME/VALID rule.
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
-/// and one GEMM + col2im for the input gradient. With `groups` G > 1 (Keras's grouped convolution:
+/// and one GEMM + col2im for the input gradient. A pointwise convolution (1 x 1, stride 1, one group)
+/// has columns equal to its input, so its GEMMs read the input and write the input gradient directly. With `groups` G > 1 (Keras's grouped convolution:
 /// kernel `[KH, KW, C / G, filters]`, output channels `g * F / G ..< (g + 1) * F / G` reading input
 /// channels `g * C / G ..< (g + 1) * C / G`), the columns hold each group's patch as one block and
 /// every product is G GEMMs on blocks of the same matrices (leading dimensions of the whole).
@@ -53,7 +54,11 @@ public final class Conv2D: PlannedLayer {
 
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize / groups * filters }
 
-    public var workspacePerSample: Int { geometry.outputPixels * geometry.patchSize }
+    public var workspacePerSample: Int { isPointwise ? 0 : geometry.outputPixels * geometry.patchSize }
+
+    /// 1 x 1, stride 1 (so no padding), one group: im2col would copy the input as it is, and col2im
+    /// would copy the column gradient into a zeroed input gradient.
+    private var isPointwise: Bool { kernelSize == (1, 1) && strides == (1, 1) && groups == 1 }
 
     /// output[rows, F] += columns [rows, KH*KW*C] * kernel [KH*KW*C, F], rows = batch * OH * OW
     /// (per group: its F / G output columns from its block of KH*KW*C / G columns).
@@ -83,7 +88,7 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func reserve(maxBatch: Int) {
-        let size = maxBatch * geometry.outputPixels * geometry.patchSize
+        let size = maxBatch * workspacePerSample
         if columns.count < size { columns = FloatBuffer(count: size) }
     }
 
@@ -97,26 +102,29 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        if groups == 1 { im2col(input, columns.pointer, geometry, batch: batch) } else {
+        if isPointwise {} else if groups == 1 { im2col(input, columns.pointer, geometry, batch: batch) } else {
             groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch)
         }
+        let columns = isPointwise ? input : UnsafePointer(columns.pointer)
         startFromBias(bias, output, rows: batch * geometry.outputPixels, columns: filters)
         let (shape, block, width) = (forwardGEMM(batch: batch), geometry.patchSize / groups, filters / groups)
-        for g in 0..<groups { gemm.multiply(shape, columns.pointer + g * block, kernel + g * width, output + g * width) }
+        for g in 0..<groups { gemm.multiply(shape, columns + g * block, kernel + g * width, output + g * width) }
     }
 
     public func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
-        // columns still hold im2col(input) from the forward pass.
+        // columns still hold im2col(input) from the forward pass (a pointwise convolution's are its input).
+        let columns = isPointwise ? input : UnsafePointer(columns.pointer)
         let (block, width, kernelShape) = (geometry.patchSize / groups, filters / groups, kernelGradientGEMM(batch: batch))
         for g in 0..<groups {
-            gemm.multiply(kernelShape, columns.pointer + g * block, outputGradient + g * width, kernelGradient + g * width)
+            gemm.multiply(kernelShape, columns + g * block, outputGradient + g * width, kernelGradient + g * width)
         }
         if let biasGradient { accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient) }
         guard let inputGradient else { return }
-        if columnGradient.count < columns.count { columnGradient = FloatBuffer(count: columns.count) }
+        if isPointwise { return gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient) }
+        if columnGradient.count < self.columns.count { columnGradient = FloatBuffer(count: self.columns.count) }
         let inputShape = inputGradientGEMM(batch: batch)
         for g in 0..<groups {
             gemm.multiply(inputShape, outputGradient + g * width, kernel + g * width, columnGradient.pointer + g * block)

@@ -104,4 +104,9 @@ final class Conv2DForwardTests: XCTestCase {
     func testValidStride1() throws { try checkAgainstNaive(kernelSize: (2, 3), strides: (1, 1), padding: .valid) }
     func testValidStride2() throws { try checkAgainstNaive(kernelSize: (3, 3), strides: (2, 2), padding: .valid) }
     func testValid2x3Stride2() throws { try checkAgainstNaive(kernelSize: (2, 3), strides: (2, 2), padding: .valid) }
+    func testPointwise() throws {   // the path without im2col
+        try checkAgainstNaive(kernelSize: (1, 1), strides: (1, 1), padding: .valid)
+        try checkAgainstNaive(kernelSize: (1, 1), strides: (1, 1), padding: .same)
+    }
+    func testOneByOneStride2() throws { try checkAgainstNaive(kernelSize: (1, 1), strides: (2, 2), padding: .same) }
 }

@@ -47,6 +47,17 @@ final class Conv2DGradientTests: XCTestCase {
         try check(kernel: (2, 3), strides: (2, 2), padding: .valid, channels: 3, filters: 2, seed: 17)
     }
 
+    // 1 x 1 at stride 1 reads its input as its columns and writes the input gradient from the GEMM directly
+    // (no im2col, no col2im); at stride 2 it gathers through im2col as every other kernel does.
+    func testPointwise() throws {
+        try check(kernel: (1, 1), strides: (1, 1), padding: .valid, channels: 3, filters: 4, seed: 19)
+        try check(kernel: (1, 1), strides: (1, 1), padding: .same, channels: 2, filters: 5, seed: 20)
+    }
+
+    func testOneByOneStride2() throws {
+        try check(kernel: (1, 1), strides: (2, 2), padding: .valid, channels: 3, filters: 2, seed: 21)
+    }
+
     func testSameMixedStrides() throws {
         // Different strides per axis catch a swapped height/width stride.
         try check(kernel: (3, 2), strides: (1, 2), padding: .same, channels: 2, filters: 3, seed: 18)
