@@ -6,8 +6,9 @@ public protocol LayerClock: AnyObject {
 }
 
 /// Layers in a directed acyclic graph (a Keras functional model; a `Sequential` stack is the chain
-/// where layer i reads layer i - 1) with its parameters in one `ParameterStore` and one activation
-/// buffer per layer output, sized once for the largest batch (`reserve`), so steps never allocate.
+/// where layer i reads layer i - 1) with its parameters in one `ParameterStore`, one activation
+/// buffer per layer output and a few gradient buffers the layers' output gradients take in turn
+/// (`GradientBufferPlan`), sized once for the largest batch (`reserve`), so steps never allocate.
 /// Layers run in their order forward and in reverse backward; a layer whose output several others
 /// read gets the sum of their gradients (the first written in place, the others through a scratch
 /// buffer of their own and added).
@@ -20,7 +21,8 @@ public final class Sequential {
     public let parameters: ParameterStore
 
     private var activations: [FloatBuffer] = []          // [maxBatch, outputShapes[i]]
-    private var activationGradients: [FloatBuffer] = []  // same shapes
+    private var gradientBuffers: [FloatBuffer] = []      // [maxBatch, gradientPlan.sizes[k]]
+    private let gradientPlan: GradientBufferPlan
     public private(set) var maxBatch = 0
     /// Keras layer names: from the model description, else made as Keras does (conv2d, conv2d_1, ..., dense).
     public let layerNames: [String]
@@ -112,6 +114,7 @@ public final class Sequential {
         layerNames = graph.names
         merges = layers.map { $0 as? MergeLayer }
         accumulates = Self.accumulatingInputs(graph.inputs)
+        gradientPlan = GradientBufferPlan(inputs: graph.inputs, sizes: graph.outputShapes.map(elementCount))
         let fanIn = graph.inputs.map(\.count).max() ?? 1
         inputPointers = .allocate(capacity: fanIn)
         gradientPointers = .allocate(capacity: fanIn)
@@ -213,7 +216,7 @@ public final class Sequential {
         guard batch > maxBatch else { return }
         maxBatch = batch
         activations = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
-        activationGradients = outputShapes.map { FloatBuffer(count: batch * elementCount($0)) }
+        gradientBuffers = gradientPlan.sizes.map { FloatBuffer(count: batch * $0) }
         gradientScratch = zip(inputs, accumulates).map { sources, adds in
             zip(sources, adds).map { source, add in add ? FloatBuffer(count: batch * elementCount(outputShapes[source])) : nil }
         }
@@ -265,10 +268,10 @@ public final class Sequential {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             for (layer, added) in extra where layer == i {
                 precondition(i < layers.count - 1, "the output layer's gradient is the caller's: add to it there")
-                let sum = activationGradients[i].pointer
+                let sum = gradientBuffer(i)
                 for k in 0..<batch * elementCount(outputShapes[i]) { sum[k] += added[k] }
             }
-            let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(activationGradients[i].pointer)
+            let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(i))
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[i] {
                 for (slot, source) in inputs[i].enumerated() {
@@ -284,7 +287,7 @@ public final class Sequential {
             }
             layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] {
-                let (sum, added) = (activationGradients[source].pointer, gradientScratch[i][slot]!.pointer)
+                let (sum, added) = (gradientBuffer(source), gradientScratch[i][slot]!.pointer)
                 for k in 0..<batch * elementCount(outputShapes[source]) { sum[k] += added[k] }
             }
         }
@@ -314,6 +317,10 @@ public final class Sequential {
     private func inputGradient(layer: Int, slot: Int) -> UnsafeMutablePointer<Float>? {
         let source = inputs[layer][slot]
         guard source >= 0 else { return nil }
-        return accumulates[layer][slot] ? gradientScratch[layer][slot]!.pointer : activationGradients[source].pointer
+        return accumulates[layer][slot] ? gradientScratch[layer][slot]!.pointer : gradientBuffer(source)
     }
+
+    /// The buffer holding the gradient of layer `index`'s output during the backward pass (not the last layer's).
+    @inline(__always)
+    private func gradientBuffer(_ index: Int) -> UnsafeMutablePointer<Float> { gradientBuffers[gradientPlan.buffers[index]!].pointer }
 }

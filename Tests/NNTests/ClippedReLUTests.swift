@@ -100,6 +100,25 @@ final class ClippedReLUTests: XCTestCase {
         XCTAssertEqual(h.analyticGradients().input, [0.25, 0.25, 1, 1, 0])
     }
 
+    /// The input gradient on the grid through every kink (long enough for the vector loops, not only their
+    /// tails): exactly upstream x the piece's slope, 1 inside (lower, cap), 0 capped or at a kink, plus
+    /// negative_slope below the threshold.
+    func testInputGradientsExactlyOnALongGrid() throws {
+        let grid = (0..<241).map { Float($0) * 0.05 - 4 }
+        for (k, s) in Self.settings.enumerated() {
+            let h = try LayerHarness(ClippedReLU(negativeSlope: s.slope, maxValue: s.cap, threshold: s.threshold),
+                                     inputShape: [grid.count], batch: 1, input: grid, seed: 0)
+            var rng = SeededGenerator(seed: 420 + UInt64(k))
+            let upstream = rng.floats(grid.count, in: -2, 2)
+            h.upstream.fill(upstream)
+            let lower = s.cap == nil ? s.threshold : max(s.threshold, 0)
+            let want = zip(grid, upstream).map { x, dy in
+                dy * ((x > lower && x < (s.cap ?? .infinity) ? 1 : 0) + (x < s.threshold ? s.slope : 0))
+            }
+            XCTAssertEqual(h.analyticGradients().input, want, "relu \(s)")
+        }
+    }
+
     // MARK: - Keras's ReLU layer in a model description
 
     private func relu(_ options: String) throws -> Layer {
