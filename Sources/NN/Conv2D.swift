@@ -3,10 +3,11 @@
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
 /// and one GEMM + col2im for the input gradient. A pointwise convolution (1 x 1, stride 1, one group)
-/// has columns equal to its input, so its GEMMs read the input and write the input gradient directly. With `groups` G > 1 (Keras's grouped convolution:
-/// kernel `[KH, KW, C / G, filters]`, output channels `g * F / G ..< (g + 1) * F / G` reading input
-/// channels `g * C / G ..< (g + 1) * C / G`), the columns hold each group's patch as one block and
-/// every product is G GEMMs on blocks of the same matrices (leading dimensions of the whole).
+/// has columns equal to its input, so its GEMMs read the input and write the input gradient directly.
+/// With `groups` G > 1 (Keras's grouped convolution: kernel `[KH, KW, C / G, filters]`, output
+/// channels `g * F / G ..< (g + 1) * F / G` reading input channels `g * C / G ..< (g + 1) * C / G`),
+/// the columns hold each group's patch as one block and every product is G GEMMs on blocks of the
+/// same matrices (leading dimensions of the whole).
 public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)
@@ -102,8 +103,8 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        if isPointwise {} else if groups == 1 { im2col(input, columns.pointer, geometry, batch: batch) } else {
-            groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch)
+        if groups > 1 { groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch) } else if !isPointwise {
+            im2col(input, columns.pointer, geometry, batch: batch)
         }
         let columns = isPointwise ? input : UnsafePointer(columns.pointer)
         startFromBias(bias, output, rows: batch * geometry.outputPixels, columns: filters)
