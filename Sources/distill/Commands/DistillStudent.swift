@@ -46,7 +46,6 @@ struct DistillStudent: ParsableCommand {
         session.run(resumeHint: checkpoints.resumeHint) {
             var settings = try training.settings
             try teaching.apply(to: &settings)
-            if teaching.viewCache != nil { try settings.checkViewCache() }
             let bytes = try settings.studentModel.plan().parameterCount * 4
             try checkWritable(output, flag: "--output", bytes: bytes, isRoot: session.isRoot)
             try checkWritable(twinOutput, flag: "--twin-output", bytes: bytes, isRoot: session.isRoot)

@@ -31,7 +31,6 @@ struct Run: ParsableCommand {
             let (context, source) = (session.context, data.source)
             // Hints checked against the teacher's model file (layer names, shapes) before the teacher trains.
             _ = try settings.hintPlan(teacher: HintPlan.Side(role: "teacher", plan: settings.teacherModel.plan()), gemm: context.gemm)
-            if teaching.viewCache != nil { try settings.checkViewCache() }
             let bytes = try Phase.recipe.map { try settings.model($0.role).plan().parameterCount * 4 }.reduce(0, +)
             try PhaseRunner.checkDirectories([saveDirectory, checkpoints.checkpointDir].compactMap { $0 }, checkpointDirectory: checkpoints.checkpointDir,
                                              phases: Phase.recipe, bytes: bytes, isRoot: session.isRoot)

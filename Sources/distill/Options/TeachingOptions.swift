@@ -30,9 +30,11 @@ struct TeachingOptions: ParsableArguments {
 
     var parsed: [HintSpecification] { get throws { try hints.map(HintSpecification.init(parsing:)) } }
 
-    /// `settings` with the hints (checked against the models by `RecipeSettings.hintPlan`).
+    /// `settings` with the hints (checked against the models by `RecipeSettings.hintPlan`); with `--view-cache`, whether
+    /// the settings' augmentation lets it serve (before any training).
     func apply(to settings: inout RecipeSettings) throws {
         (settings.hints, settings.hintEpochs) = (try parsed, hintEpochs)
+        if viewCache != nil { try settings.checkViewCache() }
     }
 
     /// The view cache, its lines going to `log`.
