@@ -14,48 +14,23 @@ struct Session {
     /// Set once SIGTERM or SIGINT arrives; training stops at the next step boundary.
     let stop: StopRequest
 
-    /// MPI when launched by mpirun (unless `--single-process`), a lone process otherwise;
-    /// backend threads = cores / ranks on this node unless `--threads` says otherwise. Every rank must
-    /// have the same command line and choose the same backend (checked); a failure ends the job with one line.
-    static func start(_ options: RuntimeOptions, announce: Bool = true) -> Session {
+    /// Runs `body` as this process's part of the job: its MPI rank when launched by mpirun (unless
+    /// `--single-process`), a lone process otherwise. Backend threads = cores / ranks on this node unless `--threads` says otherwise.
+    /// Every rank must have the same command line and choose the same backend (checked). A failure ends the
+    /// job with one line; a stop on request exits with `StopRequest.exitCode` once every rank has saved.
+    static func run(_ options: RuntimeOptions, announce: Bool = true, resumeHint: String? = nil, _ body: (Session) throws -> Void) {
+        let timeout = options.collectiveTimeout > 0 ? options.collectiveTimeout : nil
         let communicator: Communicator
         do {
-            communicator = try Launch.communicator(singleProcess: options.singleProcess,
-                                                   collectiveTimeout: options.collectiveTimeout > 0 ? options.collectiveTimeout : nil,
+            communicator = try Launch.communicator(singleProcess: options.singleProcess, collectiveTimeout: timeout,
                                                    agreeing: CommandLineAgreement.items(Array(CommandLine.arguments.dropFirst()),
                                                                                         defaultCommand: Run.configuration.commandName ?? "run"))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(1)
         }
-        let ranksHere = communicator.localSize
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = options.threads ?? max(1, cores / max(ranksHere, 1))
-        let gemm: GEMMBackend
-        do {
-            try communicator.checkAgreement([("--gemm", Fingerprint.text(options.gemm.rawValue))])
-            gemm = try options.gemm.make()
-        } catch {
-            communicator.abort(message: "\(error)")
-        }
-        // The other library gets one thread: nothing runs on it, and it must not oversubscribe the cores.
-        for kind in GEMMBackendKind.allCases where kind != options.gemm { kind.setThreads(1) }
-        gemm.setThreads(threads)
-        if let directory = options.metricsDir, communicator.isRoot {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try checkWritable("\(directory)/\(Phase.distilledStudent.fileStem).csv", isRoot: true)
-            } catch {
-                communicator.abort(message: "--metrics-dir: \(error)")
-            }
-        }
-        let session = Session(communicator: communicator, gemm: gemm, threads: threads, plain: options.plain,
-                              metricsDirectory: options.metricsDir, stop: StopRequest())
-        if announce {
-            session.log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(communicator.transport)) x \(threads) thread\(threads == 1 ? "" : "s"), "
-                + "\(ranksHere) rank\(ranksHere == 1 ? "" : "s") on this \(cores)-core node; gemm \(gemm.name): \(gemm.implementation)")
-        }
-        return session
+        let status = Session(joining: communicator, options, stop: StopRequest(), announce: announce).run(resumeHint: resumeHint, body)
+        if status != 0 { exit(status) }
     }
 
     var isRoot: Bool { communicator.isRoot }
@@ -102,25 +77,59 @@ struct Session {
         return ObserverGroup([printer, CSVLogger(path: (metricsDirectory as NSString).appendingPathComponent(phase.fileStem + ".csv"))])
     }
 
-    /// Runs the command's work; any error ends the whole job with one line on standard error and a
-    /// non-zero exit (MPI_Abort when there are other ranks, so none is left waiting). A stop on request
-    /// (every rank stops at the same step) ends each rank with `StopRequest.exitCode` and how to resume.
-    func run(resumeHint: String? = nil, _ body: () throws -> Void) {
+    /// Runs the command's work on this rank and returns its exit status: 0, or `StopRequest.exitCode` after a
+    /// stop on request (every rank stops at the same step), said with how to resume. Any error ends the whole
+    /// job with one line on standard error and a non-zero exit (MPI_Abort when there are other ranks, so none
+    /// is left waiting).
+    func run(resumeHint: String? = nil, _ body: (Session) throws -> Void) -> Int32 {
         do {
-            try body()
+            try body(self)
         } catch let stopped as TrainingStopped {
             log("\(stopped) (a signal arrived); "
                 + (resumeHint.map { "its state is saved: run the same command with --resume to continue (\($0))" } ?? "nothing was saved"))
             communicator.finalize()
-            exit(StopRequest.exitCode)
+            return StopRequest.exitCode
         } catch let stopped as SweepStopped {
             log("\(stopped) (a signal arrived); every finished run is in the sweep's CSV: run the same command to continue")
             communicator.finalize()
-            exit(StopRequest.exitCode)
+            return StopRequest.exitCode
         } catch {
             communicator.abort(message: "\(error)")
         }
         communicator.finalize()
+        return 0
     }
 }
 
+extension Session {
+    /// This rank's session: its backend and threads chosen, the metrics directory made (rank 0), the layout said.
+    fileprivate init(joining communicator: Communicator, _ options: RuntimeOptions, stop: StopRequest, announce: Bool) {
+        let ranksHere = communicator.localSize
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = options.threads ?? max(1, cores / max(ranksHere, 1))
+        let gemm: GEMMBackend
+        do {
+            try communicator.checkAgreement([("--gemm", Fingerprint.text(options.gemm.rawValue))])
+            gemm = try options.gemm.make()
+        } catch {
+            communicator.abort(message: "\(error)")
+        }
+        // The other library gets one thread: nothing runs on it, and it must not oversubscribe the cores.
+        for kind in GEMMBackendKind.allCases where kind != options.gemm { kind.setThreads(1) }
+        gemm.setThreads(threads)
+        if let directory = options.metricsDir, communicator.isRoot {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try checkWritable("\(directory)/\(Phase.distilledStudent.fileStem).csv", isRoot: true)
+            } catch {
+                communicator.abort(message: "--metrics-dir: \(error)")
+            }
+        }
+        self.init(communicator: communicator, gemm: gemm, threads: threads, plain: options.plain,
+                  metricsDirectory: options.metricsDir, stop: stop)
+        if announce {
+            log("layout: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") (\(communicator.transport)) x \(threads) thread\(threads == 1 ? "" : "s"), "
+                + "\(ranksHere) rank\(ranksHere == 1 ? "" : "s") on this \(cores)-core node; gemm \(gemm.name): \(gemm.implementation)")
+        }
+    }
+}

@@ -59,8 +59,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         var options = runtime
         if options.threads == nil { options.threads = 1 }
-        let session = Session.start(options, announce: !csv)
-        session.run {
+        Session.run(options, announce: !csv) { session in
             let models = (teacher: try teacherModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.teacher),
                           student: try studentModel.map(ModelDescription.init(contentsOfFile:)) ?? preset.description(.student))
             var bench = try Benchmarks(models: models, batchSize: batchSize, steps: steps,

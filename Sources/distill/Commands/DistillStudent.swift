@@ -42,8 +42,7 @@ struct DistillStudent: ParsableCommand {
     }
 
     func run() throws {
-        let session = Session.start(runtime)
-        session.run(resumeHint: checkpoints.resumeHint) {
+        Session.run(runtime, resumeHint: checkpoints.resumeHint) { session in
             var settings = try training.settings
             try teaching.apply(to: &settings)
             let bytes = try settings.studentModel.plan().parameterCount * 4

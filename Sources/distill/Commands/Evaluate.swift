@@ -19,8 +19,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let session = Session.start(runtime, announce: false)
-        session.run {
+        Session.run(runtime, announce: false) { session in
             let loaded = try Checkpoint.load(from: model, gemm: session.gemm)
             let test = try data.source.load(.test)
             try checkSameDataOnEveryRank([("the test data", test)], also: [

@@ -24,8 +24,7 @@ struct Run: ParsableCommand {
     var saveDirectory: String?
 
     func run() throws {
-        let session = Session.start(runtime)
-        session.run(resumeHint: checkpoints.resumeHint) {
+        Session.run(runtime, resumeHint: checkpoints.resumeHint) { session in
             var settings = try training.settings
             try teaching.apply(to: &settings)
             let (context, source) = (session.context, data.source)

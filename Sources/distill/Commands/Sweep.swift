@@ -123,8 +123,7 @@ struct Sweep: ParsableCommand {
     }
 
     func run() throws {
-        let session = Session.start(runtime)
-        session.run {
+        Session.run(runtime) { session in
             let (settings, csvPath) = (try settings, try csvPath(isRoot: session.isRoot))
             let (grid, confirmSeeds) = (try grid, try confirmation)
             var setup = try SweepSetup(grid: grid, confirmSeeds: confirmSeeds, settings: settings, validationFraction: validationFraction,

@@ -19,8 +19,7 @@ struct TrainTeacher: ParsableCommand {
     var metricsJSON: String?
 
     func run() throws {
-        let session = Session.start(runtime)
-        session.run(resumeHint: checkpoints.resumeHint) {
+        Session.run(runtime, resumeHint: checkpoints.resumeHint) { session in
             let settings = try training.settings
             try checkWritable(output, flag: "--output", bytes: try settings.teacherModel.plan().parameterCount * 4,
                               isRoot: session.isRoot)
