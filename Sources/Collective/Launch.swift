@@ -36,6 +36,16 @@ public enum Launch {
         }
     }
 
+    /// Why `ranks` ranks cannot run as threads of this process, or nil when they can: a process manager
+    /// started it as a task of a parallel job, whose rank count is the launcher's to set.
+    public static func threadRanksProblem(_ ranks: Int, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard ranks > 1 else { return nil }
+        let tasks = expectedTasks(environment).map { " (\($0.variable)=\($0.count))" } ?? ""
+        guard isParallelLaunch(environment) || expectedTasks(environment).map({ $0.count > 1 }) == true else { return nil }
+        return "--ranks \(ranks) runs the ranks as threads of this one process, but a launcher started it as a task of a parallel job\(tasks): "
+            + "give the rank count to the launcher (mpirun -np, srun -n) or run without it"
+    }
+
     /// MPI when a process manager started this process (unless `singleProcess`), one process otherwise.
     /// Throws when the environment and MPI disagree on the number of tasks. The ranks first check that
     /// they agree on `items` (the command line): a rank given other flags would take other collectives.

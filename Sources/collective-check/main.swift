@@ -8,10 +8,13 @@
 // exit 0. A world smaller than `--expect-size` fails at once: a run that accidentally
 // starts one process must not pass vacuously. `--fail-on-rank R` makes rank R abort
 // while the others wait in a barrier, to show that a failing rank ends the job.
-// Started without mpirun it uses `SingleProcess` (a job of one).
+// Started without mpirun it uses `SingleProcess` (a job of one). `--thread-ranks N` instead checks
+// that ranks as threads of one process end it when one fails or never arrives (ThreadRanksProbe.swift).
 
 import Collective
 import Foundation
+
+if CommandLine.arguments.dropFirst().first == "--thread-ranks" { threadRanksProbe(Array(CommandLine.arguments.dropFirst())) }
 
 let mpi: MPICommunicator? = Launch.isParallelLaunch() ? MPICommunicator() : nil
 let communicator: Communicator = mpi ?? SingleProcess()

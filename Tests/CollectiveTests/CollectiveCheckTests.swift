@@ -49,6 +49,22 @@ final class CollectiveCheckTests: XCTestCase {
         XCTAssertTrue(run.output.contains("error: unknown argument '--bogus'"), run.output)
     }
 
+    /// Ranks as threads of one process: one that never reaches a barrier is named once the others have
+    /// waited past the timeout; one that fails ends the process while the others wait. One line each, status 1.
+    func testAThreadRankThatNeverArrivesOrFailsEndsTheProcess() throws {
+        let started = Date()
+        let stuck = try ProcessRun.run(try collectiveCheck(), ["--thread-ranks", "3", "--stuck-rank", "2", "--collective-timeout", "1"])
+        XCTAssertEqual(stuck.status, 1, stuck.output)
+        XCTAssertTrue(stuck.output.contains(" of 3: barrier waited ") && stuck.output.contains("s, past --collective-timeout 1 s, for rank 2 (finished or stuck)"),
+                      stuck.output)
+        XCTAssertEqual(stuck.output.components(separatedBy: "error:").count, 2, "one line: \(stuck.output)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60, "the wait ended long after the timeout")
+
+        let failing = try ProcessRun.run(try collectiveCheck(), ["--thread-ranks", "2", "--fail-on-rank", "1"])
+        XCTAssertEqual(failing.status, 1, failing.output)
+        XCTAssertEqual(failing.output.trimmingCharacters(in: .whitespacesAndNewlines), "error: rank 1 of 2: injected failure (--fail-on-rank 1)")
+    }
+
     // MARK: - Helpers
 
     /// Runs collective-check under `mpirun -np ranks` with the container-safe flags of `ProcessRun.mpirunFlags`.
