@@ -15,22 +15,37 @@ struct Session {
     let stop: StopRequest
 
     /// Runs `body` as this process's part of the job: its MPI rank when launched by mpirun (unless
-    /// `--single-process`), a lone process otherwise. Backend threads = cores / ranks on this node unless `--threads` says otherwise.
+    /// `--single-process`), a lone process otherwise, or with `--ranks N` each of N ranks that are threads of
+    /// this process, at once. Backend threads = cores / ranks on this node unless `--threads` says otherwise.
     /// Every rank must have the same command line and choose the same backend (checked). A failure ends the
     /// job with one line; a stop on request exits with `StopRequest.exitCode` once every rank has saved.
     static func run(_ options: RuntimeOptions, announce: Bool = true, resumeHint: String? = nil, _ body: (Session) throws -> Void) {
         let timeout = options.collectiveTimeout > 0 ? options.collectiveTimeout : nil
-        let communicator: Communicator
-        do {
-            communicator = try Launch.communicator(singleProcess: options.singleProcess, collectiveTimeout: timeout,
-                                                   agreeing: CommandLineAgreement.items(Array(CommandLine.arguments.dropFirst()),
-                                                                                        defaultCommand: Run.configuration.commandName ?? "run"))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(1)
+        let status: Int32
+        if options.ranks > 1 {
+            if let problem = Launch.threadRanksProblem(options.ranks) { fail(problem) }
+            let stop = StopRequest()
+            status = ThreadGroup.run(size: options.ranks, collectiveTimeout: timeout) { rank in
+                Session(joining: rank, options, stop: stop, announce: announce).run(resumeHint: resumeHint, body)
+            }.max() ?? 0
+        } else {
+            let communicator: Communicator
+            do {
+                communicator = try Launch.communicator(singleProcess: options.singleProcess, collectiveTimeout: timeout,
+                                                       agreeing: CommandLineAgreement.items(Array(CommandLine.arguments.dropFirst()),
+                                                                                            defaultCommand: Run.configuration.commandName ?? "run"))
+            } catch {
+                fail("\(error)")
+            }
+            status = Session(joining: communicator, options, stop: StopRequest(), announce: announce).run(resumeHint: resumeHint, body)
         }
-        let status = Session(joining: communicator, options, stop: StopRequest(), announce: announce).run(resumeHint: resumeHint, body)
         if status != 0 { exit(status) }
+    }
+
+    /// Ends the process before any rank exists: one line on standard error, status 1.
+    private static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        exit(1)
     }
 
     var isRoot: Bool { communicator.isRoot }
@@ -72,7 +87,7 @@ struct Session {
     /// mpirun's own output is one, so a rank cannot tell, and a redrawn bar would flood a log file.
     func observer(_ phase: Phase) -> TrainingObserver? {
         guard isRoot else { return nil }
-        let printer = ProgressPrinter(phase: phase.title, bar: !plain && communicator.transport == "single process" && isatty(STDOUT_FILENO) != 0)
+        let printer = ProgressPrinter(phase: phase.title, bar: !plain && communicator.transport != "MPI" && isatty(STDOUT_FILENO) != 0)
         guard let metricsDirectory else { return printer }
         return ObserverGroup([printer, CSVLogger(path: (metricsDirectory as NSString).appendingPathComponent(phase.fileStem + ".csv"))])
     }

@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `distill sweep` end to end on the MNIST fixture with Keras-written teacher logits: 2 ranks write the
-/// same runs as 1, a restart skips finished runs (also after a stop on request or a half-written row),
+/// `distill sweep` end to end on the MNIST fixture with Keras-written teacher logits: 2 ranks (MPI or
+/// threads) write the same runs as 1, a restart skips finished runs (also after a stop on request or a half-written row),
 /// and bad input stops with one line before any run.
 final class SweepCommandTests: XCTestCase {
     private let fixture = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path
@@ -66,6 +66,11 @@ final class SweepCommandTests: XCTestCase {
         let pair = try rows("\(directory)/two")
         XCTAssertEqual(results(pair), results(first), "each run is trained alone, so its figures do not depend on the ranks")
         XCTAssertEqual(Set(pair.map { $0.split(separator: ",").last! }), ["0", "1"], "both ranks trained runs")
+        // Two ranks as threads of one process train their runs side by side, with the same figures.
+        let threads = try sweep("\(directory)/threads", ["--ranks", "2"])
+        XCTAssertEqual(threads.status, 0, threads.output)
+        XCTAssertTrue(threads.output.contains("layout: 2 ranks (threads)"), threads.output)
+        XCTAssertEqual(results(try rows("\(directory)/threads")), results(first))
 
         // A restart with every run done trains none; with a row and a half lost, it trains just those.
         let again = try sweep("\(directory)/one")

@@ -3,10 +3,13 @@ import NN   // GEMMBackendKind: the values of --gemm
 
 extension GEMMBackendKind: ExpressibleByArgument {}
 
-/// How the process runs: alone or as one rank of an MPI job, on which GEMM library, with how many threads.
+/// How the process runs: alone, as one rank of an MPI job or as several ranks in threads, on which GEMM library, with how many threads.
 struct RuntimeOptions: ParsableArguments {
     @Flag(help: "Run as a single process without MPI, even under mpirun (for debugging).")
     var singleProcess = false
+
+    @Option(help: "Data-parallel ranks as threads of this one process, without MPI: the same shards and collectives as mpirun -np N, with sums taken in rank order (so at N = 2 the same results as mpirun -np 2, bit for bit). Not under mpirun or srun. 1...1024.")
+    var ranks = 1
 
     @Option(help: "Threads per rank for the GEMM library (OpenMP threads for onednn). Default: cores / ranks on this node, at least 1.")
     var threads: Int?
@@ -24,6 +27,7 @@ struct RuntimeOptions: ParsableArguments {
     var plain = false
 
     func validate() throws {
+        guard (1...1024).contains(ranks) else { throw ValidationError("--ranks must be in 1...1024, got \(ranks)") }
         if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be in 1...4096, got \(threads)") }
         guard collectiveTimeout == 0 || (1...604_800).contains(collectiveTimeout) else {
             throw ValidationError("--collective-timeout must be 0 (wait forever) or in 1...604800 seconds, got \(collectiveTimeout)")
