@@ -31,11 +31,13 @@ JSON
 # ReLU6), from the Keras fixtures; with onednn too, whose depthwise convolutions run through its own primitives.
 # The graph runs also distil with feature hints (a 1x1 Conv2D regressor and a Dense one, the teacher run to its layer).
 graph=Tests/Fixtures/keras-graph
-for run in "openblas" "onednn" "openblas dropout" "openblas graph" "onednn graph"; do
-    read -r gemm models <<<"$run"
+# "ranks": the graph models on two ranks that are threads of this process (--ranks 2), counted together.
+for run in "openblas" "onednn" "openblas dropout" "openblas graph" "onednn graph" "openblas graph ranks" "onednn graph ranks"; do
+    read -r gemm models ranks <<<"$run"
     extra=() workloads=4
+    [ "${ranks:-}" = ranks ] && extra=(--ranks 2)
     [ "${models:-}" = dropout ] && extra=(--teacher-model "$work/dropout.json" --student-model "$work/dropout.json")
-    [ "${models:-}" = graph ] && extra=(--teacher-model "$graph/residual.json" --student-model "$graph/${GRAPH_STUDENT:-mobilenet-like}.json")
+    [ "${models:-}" = graph ] && extra+=(--teacher-model "$graph/residual.json" --student-model "$graph/${GRAPH_STUDENT:-mobilenet-like}.json")
     # The hints name the MobileNet-like student's layers.
     [ "${models:-}" = graph ] && [ -z "${GRAPH_STUDENT:-}" ] && extra+=(--hint block2_out:block1_add --hint pool:pool:0.5) && workloads=5
     LD_PRELOAD="$work/liballoc-counter.so" "$bin" bench --gemm "$gemm" --workloads teacher student distill distill-running \
@@ -48,5 +50,6 @@ for run in "openblas" "onednn" "openblas dropout" "openblas graph" "onednn graph
     } END { if (n != expected) { print "expected " expected " workloads, found " n; bad = 1 }; exit bad }' "$work/bench-$gemm.txt"
 done
 echo "check-allocations: no training step allocates with openblas (the presets, a model with BatchNormalization and Dropout,"
-echo "  a residual graph teacher and a MobileNet-like graph student, distilled with and without feature hints);"
+echo "  a residual graph teacher and a MobileNet-like graph student, distilled with and without feature hints,"
+echo "  also on two ranks as threads of one process);"
 echo "  with onednn a constant count per step (oneDNN's own execute calls)"

@@ -104,6 +104,14 @@ public struct Benchmarks {
         return model
     }
 
+    /// The process's allocation count, read while every rank waits between two barriers: with ranks as
+    /// threads (`--ranks`) the count is theirs together, and no rank may allocate while it is read.
+    private func countWhileAllWait(_ counter: AllocationCounter) -> Int {
+        communicator.barrier()
+        defer { communicator.barrier() }
+        return counter.count
+    }
+
     /// Warm-up steps, then `steps` timed steps of one epoch, through the same loop `fit` uses.
     /// With the allocation counter preloaded, three more epochs of 1, `steps` and `2 * steps` full
     /// batches (counted after the timed one, so one-time set-up is done) give the heap allocations per
@@ -130,9 +138,9 @@ public struct Benchmarks {
         let allocations = try AllocationCounter().map { counter -> AllocationsPerStep in
             func allocations(fullBatches: Int) throws -> Int {
                 let samples = syntheticData(batchSize * fullBatches + partialBatch)
-                let before = counter.count
+                let before = countWhileAllWait(counter)
                 _ = try fit(samples)
-                return counter.count - before
+                return countWhileAllWait(counter) - before
             }
             let counts = try [1, steps, 2 * steps].map { try allocations(fullBatches: $0) }
             return AllocationsPerStep(shorter: steps > 1 ? Double(counts[1] - counts[0]) / Double(steps - 1) : 0,
