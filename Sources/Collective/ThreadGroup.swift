@@ -4,8 +4,8 @@ import Synchronization
 /// The ranks of a job that are threads of this one process (`--ranks N` without MPI), and the place
 /// where their collectives meet.
 ///
-/// A collective is two or three meetings: each rank posts its buffer's address and count, arrives,
-/// waits until every rank has arrived, works on the posted buffers, and arrives again. A rank's
+/// A collective is one meeting (a barrier) or two: each rank posts its buffer's address and count,
+/// arrives, waits until every rank has arrived, works on the posted buffers, and meets again. A rank's
 /// arrival is a counter of its own that only grows (release on store, acquire on load), so what a
 /// rank wrote before arriving is seen by every rank after the meeting. Waiting spins, then yields,
 /// then sleeps, so ranks beyond the cores do not starve the ones that work; past `collectiveTimeout`
@@ -15,7 +15,7 @@ public final class ThreadGroup: @unchecked Sendable {
     let collectiveTimeout: Double?
     private let arrivals: [Arrival]                            // [size]
     let addresses: UnsafeMutablePointer<UnsafeMutableRawPointer?>   // [size]: each rank's buffer in the current collective
-    let counts: UnsafeMutablePointer<Int>                      // [size]: its element count (or a root, for broadcast)
+    let counts: UnsafeMutablePointer<Int>                      // [size]: that buffer's element count
 
     /// `collectiveTimeout` in seconds; nil waits forever.
     public init(size: Int, collectiveTimeout: Double?) {
