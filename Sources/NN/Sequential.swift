@@ -268,8 +268,7 @@ public final class Sequential {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             for (layer, added) in extra where layer == i {
                 precondition(i < layers.count - 1, "the output layer's gradient is the caller's: add to it there")
-                let sum = gradientBuffer(i)
-                for k in 0..<batch * elementCount(outputShapes[i]) { sum[k] += added[k] }
+                accumulate(added, into: gradientBuffer(i), count: batch * elementCount(outputShapes[i]))
             }
             let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(i))
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -287,8 +286,7 @@ public final class Sequential {
             }
             layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] {
-                let (sum, added) = (gradientBuffer(source), gradientScratch[i][slot]!.pointer)
-                for k in 0..<batch * elementCount(outputShapes[source]) { sum[k] += added[k] }
+                accumulate(gradientScratch[i][slot]!.pointer, into: gradientBuffer(source), count: batch * elementCount(outputShapes[source]))
             }
         }
         for range in frozenGradients { (parameters.gradients.pointer + range.lowerBound).update(repeating: 0, count: range.count) }
