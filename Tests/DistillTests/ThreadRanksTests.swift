@@ -47,11 +47,12 @@ final class ThreadRanksTests: FaultTestCase {
 
     /// A job of thread ranks stopped by SIGTERM once a state is saved (every rank stops at one step, the
     /// process exits 75) resumes under mpirun -np 2 to the model of an uninterrupted mpirun run: the two
-    /// transports are one job layout.
+    /// transports are one job layout. Four epochs of 19 steps leave the signal time to arrive mid-run
+    /// on a slow machine (the first state comes at step 4).
     func testAStateSavedByThreadRanksResumesUnderMPIBitForBit() throws {
         func arguments(_ states: String, _ output: String) throws -> [String] {
             ["train-teacher", "--data-dir", fixture, "--train-limit", "600", "--test-limit", "100", "--threads", "1", "--plain",
-             "--teacher-epochs", "2", "--checkpoint-dir", states, "--checkpoint-every", "4", "--output", output]
+             "--teacher-epochs", "4", "--checkpoint-dir", states, "--checkpoint-every", "4", "--output", output]
         }
         let mpirun = try Requirement.mpirun()
         let whole = try ProcessRun.run(mpirun, ProcessRun.mpirunFlags(ranks: 2) + [try binary.path] + (try arguments(path("whole"), path("reference.safetensors"))),
