@@ -37,13 +37,15 @@ public enum Launch {
     }
 
     /// Why `ranks` ranks cannot run as threads of this process, or nil when they can: a process manager
-    /// started it as a task of a parallel job, whose rank count is the launcher's to set.
+    /// (mpirun, or srun for a step of several tasks) started it as a task of a parallel job, whose rank
+    /// count is the launcher's to set. A batch script's own process (SLURM_NTASKS set, no step) may.
     public static func threadRanksProblem(_ ranks: Int, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         guard ranks > 1 else { return nil }
-        let tasks = expectedTasks(environment).map { " (\($0.variable)=\($0.count))" } ?? ""
-        guard isParallelLaunch(environment) || expectedTasks(environment).map({ $0.count > 1 }) == true else { return nil }
-        return "--ranks \(ranks) runs the ranks as threads of this one process, but a launcher started it as a task of a parallel job\(tasks): "
-            + "give the rank count to the launcher (mpirun -np, srun -n) or run without it"
+        let tasks = expectedTasks(environment)
+        let isSlurmTask = environment["SLURM_STEP_ID"] != nil && environment["SLURM_PROCID"] != nil
+        guard isParallelLaunch(environment) || (isSlurmTask && (tasks?.count ?? 1) > 1) else { return nil }
+        return "--ranks \(ranks) runs the ranks as threads of this one process, but a launcher started it as a task of a parallel job"
+            + (tasks.map { " (\($0.variable)=\($0.count))" } ?? "") + ": give the rank count to the launcher (mpirun -np, srun -n) or run without it"
     }
 
     /// MPI when a process manager started this process (unless `singleProcess`), one process otherwise.

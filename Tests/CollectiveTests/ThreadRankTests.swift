@@ -88,7 +88,12 @@ final class ThreadRankTests: XCTestCase {
         XCTAssertNil(Launch.threadRanksProblem(1, environment: ["OMPI_COMM_WORLD_SIZE": "2"]))
         XCTAssertNil(Launch.threadRanksProblem(2, environment: [:]))
         XCTAssertNil(Launch.threadRanksProblem(2, environment: ["SLURM_NTASKS": "1"]))
-        for environment in [["OMPI_COMM_WORLD_SIZE": "1"], ["PMIX_RANK": "0"], ["SLURM_NTASKS": "4"]] {
+        // A batch script's own process, in an allocation of 4 tasks; and a one-task step within it.
+        XCTAssertNil(Launch.threadRanksProblem(4, environment: ["SLURM_NTASKS": "4", "SLURM_PROCID": "0"]))
+        XCTAssertNil(Launch.threadRanksProblem(4, environment: ["SLURM_NTASKS": "4", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0",
+                                                                "SLURM_STEP_NUM_TASKS": "1"]))
+        let step = ["SLURM_NTASKS": "4", "SLURM_STEP_ID": "0", "SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "4"]
+        for environment in [["OMPI_COMM_WORLD_SIZE": "1"], ["PMIX_RANK": "0"], step] {
             let problem = Launch.threadRanksProblem(4, environment: environment)
             XCTAssertTrue(problem?.hasPrefix("--ranks 4 runs the ranks as threads of this one process") == true, "\(environment): \(problem ?? "nil")")
         }
