@@ -8,7 +8,7 @@ struct RuntimeOptions: ParsableArguments {
     @Flag(help: "Run as a single process without MPI, even under mpirun (for debugging).")
     var singleProcess = false
 
-    @Option(help: "Data-parallel ranks as threads of this one process, without MPI: the same shards and collectives as mpirun -np N, with sums taken in rank order (so at N = 2 the same results as mpirun -np 2, bit for bit). Not under mpirun or srun. 1...1024.")
+    @Option(help: "Data-parallel ranks as threads of this one process, without MPI: the same shards and collectives as mpirun -np N, with sums taken in rank order (so at N = 2 the same results as mpirun -np 2, bit for bit). Not under mpirun, nor in an srun step of several tasks. 1...1024.")
     var ranks = 1
 
     @Option(help: "Threads per rank for the GEMM library (OpenMP threads for onednn). Default: cores / ranks on this node, at least 1.")
