@@ -19,13 +19,17 @@ public enum Launch {
         return nil
     }
 
+    /// Whether srun started this process as a task of a job step (a batch script's own process has no step).
+    static func isSlurmStepTask(_ environment: [String: String]) -> Bool {
+        environment["SLURM_STEP_ID"] != nil && environment["SLURM_PROCID"] != nil
+    }
+
     /// Why this launch cannot go on, given the size MPI reported (nil when MPI did not start); nil when it can.
     /// Several tasks that each run alone would train N separate models and all write the same files.
     public static func problem(environment: [String: String], mpiSize: Int?) -> String? {
         guard let (expected, variable) = expectedTasks(environment), expected > 1 else { return nil }
-        let isSlurmTask = environment["SLURM_STEP_ID"] != nil && environment["SLURM_PROCID"] != nil
         switch mpiSize {
-        case nil where isSlurmTask:
+        case nil where isSlurmStepTask(environment):
             return "\(variable)=\(expected) says this is one of \(expected) tasks, but no MPI launch environment (PMIx or PMI) is set: "
                 + "start the job with srun --mpi=pmix or mpirun, or pass --single-process to run each task alone on purpose"
         case let size? where size != expected:
@@ -42,8 +46,7 @@ public enum Launch {
     public static func threadRanksProblem(_ ranks: Int, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         guard ranks > 1 else { return nil }
         let tasks = expectedTasks(environment)
-        let isSlurmTask = environment["SLURM_STEP_ID"] != nil && environment["SLURM_PROCID"] != nil
-        guard isParallelLaunch(environment) || (isSlurmTask && (tasks?.count ?? 1) > 1) else { return nil }
+        guard isParallelLaunch(environment) || (isSlurmStepTask(environment) && (tasks?.count ?? 1) > 1) else { return nil }
         return "--ranks \(ranks) runs the ranks as threads of this one process, but a launcher started it as a task of a parallel job"
             + (tasks.map { " (\($0.variable)=\($0.count))" } ?? "") + ": give the rank count to the launcher (mpirun -np, srun -n) or run without it"
     }
