@@ -6,7 +6,8 @@ import CKernels
 /// `depthwise_initializer`) and `bias` `[C * dm]`. Padding and output size as Conv2D (TensorFlow's rule).
 ///
 /// Not a GEMM. With the oneDNN backend, oneDNN's own depthwise convolution (`OneDNNDepthwisePlan`, one per
-/// planned batch size), which measures faster; otherwise, and for a shape oneDNN refuses, a direct loop
+/// planned batch size), which measures faster, but for the kernel and bias gradients of the shapes it has no
+/// depthwise kernel for (those take the loop); otherwise, and for a shape oneDNN refuses, a direct loop
 /// (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at load time) whose
 /// accumulators run over the contiguous channels of each output pixel (NHWC); its backward pass walks the
 /// same windows once for the input, kernel and bias gradients.
@@ -25,6 +26,8 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     private var plans: [Int: OneDNNDepthwisePlan] = [:]
     /// The batch sizes that run through oneDNN (planned, and not refused).
     public var oneDNNBatchSizes: [Int] { plans.keys.sorted() }
+    /// Of those, the ones whose kernel and bias gradients oneDNN computes too (the others take the loop).
+    public var oneDNNKernelGradientBatchSizes: [Int] { plans.filter { !$0.value.kernelGradientByLoop }.keys.sorted() }
 
     public init(kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid, depthMultiplier: Int = 1,
                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
@@ -85,8 +88,11 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         if let plan = plans[batch] {
-            return plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
-                                 kernelGradient: kernelGradient, biasGradient: biasGradient)
+            plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
+                          kernelGradient: kernelGradient, biasGradient: biasGradient)
+            guard plan.kernelGradientByLoop else { return }
+            // The loop without an input gradient: the kernel and bias gradients only.
+            return distill_depthwise_backward(input, kernel, outputGradient, nil, kernelGradient, biasGradient, &window, Int32(batch))
         }
         distill_depthwise_backward(input, kernel, outputGradient, inputGradient, kernelGradient, biasGradient, &window, Int32(batch))
     }

@@ -9,47 +9,60 @@ import CDNNL
 /// it (a few thousand values), and backward-data reads that copy (a backward runs on its forward's weights;
 /// only a backward-data layout of its own is reordered again). The kernel gradient comes back through the
 /// inverse reorder into a scratch, then is added, with the bias gradient, into the layer's gradients.
+///
+/// The kernel and bias gradients go through oneDNN only where it names its depthwise kernel for them
+/// (`jit_dw`). Elsewhere (a 5 x 5 or 7 x 7 kernel, a map of one or two pixels, a strided 1 x 1) it falls back to
+/// its generic grouped convolution (`jit`), which took 1-20x the direct loop's time on an AMD EPYC Zen 4
+/// (133 us against 30 us at 2 x 2 x 144, 32 samples: docs/graph-models.md), so the layer runs its loop for them
+/// (`kernelGradientByLoop`). The choice depends on the shape and the CPU's instruction set, never on a timing.
 final class OneDNNDepthwisePlan {
     private let descriptors: OneDNNDepthwiseDescriptors
     private let storage = DNNLStorage()
     private let kernel: DNNLOperand                 // Keras layout, bound to the layer's kernel
-    private let kernelGradient: DNNLOperand         // Keras layout, scratch
-    private let biasGradient: DNNLOperand?          // [C * dm], scratch
-    private let forward: DNNLPrimitive, backwardData: DNNLPrimitive, backwardWeights: DNNLPrimitive
-    private let toForwardWeights: DNNLPrimitive, toDataWeights: DNNLPrimitive?, fromWeightsGradient: DNNLPrimitive
-    private let useBias: Bool
+    private let forward: DNNLPrimitive, backwardData: DNNLPrimitive
+    private let toForwardWeights: DNNLPrimitive, toDataWeights: DNNLPrimitive?
+    /// The kernel and bias gradients through oneDNN; nil where the layer's loop computes them.
+    private let weightsGradient: WeightsGradient?
+    /// Whether the layer computes the kernel and bias gradients with its direct loop (oneDNN has no depthwise kernel for them).
+    var kernelGradientByLoop: Bool { weightsGradient == nil }
+
+    /// oneDNN's backward-weights primitive, the reorder of its result into the Keras layout, and the scratches it writes.
+    private struct WeightsGradient {
+        let primitive: DNNLPrimitive, toKeras: DNNLPrimitive
+        let kernel: DNNLOperand     // Keras layout, scratch
+        let bias: DNNLOperand?      // [C * dm], scratch
+    }
 
     init(_ geometry: WindowGeometry, depthMultiplier: Int, useBias: Bool, batch: Int) throws {
         let made = try OneDNNDepthwiseDescriptors(geometry, depthMultiplier: depthMultiplier, useBias: useBias, batch: batch, engine: try DNNLEngine())
         descriptors = made
-        self.useBias = useBias
         var (source, destination, bias, keras) = (made.source, made.destination, made.bias, made.kerasKernel)
         // Placeholders for the caller's buffers (bound before each call); blocked weights and scratches owned here.
         let input = storage.placeholder(&source), output = storage.placeholder(&destination)
         let outputGradient = storage.placeholder(&destination), inputGradient = storage.placeholder(&source)
         kernel = storage.placeholder(&keras)
-        kernelGradient = storage.operand(&keras)
         let forwardWeights = storage.operand(made.forward.md(dnnl_query_weights_md))
         let dataWeightsMD = made.backwardData.md(dnnl_query_weights_md)
         let sameWeights = dnnl_memory_desc_equal(dataWeightsMD, forwardWeights.md) != 0
         let dataWeights = sameWeights ? forwardWeights : storage.operand(dataWeightsMD)
-        let weightsGradient = storage.operand(made.backwardWeights.md(dnnl_query_diff_weights_md))
         let biasOperand = useBias ? storage.placeholder(&bias) : nil
-        biasGradient = useBias ? storage.operand(&bias) : nil
 
         var forwardArguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, forwardWeights), (DNNL_ARG_DST, output)]
-        var weightsArguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_DIFF_WEIGHTS, weightsGradient)]
-        if let biasOperand, let biasGradient {
-            forwardArguments.append((DNNL_ARG_BIAS, biasOperand))
-            weightsArguments.append((DNNL_ARG_DIFF_BIAS, biasGradient))
-        }
+        if let biasOperand { forwardArguments.append((DNNL_ARG_BIAS, biasOperand)) }
         forward = try DNNLPrimitive(made.forward.handle, forwardArguments, engine: made.engine)
         backwardData = try DNNLPrimitive(made.backwardData.handle, [(DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_WEIGHTS, dataWeights),
                                                                     (DNNL_ARG_DIFF_SRC, inputGradient)], engine: made.engine)
-        backwardWeights = try DNNLPrimitive(made.backwardWeights.handle, weightsArguments, engine: made.engine)
         toForwardWeights = try made.reorder(from: kernel, to: forwardWeights)
         toDataWeights = sameWeights ? nil : try made.reorder(from: kernel, to: dataWeights)
-        fromWeightsGradient = try made.reorder(from: weightsGradient, to: kernelGradient)
+
+        guard made.backwardWeights.implementation.hasPrefix("jit_dw") else { weightsGradient = nil; return }
+        let blockedGradient = storage.operand(made.backwardWeights.md(dnnl_query_diff_weights_md))
+        let kernelScratch = storage.operand(&keras), biasScratch = useBias ? storage.operand(&bias) : nil
+        var weightsArguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_DIFF_WEIGHTS, blockedGradient)]
+        if let biasScratch { weightsArguments.append((DNNL_ARG_DIFF_BIAS, biasScratch)) }
+        weightsGradient = WeightsGradient(primitive: try DNNLPrimitive(made.backwardWeights.handle, weightsArguments, engine: made.engine),
+                                          toKeras: try made.reorder(from: blockedGradient, to: kernelScratch),
+                                          kernel: kernelScratch, bias: biasScratch)
     }
 
     /// `output[N, OH, OW, C * dm]` from `input[N, H, W, C]`, the Keras `kernel` and `bias`.
@@ -63,7 +76,8 @@ final class OneDNNDepthwisePlan {
         run(forward)
     }
 
-    /// Adds the kernel and bias gradients into the layer's, and writes the input gradient where asked.
+    /// Writes the input gradient where asked, and adds the kernel and bias gradients into the layer's
+    /// (unless `kernelGradientByLoop`: then the layer's loop adds them).
     func backward(input: UnsafePointer<Float>, kernel kernelValues: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?, kernelGradient kernelSum: UnsafeMutablePointer<Float>,
                   biasGradient biasSum: UnsafeMutablePointer<Float>?) {
@@ -76,12 +90,13 @@ final class OneDNNDepthwisePlan {
             backwardData.bind(DNNL_ARG_DIFF_SRC, to: inputGradient)
             run(backwardData)
         }
-        backwardWeights.bind(DNNL_ARG_SRC, to: input)
-        backwardWeights.bind(DNNL_ARG_DIFF_DST, to: outputGradient)
-        run(backwardWeights)
-        run(fromWeightsGradient)
-        add(kernelGradient, into: kernelSum)
-        if let biasGradient, let biasSum { add(biasGradient, into: biasSum) }
+        guard let weightsGradient else { return }
+        weightsGradient.primitive.bind(DNNL_ARG_SRC, to: input)
+        weightsGradient.primitive.bind(DNNL_ARG_DIFF_DST, to: outputGradient)
+        run(weightsGradient.primitive)
+        run(weightsGradient.toKeras)
+        add(weightsGradient.kernel, into: kernelSum)
+        if let biasGradient = weightsGradient.bias, let biasSum { add(biasGradient, into: biasSum) }
     }
 
     private func add(_ scratch: DNNLOperand, into sum: UnsafeMutablePointer<Float>) {

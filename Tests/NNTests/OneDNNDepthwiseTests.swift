@@ -86,4 +86,38 @@ final class OneDNNDepthwiseTests: XCTestCase {
             XCTAssertEqual(viaOneDNN.gradients.map(\.array), full, "\(s) without an input gradient")
         }
     }
+
+    /// The kernel and bias gradients go through oneDNN exactly where oneDNN names its depthwise kernel for them
+    /// (`jit_dw`); elsewhere (its generic grouped convolution, 1-20x slower) the layer's loop computes them, so they
+    /// equal the loop's bit for bit, while the input gradient stays oneDNN's. Both cases occur among these shapes
+    /// (a 3 x 3 kernel on 7 x 7 and on 2 x 2 maps, a 5 x 5 kernel, a strided 1 x 1), and every setting above.
+    func testKernelGradientsTakeTheLoopWhereOneDNNHasNoDepthwiseKernel() throws {
+        let gemm = try OneDNNGEMM()
+        var paths: Set<Bool> = []
+        let shapes = DepthwiseConv2DTests.settings + [
+            .init(kernel: (3, 3), strides: (1, 1), padding: .same, dm: 1, bias: true, shape: [7, 7, 32]),
+            .init(kernel: (3, 3), strides: (1, 1), padding: .same, dm: 1, bias: true, shape: [2, 2, 32]),
+            .init(kernel: (5, 5), strides: (1, 1), padding: .same, dm: 1, bias: false, shape: [7, 7, 32]),
+            .init(kernel: (1, 1), strides: (2, 2), padding: .valid, dm: 1, bias: true, shape: [4, 4, 32]),
+        ]
+        for (k, s) in shapes.enumerated() {
+            func harness(_ gemm: GEMMBackend?) throws -> LayerHarness {
+                let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, depthMultiplier: s.dm, useBias: s.bias,
+                                            gemm: gemm)
+                let h = try LayerHarness(layer, inputShape: s.shape, batch: 3, seed: 870 + UInt64(k))
+                layer.prepare(batch: 3)
+                return h
+            }
+            let (viaOneDNN, viaLoop) = (try harness(gemm), try harness(nil))
+            let layer = viaOneDNN.layer as! DepthwiseConv2D
+            let named = try OneDNNDepthwiseConvolution(layer, batch: 3).implementations[.backwardWeights, default: ""]
+            XCTAssertEqual(layer.oneDNNKernelGradientBatchSizes, named.hasPrefix("jit_dw") ? [3] : [], "\(s): oneDNN names \(named)")
+            paths.insert(named.hasPrefix("jit_dw"))
+            let (ours, loop) = (viaOneDNN.analyticGradients(), viaLoop.analyticGradients())
+            if !named.hasPrefix("jit_dw") { XCTAssertEqual(ours.parameters, loop.parameters, "\(s)") }
+            let largest = loop.input.map { abs(Double($0)) }.max() ?? 0
+            assertClose(ours.input.map(Double.init), loop.input.map(Double.init), relative: 1e-5, absolute: 1e-5 * largest, "\(s)")
+        }
+        XCTAssertEqual(paths, [true, false], "both oneDNN's depthwise kernel and the loop should take some of these shapes")
+    }
 }
