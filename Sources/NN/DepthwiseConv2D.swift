@@ -5,9 +5,9 @@ import CKernels
 /// weight names and shapes: `kernel` `[kh, kw, C, dm]` (its config calls the initializer
 /// `depthwise_initializer`) and `bias` `[C * dm]`. Padding and output size as Conv2D (TensorFlow's rule).
 ///
-/// Not a GEMM. With the oneDNN backend, oneDNN's own depthwise convolution (`OneDNNDepthwisePlan`, one per
+/// Not a GEMM. With the oneDNN backend, oneDNN's own depthwise convolution (`OneDNNConvolutionPlan`, one per
 /// planned batch size), which measures faster, but for the kernel and bias gradients of the shapes it has no
-/// depthwise kernel for (those take the loop); otherwise, and for a shape oneDNN refuses, a direct loop
+/// depthwise kernel for (those take the loop: `Self.oneDNNPasses`); otherwise, and for a shape oneDNN refuses, a direct loop
 /// (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at load time) whose
 /// accumulators run over the contiguous channels of each output pixel (NHWC); its backward pass walks the
 /// same windows once for the input, kernel and bias gradients.
@@ -23,11 +23,11 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
     /// Whether to run through oneDNN (the model's backend is oneDNN), and its plan per batch size.
     let usesOneDNN: Bool
-    private var plans: [Int: OneDNNDepthwisePlan] = [:]
+    private var plans: [Int: OneDNNConvolutionPlan] = [:]
     /// The batch sizes that run through oneDNN (planned, and not refused).
     public var oneDNNBatchSizes: [Int] { plans.keys.sorted() }
     /// Of those, the ones whose kernel and bias gradients oneDNN computes too (the others take the loop).
-    public var oneDNNKernelGradientBatchSizes: [Int] { plans.filter { !$0.value.kernelGradientByLoop }.keys.sorted() }
+    public var oneDNNKernelGradientBatchSizes: [Int] { plans.filter { $0.value.passes.kernelGradient }.keys.sorted() }
 
     public init(kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid, depthMultiplier: Int = 1,
                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
@@ -73,7 +73,16 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
     public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] { [] }
     public func prepare(batch: Int) {
         guard usesOneDNN, batch > 0, plans[batch] == nil else { return }
-        plans[batch] = try? OneDNNDepthwisePlan(geometry, depthMultiplier: depthMultiplier, useBias: useBias, batch: batch)
+        plans[batch] = try? OneDNNConvolutionPlan(geometry, groups: geometry.channels, outputChannels: width, useBias: useBias, batch: batch,
+                                                  choosing: Self.oneDNNPasses)
+    }
+
+    /// The input gradient always through oneDNN; the kernel and bias gradients only where oneDNN names its depthwise
+    /// kernel for them (`jit_dw`). Elsewhere (a 5 x 5 or 7 x 7 kernel, a map of one or two pixels, a strided 1 x 1) it
+    /// falls back to its generic grouped convolution (`jit`), which took 1-20x the loop's time on an AMD EPYC Zen 4
+    /// (133 us against 30 us at 2 x 2 x 144, 32 samples: docs/graph-models.md), so the loop computes them.
+    static func oneDNNPasses(_ descriptors: OneDNNConvolutionDescriptors) -> OneDNNConvolutionPlan.Passes {
+        .init(inputGradient: true, kernelGradient: descriptors.backwardWeights.implementation.hasPrefix("jit_dw"))
     }
     public var workspacePerSample: Int { 0 }
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * width * kernelSize.0 * kernelSize.1 }
@@ -90,7 +99,7 @@ public final class DepthwiseConv2D: Layer, PlannedLayer {
         if let plan = plans[batch] {
             plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
                           kernelGradient: kernelGradient, biasGradient: biasGradient)
-            guard plan.kernelGradientByLoop else { return }
+            guard !plan.passes.kernelGradient else { return }
             // The loop without an input gradient: the kernel and bias gradients only.
             return distill_depthwise_backward(input, kernel, outputGradient, nil, kernelGradient, biasGradient, &window, Int32(batch))
         }

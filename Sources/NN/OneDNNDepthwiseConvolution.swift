@@ -33,7 +33,8 @@ public final class OneDNNDepthwiseConvolution {
         let (channels, dm) = (g.channels, layer.depthMultiplier)
         engine = try DNNLEngine()
 
-        let made = try OneDNNDepthwiseDescriptors(g, depthMultiplier: dm, useBias: layer.useBias, batch: batch, engine: engine)
+        let made = try OneDNNConvolutionDescriptors(g, groups: channels, outputChannels: channels * dm, useBias: layer.useBias, batch: batch,
+                                                    engine: engine)
         var (source, destination, biasShape) = (made.source, made.destination, made.bias)
         let (forwardPD, dataPD, weightsPD) = (made.forward, made.backwardData, made.backwardWeights)
 

@@ -1,7 +1,7 @@
 import CDNNL
 
-// The pieces of oneDNN's C API that the depthwise convolution (its bench yardstick and its training
-// path) is made of: an engine and stream, memory operands, primitive descriptors and primitives.
+// The pieces of oneDNN's C API that the convolutions' training paths (and the depthwise bench yardstick)
+// are made of: an engine and stream, memory operands, primitive descriptors and primitives.
 
 /// A CPU engine and its stream; primitives keep it alive.
 final class DNNLEngine {
@@ -135,5 +135,5 @@ func withOptionalDNNLPointer<T>(_ value: dnnl_memory_desc_t?, _ body: (UnsafePoi
 }
 
 func checkDNNL(_ status: dnnl_status_t, _ what: String) throws {
-    guard status == dnnl_success else { throw ModelError("oneDNN refused the depthwise convolution's \(what) (status \(status.rawValue))") }
+    guard status == dnnl_success else { throw ModelError("oneDNN refused the convolution's \(what) (status \(status.rawValue))") }
 }

@@ -1,29 +1,33 @@
 import CDNNL
 
-/// oneDNN's three depthwise convolution primitive descriptors for a `DepthwiseConv2D` layer's shape at one
-/// batch size: a grouped convolution with groups = input channels C, weights dims `[G = C, OC/G = dm, IC/G = 1,
-/// KH, KW]` in the layout oneDNN picks (its fast depthwise kernels refuse the plain Keras layout), input
-/// `[N, H, W, C]` and output `[N, OH, OW, C * dm]` NHWC f32 as the layer's (output channel `c * dm + m` on
-/// both sides), bias `[C * dm]`. Padding: the layer's top/left, and at the bottom/right what gives the
-/// layer's output size. The forward descriptor is the backward ones' hint. Throws where oneDNN refuses.
-struct OneDNNDepthwiseDescriptors {
+/// oneDNN's three convolution primitive descriptors (forward, backward data, backward weights) for a
+/// convolution layer's shape at one batch size: input `[N, H, W, C]` and output `[N, OH, OW, OC]` NHWC f32
+/// as the layers keep them, bias `[OC]`, weights in the layout oneDNN picks (`any`: its fast kernels refuse the
+/// plain Keras layout): `[OC, C, KH, KW]` for a plain convolution (`groups` nil), or grouped `[G, OC/G, C/G,
+/// KH, KW]` with output channel `g * OC/G + j`, as Keras's grouped and depthwise kernels order them (a
+/// depthwise convolution is G = C, grouped even at C = 1: oneDNN's depthwise kernels want it so). Padding:
+/// the layer's top/left, and at the bottom/right what gives the layer's output size. The forward descriptor
+/// is the backward ones' hint. Throws where oneDNN refuses.
+struct OneDNNConvolutionDescriptors {
     let engine: DNNLEngine
     var source: dnnl_memory_desc_t, destination: dnnl_memory_desc_t, bias: dnnl_memory_desc_t
-    /// The Keras kernel `[KH, KW, C, dm]` as oneDNN sees it (tag hwigo): what reorders go from and to.
+    /// The Keras kernel as oneDNN sees it: `[KH, KW, C, OC]` (tag hwio), or grouped `[KH, KW, C/G, G * OC/G]`
+    /// (tag hwigo; a depthwise `[KH, KW, C, dm]`): what reorders go from and to.
     var kerasKernel: dnnl_memory_desc_t
     let forward: DNNLPrimitiveDescriptor, backwardData: DNNLPrimitiveDescriptor, backwardWeights: DNNLPrimitiveDescriptor
 
-    init(_ g: WindowGeometry, depthMultiplier dm: Int, useBias: Bool, batch: Int, engine: DNNLEngine) throws {
+    init(_ g: WindowGeometry, groups: Int?, outputChannels: Int, useBias: Bool, batch: Int, engine: DNNLEngine) throws {
         self.engine = engine
-        let channels = g.channels
         let padRight = [(g.outputHeight - 1) * g.strideHeight + g.kernelHeight - g.height - g.padTop,
                         (g.outputWidth - 1) * g.strideWidth + g.kernelWidth - g.width - g.padLeft].map { dnnl_dim_t(max($0, 0)) }
         let padLeft = [g.padTop, g.padLeft].map(dnnl_dim_t.init), strides = [g.strideHeight, g.strideWidth].map(dnnl_dim_t.init)
-        source = try describeDNNL([batch, channels, g.height, g.width], dnnl_nhwc)
-        destination = try describeDNNL([batch, channels * dm, g.outputHeight, g.outputWidth], dnnl_nhwc)
-        bias = try describeDNNL([channels * dm], dnnl_a)
-        kerasKernel = try describeDNNL([channels, dm, 1, g.kernelHeight, g.kernelWidth], dnnl_hwigo)
-        var weights = try describeDNNL([channels, dm, 1, g.kernelHeight, g.kernelWidth], dnnl_format_tag_any)
+        source = try describeDNNL([batch, g.channels, g.height, g.width], dnnl_nhwc)
+        destination = try describeDNNL([batch, outputChannels, g.outputHeight, g.outputWidth], dnnl_nhwc)
+        bias = try describeDNNL([outputChannels], dnnl_a)
+        let weightDims = groups.map { [$0, outputChannels / $0, g.channels / $0, g.kernelHeight, g.kernelWidth] }
+            ?? [outputChannels, g.channels, g.kernelHeight, g.kernelWidth]
+        kerasKernel = try describeDNNL(weightDims, groups == nil ? dnnl_hwio : dnnl_hwigo)
+        var weights = try describeDNNL(weightDims, dnnl_format_tag_any)
 
         var forwardOperation = dnnl_convolution_desc_t(), dataOperation = dnnl_convolution_desc_t(), weightsOperation = dnnl_convolution_desc_t()
         let (sourceMD, destinationMD, biasMD) = (source, destination, bias)
