@@ -2,7 +2,11 @@
 /// Input `[N, H, W, C]` -> output `[N, OH, OW, filters]`, with TensorFlow's SAME/VALID rule.
 ///
 /// Forward is im2col + one GEMM; backward is one GEMM for the kernel gradient (beta = 1)
-/// and one GEMM + col2im for the input gradient. A pointwise convolution (1 x 1, stride 1, one group)
+/// and one GEMM + col2im for the input gradient. With the oneDNN backend, a convolution that needs im2col
+/// (not pointwise) and has one group runs through oneDNN's own convolution instead (`OneDNNConvolutionPlan`,
+/// one per planned batch size), which ran 1.1-2.3x as fast forward and 1.2-3x backward on an AMD EPYC Zen 4
+/// (docs/profile.md), when its output map has at least `oneDNNMinimumOutputPixels` pixels; but for the input
+/// gradient of an input of fewer than `oneDNNInputGradientChannels` channels (`Self.oneDNNPasses`). A pointwise convolution (1 x 1, stride 1, one group)
 /// has columns equal to its input, so its GEMMs read the input and write the input gradient directly.
 /// With `groups` G > 1 (Keras's grouped convolution: kernel `[KH, KW, C / G, filters]`, output
 /// channels `g * F / G ..< (g + 1) * F / G` reading input channels `g * C / G ..< (g + 1) * C / G`),
@@ -18,6 +22,11 @@ public final class Conv2D: PlannedLayer {
     public let kernelInitializer: Initializer, biasInitializer: Initializer
     public let gemm: GEMMBackend
     public var kind: String { "conv2d" }
+    /// Whether to run through oneDNN (the backend is oneDNN, or a wrapper of it: the profile's timed one), and its plan per batch size.
+    let usesOneDNN: Bool
+    private var plans: [Int: OneDNNConvolutionPlan] = [:]
+    /// The batch sizes that run through oneDNN's convolution (planned, and not refused).
+    public var oneDNNBatchSizes: [Int] { plans.keys.sorted() }
 
     private var geometry: WindowGeometry!
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
@@ -30,6 +39,7 @@ public final class Conv2D: PlannedLayer {
                 useBias: Bool = true, groups: Int = 1, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 gemm: GEMMBackend) {
         self.gemm = gemm
+        usesOneDNN = gemm.name == "onednn"
         self.groups = groups
         (self.useBias, self.kernelInitializer, self.biasInitializer) = (useBias, kernelInitializer, biasInitializer)
         self.filters = filters
@@ -100,9 +110,28 @@ public final class Conv2D: PlannedLayer {
 
     public func prepare(batch: Int) {
         for (_, shape) in gemmShapes(batch: batch) { gemm.prepare(shape) }
+        guard usesOneDNN, !isPointwise, groups == 1, geometry.outputPixels >= Self.oneDNNMinimumOutputPixels, batch > 0,
+              plans[batch] == nil else { return }
+        plans[batch] = try? OneDNNConvolutionPlan(geometry, groups: nil, outputChannels: filters, useBias: useBias, batch: batch,
+                                                  choosing: Self.oneDNNPasses)
+    }
+
+    /// On maps of fewer output pixels, oneDNN's convolution was slower than im2col + GEMM on an AMD EPYC Zen 4: in keras.applications'
+    /// ResNet50V2 at 32 x 32 x 3 (32 samples, forward and backward of a 3 x 3 convolution), 6.9 against 5.0 ms on a 2 x 2 map of 256
+    /// channels and 18.6 against 7.2 ms on a 1 x 1 map of 512, while 4 x 4 maps of 128 channels took 0.3 ms less and 8 x 8 of 64, 1.2 less.
+    public static let oneDNNMinimumOutputPixels = 16
+
+    /// Below this many input channels, oneDNN's input-gradient kernel (which pads them to a block of 16) was slower than a GEMM and
+    /// col2im on an AMD EPYC Zen 4: 965 against 582 us at 1 channel, 962 against 1,769 at 8 (28 x 28, 3 x 3, 16 filters, 32 samples).
+    public static let oneDNNInputGradientChannels = 8
+
+    /// The kernel and bias gradients through oneDNN; the input gradient too, from `oneDNNInputGradientChannels` input channels.
+    static func oneDNNPasses(_ descriptors: OneDNNConvolutionDescriptors) -> OneDNNConvolutionPlan.Passes {
+        .init(inputGradient: descriptors.source.dims.1 >= oneDNNInputGradientChannels, kernelGradient: true)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        if let plan = plans[batch] { return plan.forward(input: input, kernel: kernel, bias: bias, output: output) }
         if groups > 1 { groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch) } else if !isPointwise {
             im2col(input, columns.pointer, geometry, batch: batch)
         }
@@ -116,6 +145,12 @@ public final class Conv2D: PlannedLayer {
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
+        if let plan = plans[batch] {
+            plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
+                          kernelGradient: kernelGradient, biasGradient: biasGradient)
+            guard let inputGradient, !plan.passes.inputGradient else { return }
+            return inputGradientByGEMM(outputGradient, inputGradient, batch: batch)
+        }
         // columns still hold im2col(input) from the forward pass (a pointwise convolution's are its input).
         let columns = isPointwise ? input : UnsafePointer(columns.pointer)
         let (block, width, kernelShape) = (geometry.patchSize / groups, filters / groups, kernelGradientGEMM(batch: batch))
@@ -124,6 +159,12 @@ public final class Conv2D: PlannedLayer {
         }
         if let biasGradient { accumulateColumnSums(outputGradient, rows: batch * geometry.outputPixels, columns: filters, into: biasGradient) }
         guard let inputGradient else { return }
+        inputGradientByGEMM(outputGradient, inputGradient, batch: batch)
+    }
+
+    /// dInput from dOut: one GEMM (per group) into the column gradient, then col2im (a pointwise convolution's GEMM writes it directly).
+    private func inputGradientByGEMM(_ outputGradient: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>, batch: Int) {
+        let (block, width) = (geometry.patchSize / groups, filters / groups)
         if isPointwise { return gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient) }
         if columnGradient.count < self.columns.count { columnGradient = FloatBuffer(count: self.columns.count) }
         let inputShape = inputGradientGEMM(batch: batch)

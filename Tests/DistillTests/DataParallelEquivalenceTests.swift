@@ -204,7 +204,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         // times that distance, measured in the same run, as well as the metrics' 1e-4.
         let reordering = try largestWeightDifference("graph-student-1", "graph-student-reordered").largest
         try assertEquivalent("graph-student", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 10 * 1e-3, weightBound: max(2e-4, 3 * reordering))
+                             bound: 2 * 10 * 1e-3, weightBound: max(2e-4, 3 * reordering), reordered: "graph-student-reordered")
     }
 
     private static let graphStudent = "mobilenet-like"
@@ -212,7 +212,8 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// Feature hints between the functional residual teacher and the MobileNet-like student (a 1x1 Conv2D regressor
     /// from its 14x14 block and a Dense one from its pooled features): the teacher runs to its layer on each rank's
     /// slice, the regressors' gradients are reduced with the student's, and 1 and 2 ranks distil alike, within the
-    /// distance float reordering alone moves this student (measured in the same run, as above).
+    /// distance float reordering alone moves this student's weights and metrics (measured in the same run, as above;
+    /// its hint loss, about 0.046 after two epochs, moved 3.9e-4 relative on two threads).
     func testHintsDistilTheSameAcrossRankCounts() throws {
         let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path
         let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
@@ -227,7 +228,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         }
         let reordering = try largestWeightDifference("hinted-1", "hinted-reordered").largest
         try assertEquivalent("hinted", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering))
+                             bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering), reordered: "hinted-reordered")
     }
 
     /// Hints where a rank has nothing to do: the presets (no BatchNormalization, so a one-sample batch amplifies no
@@ -277,13 +278,18 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// weight differences (measured here: 2e-5 for the teacher, 7e-8 for the student). One Adam
     /// step moves a weight by up to lr = 1e-3, so 2e-4 is a fifth of a step: a wrong slice, a
     /// missed sample or a double-counted rank changes whole steps and lands far outside it.
+    /// Two ranks' metrics within 1e-4 relative of one rank's, or, given `reordered` (the same run on one rank of two
+    /// threads), within three times the distance float reordering alone moves each metric, as for the weights.
     private func assertEquivalent(_ name: String, noiseOnly: Set<String> = [], bound: Float = 0, weightBound: Float = 2e-4,
-                                  file: StaticString = #filePath, line: UInt = #line) throws {
+                                  reordered: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let one = try metrics(directory.appendingPathComponent("\(name)-1.json"))
         let two = try metrics(directory.appendingPathComponent("\(name)-2.json"))
+        let reorderedMetrics = try reordered.map { try metrics(directory.appendingPathComponent("\($0).json")) } ?? one
         XCTAssertEqual(one.count, two.count, file: file, line: line)
-        for (a, b) in zip(one, two) {
-            XCTAssertLessThanOrEqual(abs(a - b), 1e-4 * max(abs(a), 1e-3), "\(name) metrics \(one) vs \(two)", file: file, line: line)
+        XCTAssertEqual(one.count, reorderedMetrics.count, file: file, line: line)
+        for ((a, b), r) in zip(zip(one, two), reorderedMetrics) {
+            XCTAssertLessThanOrEqual(abs(a - b), max(1e-4 * max(abs(a), 1e-3), 3 * abs(a - r)), "\(name) metrics \(one) vs \(two)",
+                                     file: file, line: line)
         }
         let (largest, worst, noise) = try largestWeightDifference("\(name)-1", "\(name)-2", noiseOnly: noiseOnly)
         for (tensor, difference) in noise { XCTAssertLessThanOrEqual(difference, bound, "\(name) \(tensor)", file: file, line: line) }
