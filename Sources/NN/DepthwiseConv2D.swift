@@ -7,10 +7,10 @@ import CKernels
 ///
 /// Not a GEMM. With the oneDNN backend, oneDNN's own depthwise convolution (`OneDNNConvolutionPlan`, one per
 /// planned batch size), which measures faster, but for the kernel and bias gradients of the shapes it has no
-/// depthwise kernel for (those take the loop: `Self.oneDNNPasses`); otherwise, and for a shape oneDNN refuses, a direct loop
-/// (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at load time) whose
-/// accumulators run over the contiguous channels of each output pixel (NHWC); its backward pass walks the
-/// same windows once for the input, kernel and bias gradients.
+/// depthwise kernel for (those take the loop: `Self.oneDNNPasses`); otherwise, and for a shape oneDNN
+/// refuses, a direct loop (CKernels' depthwise.c, compiled for AVX-512, AVX2 and baseline x86-64 and chosen
+/// at load time) whose accumulators run over the contiguous channels of each output pixel (NHWC); its
+/// backward pass walks the same windows once for the input, kernel and bias gradients.
 public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelSize: (Int, Int), strides: (Int, Int), padding: Padding
     public let depthMultiplier: Int, useBias: Bool
