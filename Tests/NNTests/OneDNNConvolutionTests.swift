@@ -55,18 +55,7 @@ final class OneDNNConvolutionTests: XCTestCase {
                                                     kernel: viaOneDNN.parameters[0].array, bias: bias, kernelSize: s.kernel,
                                                     strides: s.strides, padding: s.padding)
             assertClose(viaOneDNN.output.array.map(Double.init), expected.output, relative: 1e-5, absolute: 1e-5, "\(s)")
-            GradientChecker().checkLayer(viaOneDNN, "oneDNN convolution \(s)")
-            let (ours, gemm) = (viaOneDNN.analyticGradients(), viaGEMM.analyticGradients())
-            for (a, b) in zip([ours.input] + ours.parameters, [gemm.input] + gemm.parameters) {
-                let largest = b.map { abs(Double($0)) }.max() ?? 0
-                assertClose(a.map(Double.init), b.map(Double.init), relative: 1e-5, absolute: 1e-5 * largest, "\(s)")
-            }
-            let full = viaOneDNN.analyticGradients(gradientSentinel: 0).parameters
-            for g in viaOneDNN.gradients { g.zero() }
-            _ = viaOneDNN.loss()
-            viaOneDNN.layer.backward(outputGradient: viaOneDNN.upstream.pointer, inputGradient: nil, input: viaOneDNN.input.pointer,
-                                     output: viaOneDNN.output.pointer, batch: 2)
-            XCTAssertEqual(viaOneDNN.gradients.map(\.array), full, "\(s) without an input gradient")
+            checkOneDNNPath(viaOneDNN, against: viaGEMM, "convolution \(s)")
         }
         XCTAssertEqual(plannedSettings, Self.settings.count - 2, "all but the two small maps run through oneDNN")
     }

@@ -57,14 +57,8 @@ final class OneDNNDepthwiseTests: XCTestCase {
     func testTheLayerThroughOneDNNMatchesTheDefinitionTheLoopAndFiniteDifferences() throws {
         let gemm = try OneDNNGEMM()
         for (k, s) in DepthwiseConv2DTests.settings.enumerated() {
-            func harness(_ gemm: GEMMBackend?) throws -> LayerHarness {
-                let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, depthMultiplier: s.dm, useBias: s.bias,
-                                            gemm: gemm)
-                let h = try LayerHarness(layer, inputShape: s.shape, batch: 2, seed: 820 + UInt64(k))
-                layer.prepare(batch: 2)
-                return h
-            }
-            let (viaOneDNN, viaLoop) = (try harness(gemm), try harness(nil))
+            let seed = 820 + UInt64(k)
+            let (viaOneDNN, viaLoop) = (try Self.harness(s, gemm, batch: 2, seed: seed), try Self.harness(s, nil, batch: 2, seed: seed))
             XCTAssertEqual((viaOneDNN.layer as! DepthwiseConv2D).oneDNNBatchSizes, [2], "\(s)")
             XCTAssertEqual((viaLoop.layer as! DepthwiseConv2D).oneDNNBatchSizes, [], "\(s)")
             _ = viaOneDNN.loss()
@@ -72,18 +66,7 @@ final class OneDNNDepthwiseTests: XCTestCase {
                                                       bias: s.bias ? viaOneDNN.parameters[1].array : nil, kernelSize: s.kernel, strides: s.strides,
                                                       padding: s.padding, depthMultiplier: s.dm)
             assertClose(viaOneDNN.output.array, expected.output, relative: 1e-5, absolute: 1e-5, "\(s)")
-            GradientChecker().checkLayer(viaOneDNN, "oneDNN depthwise \(s)")
-            let (ours, loop) = (viaOneDNN.analyticGradients(), viaLoop.analyticGradients())
-            for (a, b) in zip([ours.input] + ours.parameters, [loop.input] + loop.parameters) {
-                let largest = b.map { abs(Double($0)) }.max() ?? 0
-                assertClose(a.map(Double.init), b.map(Double.init), relative: 1e-5, absolute: 1e-5 * largest, "\(s)")
-            }
-            let full = viaOneDNN.analyticGradients(gradientSentinel: 0).parameters
-            for g in viaOneDNN.gradients { g.zero() }
-            _ = viaOneDNN.loss()
-            viaOneDNN.layer.backward(outputGradient: viaOneDNN.upstream.pointer, inputGradient: nil, input: viaOneDNN.input.pointer,
-                                     output: viaOneDNN.output.pointer, batch: 2)
-            XCTAssertEqual(viaOneDNN.gradients.map(\.array), full, "\(s) without an input gradient")
+            checkOneDNNPath(viaOneDNN, against: viaLoop, "depthwise \(s)")
         }
     }
 
@@ -101,14 +84,8 @@ final class OneDNNDepthwiseTests: XCTestCase {
             .init(kernel: (1, 1), strides: (2, 2), padding: .valid, dm: 1, bias: true, shape: [4, 4, 32]),
         ]
         for (k, s) in shapes.enumerated() {
-            func harness(_ gemm: GEMMBackend?) throws -> LayerHarness {
-                let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, depthMultiplier: s.dm, useBias: s.bias,
-                                            gemm: gemm)
-                let h = try LayerHarness(layer, inputShape: s.shape, batch: 3, seed: 870 + UInt64(k))
-                layer.prepare(batch: 3)
-                return h
-            }
-            let (viaOneDNN, viaLoop) = (try harness(gemm), try harness(nil))
+            let seed = 870 + UInt64(k)
+            let (viaOneDNN, viaLoop) = (try Self.harness(s, gemm, batch: 3, seed: seed), try Self.harness(s, nil, batch: 3, seed: seed))
             let layer = viaOneDNN.layer as! DepthwiseConv2D
             let named = try OneDNNDepthwiseConvolution(layer, batch: 3).implementations[.backwardWeights, default: ""]
             XCTAssertEqual(layer.oneDNNKernelGradientBatchSizes, named.hasPrefix("jit_dw") ? [3] : [], "\(s): oneDNN names \(named)")
@@ -119,5 +96,13 @@ final class OneDNNDepthwiseTests: XCTestCase {
             assertClose(ours.input.map(Double.init), loop.input.map(Double.init), relative: 1e-5, absolute: 1e-5 * largest, "\(s)")
         }
         XCTAssertEqual(paths, [true, false], "both oneDNN's depthwise kernel and the loop should take some of these shapes")
+    }
+
+    /// A harness of the setting's layer on `gemm` (nil: the loop), the batch size planned.
+    private static func harness(_ s: DepthwiseConv2DTests.Setting, _ gemm: GEMMBackend?, batch: Int, seed: UInt64) throws -> LayerHarness {
+        let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, depthMultiplier: s.dm, useBias: s.bias, gemm: gemm)
+        let h = try LayerHarness(layer, inputShape: s.shape, batch: batch, seed: seed)
+        layer.prepare(batch: batch)
+        return h
     }
 }
