@@ -7,7 +7,8 @@
 /// through oneDNN's own convolution instead (`OneDNNConvolutionPlan`, one per planned batch size; the
 /// residual teacher's step took 0.45 of the time on an AMD EPYC Zen 4, docs/profile.md), but for the input
 /// gradient of an input of fewer than `oneDNNInputGradientChannels` channels (`Self.oneDNNPasses`).
-/// A pointwise convolution (1 x 1, stride 1, one group) has columns equal to its input, so its GEMMs read the input and write the input gradient directly.
+/// A pointwise convolution (1 x 1, stride 1, one group) has columns equal to its input, so its GEMMs read
+/// the input and write the input gradient directly.
 /// With `groups` G > 1 (Keras's grouped convolution: kernel `[KH, KW, C / G, filters]`, output
 /// channels `g * F / G ..< (g + 1) * F / G` reading input channels `g * C / G ..< (g + 1) * C / G`),
 /// the columns hold each group's patch as one block and every product is G GEMMs on blocks of the

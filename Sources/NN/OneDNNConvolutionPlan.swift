@@ -2,7 +2,8 @@ import CDNNL
 
 /// A convolution layer's training path through oneDNN's own convolution at one batch size, used where the
 /// model's backend is oneDNN: `DepthwiseConv2D` (groups = channels; on an AMD EPYC Zen 4 its kernels ran the
-/// forward pass 1.3-2.5x and the backward pass 2.4-3x as fast as the direct loop, docs/reshape-benchmarks.md).
+/// forward pass 1.3-2.5x and the backward pass 2.4-3x as fast as the direct loop, docs/reshape-benchmarks.md)
+/// and `Conv2D` (plain weights; where it needs im2col and its rules allow, docs/profile.md).
 ///
 /// The layer's buffers are bound call by call (input, output, bias, gradients). oneDNN's kernels want the
 /// weights in a blocked layout of their own: the forward pass reorders the Keras kernel into it (a few
@@ -109,8 +110,7 @@ final class OneDNNConvolutionPlan {
     }
 
     private func add(_ scratch: DNNLOperand, into sum: UnsafeMutablePointer<Float>) {
-        let values = scratch.floats
-        for i in 0..<dnnl_memory_desc_get_size(scratch.md) / 4 { sum[i] += values[i] }
+        accumulate(scratch.floats, into: sum, count: dnnl_memory_desc_get_size(scratch.md) / 4)
     }
 
     /// A pass on the caller's thread; a failure here is a broken library, not bad input: it stops with oneDNN's status.
