@@ -46,6 +46,42 @@ public final class BackgroundProcess {
         return process.terminationStatus
     }
 
+    /// Lets this process's `count` children named `name` run in slices of `slice` seconds, stopped
+    /// (SIGSTOP) between slices, until `condition` holds while they are stopped; returns them still
+    /// stopped, or nil (and continues them) when the process ends or `timeout` seconds pass first.
+    /// Polling a running job can see a file appear and then act too late, after the job went on to
+    /// its end (a busy machine, a short run); here the job has gone at most one slice past the check.
+    public func stopChildren(named name: String, count: Int, slice: TimeInterval = 0.01, timeout: TimeInterval,
+                             when condition: () -> Bool) -> [Int32]? {
+        let start = Date()
+        var children: [Int32] = []
+        while Date().timeIntervalSince(start) < timeout && process.isRunning {
+            // The ranks start in any order and do nothing alone: until all `count` run, only look for them.
+            if children.count < count {
+                children = self.children(named: name)
+                Thread.sleep(forTimeInterval: slice)
+                continue
+            }
+            for child in children { kill(child, SIGSTOP) }
+            // A signal is delivered, not obeyed, when kill returns: wait until each child shows as stopped.
+            while children.contains(where: { Self.state(of: $0).map { $0 != "T" && $0 != "Z" } ?? false }) {
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+            if condition() { return children }
+            for child in children { kill(child, SIGCONT) }
+            Thread.sleep(forTimeInterval: slice)
+        }
+        for child in children { kill(child, SIGCONT) }
+        return nil
+    }
+
+    /// The state letter of process `pid` in /proc (R running, S sleeping, T stopped, ...), nil once it is gone.
+    private static func state(of pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")"),
+              let letter = stat[stat.index(after: close)...].first(where: { $0 != " " }) else { return nil }
+        return letter
+    }
+
     /// Process ids whose parent is this process and whose command is `name` (from /proc), sorted.
     public func children(named name: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
