@@ -185,14 +185,19 @@ final class DataParallelEquivalenceTests: XCTestCase {
             let result = try ProcessRun.run(launch.0, launch.1, timeout: 300)
             XCTAssertEqual(result.status, 0, result.output)
         }
-        for ranks in [1, 2] {
-            try run(ranks, ["train-teacher", "--teacher-model", "\(models)/residual.json", "--teacher-epochs", "1",
-                            "--output", path("graph-teacher-\(ranks).safetensors"), "--metrics-json", path("graph-teacher-\(ranks).json")] + common)
+        for (ranks, threads, label) in [(1, 1, "1"), (2, 1, "2"), (1, 2, "reordered")] {
+            try run(ranks, threads: threads, ["train-teacher", "--teacher-model", "\(models)/residual.json", "--teacher-epochs", "1",
+                            "--output", path("graph-teacher-\(label).safetensors"), "--metrics-json", path("graph-teacher-\(label).json")] + common)
         }
         // A bias read only by a BatchNormalization has a gradient of exactly zero in exact arithmetic (the
         // normalisation subtracts it again), so Adam's m / sqrt(v) turns float noise into steps of about
-        // the learning rate either way: two runs differ there by at most 2 lr per step (10 steps).
-        try assertEquivalent("graph-teacher", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/residual.json"), bound: 2 * 10 * 1e-3)
+        // the learning rate either way: two runs differ there by at most 2 lr per step (10 steps). The
+        // moving means take the batch means of the conv outputs, whose float noise BatchNormalization
+        // passes on: two ranks moved one by 1.3e-4 on a Zen 4, so the bound is the reordering's too.
+        let teacherNoise = try Self.biasesBeforeNormalisation("\(models)/residual.json")
+        let teacherReordering = try largestWeightDifference("graph-teacher-1", "graph-teacher-reordered", noiseOnly: teacherNoise).largest
+        try assertEquivalent("graph-teacher", noiseOnly: teacherNoise, bound: 2 * 10 * 1e-3,
+                             weightBound: max(2e-4, 3 * teacherReordering), reordered: "graph-teacher-reordered")
         for (ranks, threads, label) in [(1, 1, "1"), (2, 1, "2"), (1, 2, "reordered")] {
             try run(ranks, threads: threads, ["distill-student", "--teacher", path("graph-teacher-1.safetensors"),
                             "--student-model", "\(models)/\(Self.graphStudent).json", "--student-epochs", "1",
@@ -202,9 +207,10 @@ final class DataParallelEquivalenceTests: XCTestCase {
         // float reordering alone to ~1e-3 in its weights: one process on two threads, whose GEMMs sum in
         // another order, moves as far from one thread as two ranks do. So two ranks must stay within three
         // times that distance, measured in the same run, as well as the metrics' 1e-4.
-        let reordering = try largestWeightDifference("graph-student-1", "graph-student-reordered").largest
-        try assertEquivalent("graph-student", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 10 * 1e-3, weightBound: max(2e-4, 3 * reordering), reordered: "graph-student-reordered")
+        let studentNoise = try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json")
+        let reordering = try largestWeightDifference("graph-student-1", "graph-student-reordered", noiseOnly: studentNoise).largest
+        try assertEquivalent("graph-student", noiseOnly: studentNoise, bound: 2 * 10 * 1e-3, weightBound: max(2e-4, 3 * reordering),
+                             reordered: "graph-student-reordered")
     }
 
     private static let graphStudent = "mobilenet-like"
@@ -226,9 +232,9 @@ final class DataParallelEquivalenceTests: XCTestCase {
                             "--student-epochs", "2", "--hint", "block2_out:block1_add", "--hint", "pool:pool:0.5", "--threads", "\(threads)",
                             "--output", path("hinted-\(label).safetensors"), "--metrics-json", path("hinted-\(label).json")] + common)
         }
-        let reordering = try largestWeightDifference("hinted-1", "hinted-reordered").largest
-        try assertEquivalent("hinted", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering), reordered: "hinted-reordered")
+        let noise = try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json")
+        let reordering = try largestWeightDifference("hinted-1", "hinted-reordered", noiseOnly: noise).largest
+        try assertEquivalent("hinted", noiseOnly: noise, bound: 2 * 20 * 1e-3, weightBound: max(2e-4, 3 * reordering), reordered: "hinted-reordered")
     }
 
     /// Hints where a rank has nothing to do: the presets (no BatchNormalization, so a one-sample batch amplifies no
