@@ -16,6 +16,9 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
     /// Keras's `trainable: false`: the layer always runs in inference mode (its moving statistics,
     /// which then never change), in training too, and its backward pass is that affine map's.
     public var frozen = false
+    /// The activation after this layer that `Sequential` runs here (where it alone reads this output; never
+    /// on a frozen layer): the forward pass writes the activation's output, the backward takes its output gradient.
+    public internal(set) var fusedActivation: FusedActivation?
     public var kind: String { "batch_normalization" }
 
     private var channels = 0, size = 0
@@ -81,10 +84,11 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         let rows = batch * (size / channels), c = channels, inverse = inverseDeviation.pointer, mean = batchMean.pointer
         let (scale, shift) = (perChannel.pointer + c, perChannel.pointer + 2 * c)
         for ch in 0..<c { (scale[ch], shift[ch]) = (gamma?[ch] ?? 1, beta?[ch] ?? 0) }
+        let activation = FusedActivation.argument(fusedActivation, scale: scale, shift: shift)
         guard let reducer else {
             // Inference: the moving statistics.
             for ch in 0..<c { (inverse[ch], mean[ch]) = (1 / (movingVariance[ch] + epsilon).squareRoot(), movingMean[ch]) }
-            distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, output)
+            distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, activation, output)
             return
         }
         let (sum, squares) = (sums.baseAddress!, sums.baseAddress! + c)
@@ -101,12 +105,13 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
             movingMean[ch] = movingMean[ch] * momentum + Float(batchMean) * (1 - momentum)
             movingVariance[ch] = movingVariance[ch] * momentum + Float(variance) * (1 - momentum)
         }
-        distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, scale, shift, output)
+        distill_batchnorm_normalize(input, rows, Int32(c), mean, inverse, activation, output)
     }
 
     /// Training-mode backward:
     /// `dx = gamma / sigma * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)`, sums over the global batch.
     /// After an inference-mode forward (a frozen layer) it is the affine map's: `dx = gamma / sigma * dy`.
+    /// With a fused activation, `outputGradient` is the activation's and dy is taken through its gradient.
     /// The loops (CKernels' batchnorm.c, AVX-512 or AVX2 where the CPU has them) run over a row's
     /// contiguous channels with every per-channel value hoisted; each element sees the same
     /// operations in the same order as the formula.
@@ -115,12 +120,14 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard reducer != nil else {
+            precondition(fusedActivation == nil, "a frozen BatchNormalization is never fused")
             return inferenceBackward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, batch: batch)
         }
         let rows = batch * (size / channels), c = channels, (mean, inverse) = (batchMean.pointer, inverseDeviation.pointer)
         let (sum, products) = (sums.baseAddress!, sums.baseAddress! + c)
+        let activation = FusedActivation.argument(fusedActivation, scale: perChannel.pointer + c, shift: perChannel.pointer + 2 * c)
         sums.update(repeating: 0)
-        distill_batchnorm_gradient_sums(outputGradient, input, rows, Int32(c), mean, inverse, sum, products)
+        distill_batchnorm_gradient_sums(outputGradient, input, rows, Int32(c), mean, inverse, activation, sum, products)
         // This rank's parameter gradients; the step's gradient allreduce adds the other ranks'.
         for ch in 0..<c {
             betaGradient?[ch] += Float(sum[ch])
@@ -132,7 +139,8 @@ public final class BatchNormalization: Layer, ModeDependentLayer {
         let count = max(sums[2 * c], 1)
         let (meanGradient, factor) = (meanGradients.baseAddress!, perChannel.pointer)   // factor: gamma / sigma
         for ch in 0..<c { (meanGradient[ch], factor[ch]) = (sum[ch] / count, perChannel.pointer[c + ch] * inverse[ch]) }
-        distill_batchnorm_input_gradient(outputGradient, input, rows, Int32(c), mean, inverse, meanGradient, products, count, factor, inputGradient)
+        distill_batchnorm_input_gradient(outputGradient, input, rows, Int32(c), mean, inverse, activation, meanGradient, products, count, factor,
+                                         inputGradient)
     }
 
     /// `y = gamma * (x - moving_mean) / sigma + beta` with fixed statistics: `dbeta = sum(dy)`,

@@ -11,7 +11,10 @@ struct GradientBufferPlan: Equatable {
 
     /// `inputs`: per layer, the layers it reads (-1 the model's input), each earlier; every layer but the
     /// last is read by a later one (LayerGraph checks it). `sizes`: per layer, its output's values per sample.
-    init(inputs: [[Int]], sizes layerSizes: [Int]) {
+    /// `readBelow`: gradients last read at a lower step than their own layer's, layer -> that step (a fused
+    /// activation's output gradient, which its BatchNormalization reads: it must not share a buffer with the
+    /// normalisation's input gradient).
+    init(inputs: [[Int]], sizes layerSizes: [Int], readBelow: [Int: Int] = [:]) {
         let count = inputs.count
         var lastReader = [Int](repeating: -1, count: count)
         for (reader, sources) in inputs.enumerated() {
@@ -29,14 +32,15 @@ struct GradientBufferPlan: Equatable {
             let free = sizes.indices.filter { freedAt[$0] > start }
             let fits = free.filter { sizes[$0] >= layerSizes[layer] }
             let chosen = fits.min { sizes[$0] < sizes[$1] } ?? free.max { sizes[$0] < sizes[$1] }
+            let lastRead = readBelow[layer] ?? layer
             if let chosen {
                 sizes[chosen] = max(sizes[chosen], layerSizes[layer])
-                freedAt[chosen] = layer
+                freedAt[chosen] = lastRead
                 buffers[layer] = chosen
             } else {
                 buffers[layer] = sizes.count
                 sizes.append(layerSizes[layer])
-                freedAt.append(layer)
+                freedAt.append(lastRead)
             }
         }
         (self.buffers, self.sizes) = (buffers, sizes)

@@ -11,7 +11,9 @@ public protocol LayerClock: AnyObject {
 /// (`GradientBufferPlan`), sized once for the largest batch (`reserve`), so steps never allocate.
 /// Layers run in their order forward and in reverse backward; a layer whose output several others
 /// read gets the sum of their gradients (the first written in place, the others through a scratch
-/// buffer of their own and added).
+/// buffer of their own and added). A BatchNormalization followed by a ReLU-like activation that alone
+/// reads it runs the pair in its own loops (`FusedActivation`; the same bits), writing the activation's
+/// output; the activation's turn is skipped both ways.
 public final class Sequential {
     public let layers: [Layer]
     /// Per layer, the layers it reads, in order; -1 is the model's input. A chain reads `[i - 1]`.
@@ -61,6 +63,10 @@ public final class Sequential {
     public let modelParameterCount: Int
     /// Per Keras layer name of the description, the layer holding its output (after its activation); nil for a model made in code.
     public internal(set) var kerasOutputs: [String: Int]?
+    /// Per layer: for a BatchNormalization running its activation, that activation's index (whose buffers it
+    /// writes and reads); for such an activation, `skipped` is true.
+    private var fusedActivations: [Int?]
+    private var skipped: [Bool]
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -114,7 +120,14 @@ public final class Sequential {
         layerNames = graph.names
         merges = layers.map { $0 as? MergeLayer }
         accumulates = Self.accumulatingInputs(graph.inputs)
-        gradientPlan = GradientBufferPlan(inputs: graph.inputs, sizes: graph.outputShapes.map(elementCount))
+        let fused = FusedActivation.pairs(layers: layers, inputs: graph.inputs, frozen: frozen, kept: Set(attached.map(\.reads)))
+        fusedActivations = layers.indices.map { fused[$0] }
+        skipped = layers.indices.map { fused.values.contains($0) }
+        for (normalization, activation) in fused {
+            (layers[normalization] as! BatchNormalization).fusedActivation = FusedActivation(layers[activation])
+        }
+        gradientPlan = GradientBufferPlan(inputs: graph.inputs, sizes: graph.outputShapes.map(elementCount),
+                                          readBelow: Dictionary(uniqueKeysWithValues: fused.map { ($1, $0) }))
         let fanIn = graph.inputs.map(\.count).max() ?? 1
         inputPointers = .allocate(capacity: fanIn)
         gradientPointers = .allocate(capacity: fanIn)
@@ -160,6 +173,17 @@ public final class Sequential {
             layer.bind(parameters: entries.map { parameters.values.pointer + $0.offset },
                        gradients: entries.map { parameters.gradients.pointer + $0.offset })
         }
+    }
+
+    /// The activation layer that layer `index` runs in its own loops (a BatchNormalization's), if any.
+    public func fusedActivation(ofLayer index: Int) -> Int? { fusedActivations[index] }
+
+    /// Runs layer `index` apart from an activation fused into it, so that its own output is kept
+    /// (`output(ofLayer:)`, `forward(through:)`, a gradient added at it): a feature hint's layer.
+    public func keepOutput(ofLayer index: Int) {
+        guard let activation = fusedActivations[index] else { return }
+        (layers[index] as! BatchNormalization).fusedActivation = nil
+        (fusedActivations[index], skipped[activation]) = (nil, false)
     }
 
     /// The regularisers' penalty on the current weights (0 without any), which Keras adds to the loss.
@@ -244,9 +268,10 @@ public final class Sequential {
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: TrainingPass? = nil, through last: Int) -> UnsafeMutablePointer<Float> {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
+        precondition(fusedActivations[last] == nil, "layer \(last)'s output is its fused activation's: keepOutput(ofLayer:) first")
         for (index, layer) in modeDependent { layer.begin(training, layer: index) }
-        for index in 0...last {
-            let (layer, output) = (layers[index], activations[index])
+        for index in 0...last where !skipped[index] {
+            let (layer, output) = (layers[index], activations[fusedActivations[index] ?? index])
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[index] {
                 for (slot, source) in inputs[index].enumerated() { inputPointers[slot] = activation(source, input) }
@@ -268,9 +293,12 @@ public final class Sequential {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             for (layer, added) in extra where layer == i {
                 precondition(i < layers.count - 1, "the output layer's gradient is the caller's: add to it there")
+                precondition(fusedActivations[i] == nil, "layer \(i)'s output is its fused activation's: keepOutput(ofLayer:) first")
                 accumulate(added, into: gradientBuffer(i), count: batch * elementCount(outputShapes[i]))
             }
-            let gradient = i == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(i))
+            if skipped[i] { continue }
+            let read = fusedActivations[i] ?? i   // the output whose gradient this layer takes
+            let gradient = read == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(read))
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[i] {
                 for (slot, source) in inputs[i].enumerated() {
@@ -282,7 +310,7 @@ public final class Sequential {
                                output: activations[i].pointer, batch: batch)
             } else {
                 layers[i].backward(outputGradient: gradient, inputGradient: inputGradient(layer: i, slot: 0),
-                                   input: activation(inputs[i][0], input), output: activations[i].pointer, batch: batch)
+                                   input: activation(inputs[i][0], input), output: activations[read].pointer, batch: batch)
             }
             layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] {
@@ -293,7 +321,10 @@ public final class Sequential {
     }
 
     /// The output of layer `index` in the last forward, `[batch, outputShapes[index]]`, valid until the next forward.
-    public func output(ofLayer index: Int) -> UnsafePointer<Float> { UnsafePointer(activations[index].pointer) }
+    public func output(ofLayer index: Int) -> UnsafePointer<Float> {
+        precondition(fusedActivations[index] == nil, "layer \(index)'s output is its fused activation's: keepOutput(ofLayer:) first")
+        return UnsafePointer(activations[index].pointer)
+    }
 
     /// How many layers form the leading augmentation chain: layers 0..<n, each an `AugmentationLayer` reading the
     /// one before (the first, the input). Their output is the view of the batch the rest of the model trains on.

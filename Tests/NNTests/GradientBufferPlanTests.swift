@@ -43,6 +43,17 @@ final class GradientBufferPlanTests: XCTestCase {
         assertValid(plan, inputs: inputs, sizes: sizes)
     }
 
+    /// A chain 0 -> 1 (BatchNormalization) -> 2 (its fused activation) -> 3 -> 4: layer 1 reads the gradient of
+    /// 2's output and writes 0's, so those two must differ, though apart they would share (2's is read at step 2).
+    func testAFusedActivationsGradientStaysLiveDownToItsNormalisation() {
+        let inputs = (0..<5).map { [$0 - 1] }, sizes = [6, 6, 6, 6, 2]
+        XCTAssertEqual(GradientBufferPlan(inputs: inputs, sizes: sizes).buffers, [1, 0, 1, 0, nil])
+        let plan = GradientBufferPlan(inputs: inputs, sizes: sizes, readBelow: [2: 1])
+        XCTAssertNotEqual(plan.buffers[2], plan.buffers[0])
+        XCTAssertNotEqual(plan.buffers[2], plan.buffers[1])
+        assertValid(plan, inputs: inputs, sizes: sizes)
+    }
+
     func testAOneLayerModelNeedsNoBuffer() {
         let plan = GradientBufferPlan(inputs: [[-1]], sizes: [7])
         XCTAssertEqual(plan.buffers, [nil])

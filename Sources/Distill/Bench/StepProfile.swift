@@ -47,7 +47,11 @@ public final class StepProfile: LayerClock, StepClock {
         var rng = SeededGenerator(seed: 2)
         model.parameters.initialize(using: &rng)
         title = "\(role.rawValue) \(distill ? "distillation" : "training") step, \(batch) samples per rank, gemm \(backend.name)"
-        layerParts = model.layerNames.map { ["\($0) forward", "\($0) backward"] }
+        // A layer that runs a fused activation is timed with it, under both names.
+        layerParts = model.layerNames.indices.map { index in
+            let name = model.fusedActivation(ofLayer: index).map { "\(model.layerNames[index]) + \(model.layerNames[$0])" } ?? model.layerNames[index]
+            return ["\(name) forward", "\(name) backward"]
+        }
         model.layerClock = self
 
         // Random images, labels and teacher logits (time does not depend on their values).

@@ -26,6 +26,9 @@ public final class FeatureHints {
         precondition(student.attached.count == plan.attached.count, "the student carries the plan's regressors")
         (self.plan, self.teacher, self.student, self.hintEpochs) = (plan, teacher, student, hintEpochs)
         deepest = plan.teacherLayers.max() ?? 0
+        // A hinted BatchNormalization's own output is read (and given a gradient): not fused with its activation.
+        for layer in plan.teacherLayers { teacher.keepOutput(ofLayer: layer) }
+        for layer in plan.studentLayers { student.keepOutput(ofLayer: layer) }
     }
 
     /// What a step of `epoch` trains on: both terms, the hints alone (FitNets' first stage) or the distillation loss alone.
