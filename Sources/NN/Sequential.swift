@@ -67,6 +67,10 @@ public final class Sequential {
     /// writes and reads); for such an activation, `skipped` is true.
     private var fusedActivations: [Int?]
     private var skipped: [Bool]
+    /// Per layer: whether the gradient of its output reaches a parameter an optimizer trains (in it or in a
+    /// layer it reads, directly or not). Where it does not (padding, Rescaling or augmentation reading the
+    /// input), the backward pass neither computes that gradient nor runs the layer.
+    private let gradientNeeded: [Bool]
 
     public var inputSize: Int { elementCount(inputShape) }
     public var outputSize: Int { elementCount(outputShapes.last ?? inputShape) }
@@ -128,6 +132,12 @@ public final class Sequential {
         }
         gradientPlan = GradientBufferPlan(inputs: graph.inputs, sizes: graph.outputShapes.map(elementCount),
                                           readBelow: Dictionary(uniqueKeysWithValues: fused.map { ($1, $0) }))
+        var needed: [Bool] = []
+        for (index, layer) in layers.enumerated() {
+            let trains = !frozen.contains(index) && layer.parameterShapes.contains { !layer.nonTrainableParameters.contains($0.name) }
+            needed.append(trains || graph.inputs[index].contains { $0 >= 0 && needed[$0] })
+        }
+        gradientNeeded = needed
         let fanIn = graph.inputs.map(\.count).max() ?? 1
         inputPointers = .allocate(capacity: fanIn)
         gradientPointers = .allocate(capacity: fanIn)
@@ -296,7 +306,7 @@ public final class Sequential {
                 precondition(fusedActivations[i] == nil, "layer \(i)'s output is its fused activation's: keepOutput(ofLayer:) first")
                 accumulate(added, into: gradientBuffer(i), count: batch * elementCount(outputShapes[i]))
             }
-            if skipped[i] { continue }
+            if skipped[i] || !gradientNeeded[i] { continue }
             let read = fusedActivations[i] ?? i   // the output whose gradient this layer takes
             let gradient = read == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(read))
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -313,7 +323,7 @@ public final class Sequential {
                                    input: activation(inputs[i][0], input), output: activations[read].pointer, batch: batch)
             }
             layerClock?.record(layer: i, backward: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-            for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] {
+            for (slot, source) in inputs[i].enumerated() where accumulates[i][slot] && gradientNeeded[source] {
                 accumulate(gradientScratch[i][slot]!.pointer, into: gradientBuffer(source), count: batch * elementCount(outputShapes[source]))
             }
         }
@@ -340,12 +350,13 @@ public final class Sequential {
         source < 0 ? input : UnsafePointer(activations[source].pointer)
     }
 
-    /// Where layer `layer` writes the gradient of its input `slot`: nil for the model's input, its own
-    /// scratch when it is added to another's, else the source's gradient buffer.
+    /// Where layer `layer` writes the gradient of its input `slot`: nil for the model's input and for an
+    /// output whose gradient reaches no trained parameter, its own scratch when it is added to another's,
+    /// else the source's gradient buffer.
     @inline(__always)
     private func inputGradient(layer: Int, slot: Int) -> UnsafeMutablePointer<Float>? {
         let source = inputs[layer][slot]
-        guard source >= 0 else { return nil }
+        guard source >= 0, gradientNeeded[source] else { return nil }
         return accumulates[layer][slot] ? gradientScratch[layer][slot]!.pointer : gradientBuffer(source)
     }
 
