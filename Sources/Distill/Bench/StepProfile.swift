@@ -16,7 +16,7 @@ public final class StepProfile: LayerClock, StepClock {
     /// convolution against oneDNN's own on its shape (nil: not one, or oneDNN refused it), in the same run.
     /// The ceilings are the rates its multiply-adds allow at one thread's peak: no kernel moves its bytes faster.
     public struct StreamingRow {
-        var name: String, forwardGBs: Double, backwardGBs: Double, copyGBs: Double, share: Double
+        var name: String, forwardGBs: Double, backwardGBs: Double, copyGBs: Double, coldCopyGBs: Double, share: Double
         var forwardCeilingGBs: Double, backwardCeilingGBs: Double
         var oneDNN: OneDNNDepthwiseRates?
     }
@@ -129,7 +129,8 @@ public final class StepProfile: LayerClock, StepClock {
         let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1)) / 1e9 / Double(max(steps, 1))
         return StreamingRow(name: names[index], forwardGBs: Double(bytes.forward) / seconds[0] / 1e9,
                             backwardGBs: Double(bytes.backward) / seconds[1] / 1e9,
-                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total,
+                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)),
+                            coldCopyGBs: Self.coldCopyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total,
                             forwardCeilingGBs: ceiling(bytes.forward, multiplyAdds.forward),
                             backwardCeilingGBs: ceiling(bytes.backward, multiplyAdds.backward),
                             oneDNN: (layer as? DepthwiseConv2D).flatMap { OneDNNDepthwiseRates($0, batch: batch) })
@@ -150,6 +151,23 @@ public final class StepProfile: LayerClock, StepClock {
             elapsed = DispatchTime.now().uptimeNanoseconds - start
         } while elapsed < 100_000_000
         return Double(8 * count) * Double(repeats) / Double(elapsed)
+    }
+
+    /// GB/s of `memcpy` moving `bytes` (half read, half written) between buffers the cache no longer holds, as
+    /// a step's layer meets its own (the step's other activations come between): 64 MB are written elsewhere
+    /// before each of 20 copies, and only the copies are timed.
+    static func coldCopyGBs(bytes: Int) -> Double {
+        let count = max(bytes / 8, 1), evicting = FloatBuffer(count: 16 << 20)
+        let source = FloatBuffer(count: count), target = FloatBuffer(count: count)
+        for i in 0..<count { source.pointer[i] = Float(i & 255) }
+        var elapsed: UInt64 = 0
+        for copy in 0..<20 {
+            evicting.pointer.update(repeating: Float(copy), count: evicting.count)
+            let start = DispatchTime.now().uptimeNanoseconds
+            target.pointer.update(from: source.pointer, count: count)
+            elapsed += DispatchTime.now().uptimeNanoseconds - start
+        }
+        return Double(8 * count) * 20 / Double(elapsed)
     }
 
     /// GFLOPS of `shape` multiplied back to back on random operands for at least 0.2 s.
@@ -192,15 +210,18 @@ public final class StepProfile: LayerClock, StepClock {
         if !streamingRows.isEmpty {
             // oneDNN's columns: its depthwise convolution on the layer's shape, one thread, the layer's byte counts.
             // The FMA-peak columns: the GB/s at which the pass's multiply-adds would run at one thread's peak.
+            // The cold copy's columns: the same copy between buffers evicted from the cache, as the step's are.
             lines += ["", "| direct loop | forward GB/s | backward GB/s | memory copy GB/s | forward vs copy | backward vs copy "
+                      + "| cold memory copy GB/s | forward vs cold copy | backward vs cold copy "
                       + "| forward GB/s at FMA peak | backward GB/s at FMA peak "
                       + "| oneDNN forward GB/s | oneDNN backward GB/s | forward: ours vs oneDNN | backward: ours vs oneDNN | share of step |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for row in streamingRows {
                 let oneDNN = row.oneDNN.map { [fixed($0.forwardGBs, 1), fixed($0.backwardGBs, 1), percent(row.forwardGBs / $0.forwardGBs),
                                                percent(row.backwardGBs / $0.backwardGBs)] } ?? Array(repeating: "–", count: 4)
                 lines.append("| \(row.name) | \(fixed(row.forwardGBs, 1)) | \(fixed(row.backwardGBs, 1)) | \(fixed(row.copyGBs, 1)) | "
                     + "\(percent(row.forwardGBs / row.copyGBs)) | \(percent(row.backwardGBs / row.copyGBs)) | "
+                    + "\(fixed(row.coldCopyGBs, 1)) | \(percent(row.forwardGBs / row.coldCopyGBs)) | \(percent(row.backwardGBs / row.coldCopyGBs)) | "
                     + "\(fixed(row.forwardCeilingGBs, 1)) | \(fixed(row.backwardCeilingGBs, 1)) | "
                     + oneDNN.joined(separator: " | ") + " | \(percent(row.share)) |")
             }
