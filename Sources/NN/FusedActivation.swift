@@ -4,8 +4,8 @@ import CKernels
 /// the only reader of that layer's output: a `LeakyReLU` (ReLU is slope 0) or a `ClippedReLU` from 0 to a
 /// cap without slope or threshold (ReLU6). Each element sees the operations of the layer it stands for,
 /// so the bits are those of the two layers run apart; what goes is the activation-sized stream the
-/// normalisation writes and the activation reads again, each way (MobileNet's BatchNormalization + ReLU6
-/// pairs are a third of its step, and each pass of theirs runs at memory speed).
+/// normalisation writes and the activation reads again, each way (the BatchNormalization + ReLU6 pairs of
+/// the MobileNet-like student took two fifths of its step, each pass at about memory speed).
 public enum FusedActivation: Equatable {
     case leaky(slope: Float)
     case capped(Float)
