@@ -63,10 +63,9 @@ public final class Sequential {
     public let modelParameterCount: Int
     /// Per Keras layer name of the description, the layer holding its output (after its activation); nil for a model made in code.
     public internal(set) var kerasOutputs: [String: Int]?
-    /// Per layer: for a BatchNormalization running its activation, that activation's index (whose buffers it
-    /// writes and reads); for such an activation, `skipped` is true.
+    /// Per layer: for a BatchNormalization running its activation, that activation's index (the next layer,
+    /// whose buffers it writes and reads).
     private var fusedActivations: [Int?]
-    private var skipped: [Bool]
     /// Per layer: whether the gradient of its output reaches a parameter an optimizer trains (in it or in a
     /// layer it reads, directly or not). Where it does not (padding, Rescaling or augmentation reading the
     /// input), the backward pass neither computes that gradient nor runs the layer.
@@ -126,7 +125,6 @@ public final class Sequential {
         accumulates = Self.accumulatingInputs(graph.inputs)
         let fused = FusedActivation.pairs(layers: layers, inputs: graph.inputs, frozen: frozen, kept: Set(attached.map(\.reads)))
         fusedActivations = layers.indices.map { fused[$0] }
-        skipped = layers.indices.map { fused.values.contains($0) }
         for (normalization, activation) in fused {
             (layers[normalization] as! BatchNormalization).fusedActivation = FusedActivation(layers[activation])
         }
@@ -191,9 +189,9 @@ public final class Sequential {
     /// Runs layer `index` apart from an activation fused into it, so that its own output is kept
     /// (`output(ofLayer:)`, `forward(through:)`, a gradient added at it): a feature hint's layer.
     public func keepOutput(ofLayer index: Int) {
-        guard let activation = fusedActivations[index] else { return }
+        guard fusedActivations[index] != nil else { return }
         (layers[index] as! BatchNormalization).fusedActivation = nil
-        (fusedActivations[index], skipped[activation]) = (nil, false)
+        fusedActivations[index] = nil
     }
 
     /// The regularisers' penalty on the current weights (0 without any), which Keras adds to the loss.
@@ -280,7 +278,7 @@ public final class Sequential {
         precondition(batch <= maxBatch, "batch \(batch) exceeds the reserved \(maxBatch); call reserve(maxBatch:)")
         precondition(fusedActivations[last] == nil, "layer \(last)'s output is its fused activation's: keepOutput(ofLayer:) first")
         for (index, layer) in modeDependent { layer.begin(training, layer: index) }
-        for index in 0...last where !skipped[index] {
+        for index in 0...last where !runsInItsNormalization(index) {
             let (layer, output) = (layers[index], activations[fusedActivations[index] ?? index])
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let merge = merges[index] {
@@ -306,7 +304,7 @@ public final class Sequential {
                 precondition(fusedActivations[i] == nil, "layer \(i)'s output is its fused activation's: keepOutput(ofLayer:) first")
                 accumulate(added, into: gradientBuffer(i), count: batch * elementCount(outputShapes[i]))
             }
-            if skipped[i] || !gradientNeeded[i] { continue }
+            if runsInItsNormalization(i) || !gradientNeeded[i] { continue }
             let read = fusedActivations[i] ?? i   // the output whose gradient this layer takes
             let gradient = read == layers.count - 1 ? outputGradient : UnsafePointer(gradientBuffer(read))
             let start = layerClock == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -329,6 +327,10 @@ public final class Sequential {
         }
         for range in frozenGradients { (parameters.gradients.pointer + range.lowerBound).update(repeating: 0, count: range.count) }
     }
+
+    /// Whether layer `index` is an activation its BatchNormalization runs (its own turn is skipped both ways).
+    @inline(__always)
+    private func runsInItsNormalization(_ index: Int) -> Bool { index > 0 && fusedActivations[index - 1] == index }
 
     /// The output of layer `index` in the last forward, `[batch, outputShapes[index]]`, valid until the next forward.
     public func output(ofLayer index: Int) -> UnsafePointer<Float> {

@@ -127,10 +127,10 @@ public final class StepProfile: LayerClock, StepClock {
         let ceiling = { (bytes: Int, multiplyAdds: Int) in Double(bytes) * self.peak.gflopsPerThread / 2 / Double(max(multiplyAdds, 1)) }
         let seconds = layerParts[index].map { name in Double(parts.first { $0.name == name }?.nanoseconds ?? 0) / 1e9 / Double(max(steps, 1)) }
         let total = Double(max(parts.reduce(0) { $0 + $1.nanoseconds }, 1)) / 1e9 / Double(max(steps, 1))
+        let copied = max(bytes.forward, bytes.backward)   // the copies move as many bytes as the larger pass
         return StreamingRow(name: names[index], forwardGBs: Double(bytes.forward) / seconds[0] / 1e9,
                             backwardGBs: Double(bytes.backward) / seconds[1] / 1e9,
-                            copyGBs: Self.copyGBs(bytes: max(bytes.forward, bytes.backward)),
-                            coldCopyGBs: Self.coldCopyGBs(bytes: max(bytes.forward, bytes.backward)), share: (seconds[0] + seconds[1]) / total,
+                            copyGBs: Self.copyGBs(bytes: copied), coldCopyGBs: Self.coldCopyGBs(bytes: copied), share: (seconds[0] + seconds[1]) / total,
                             forwardCeilingGBs: ceiling(bytes.forward, multiplyAdds.forward),
                             backwardCeilingGBs: ceiling(bytes.backward, multiplyAdds.backward),
                             oneDNN: (layer as? DepthwiseConv2D).flatMap { OneDNNDepthwiseRates($0, batch: batch) })
