@@ -22,11 +22,80 @@ __attribute__((always_inline)) static inline struct span window_of(const struct 
 // Sixteen floats, loaded and stored at any alignment: one AVX-512 register, two AVX2 ones, four SSE ones.
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
+// `count` neighbouring output pixels of one row times `blocks` 16-channel blocks from `j` (both constants where
+// inlined), one filter per channel: each sum in a register, the taps added in the plain loop's order (bias,
+// then row-major over the taps inside the image), so the bits are the plain loop's. Each tap's weights are
+// loaded once for all `count` pixels; count x blocks independent sums keep the adder busy. Only the pixels at
+// a row's ends (`edge`, one at a time) have taps outside the image's columns to skip.
+__attribute__((always_inline)) static inline void forward_run(const float *restrict x, const float *restrict kernel, const float *restrict bias,
+                                                              float *restrict y, const struct distill_window *w, int oh, int ow0,
+                                                              int count, int blocks, int edge, int j) {
+    const int c = w->channels, top = oh * w->stride_height - w->pad_top, step = w->stride_width * c;
+    const int left = ow0 * w->stride_width - w->pad_left;
+    v16 sum[8];
+    for (int t = 0; t < count; t++)
+        for (int b = 0; b < blocks; b++) sum[t * blocks + b] = bias ? *(const v16 *)(bias + j + 16 * b) : (v16){0};
+    for (int kh = 0; kh < w->kernel_height; kh++) {
+        const int ih = top + kh;
+        if (ih < 0 || ih >= w->height) continue;
+        for (int kw = 0; kw < w->kernel_width; kw++) {
+            if (edge && (left + kw < 0 || left + kw >= w->width)) continue;
+            const float *weights = kernel + (long)(kh * w->kernel_width + kw) * c + j, *first = x + ((long)ih * w->width + left + kw) * c + j;
+            for (int b = 0; b < blocks; b++) {
+                const v16 weight = *(const v16 *)(weights + 16 * b);
+                for (int t = 0; t < count; t++)
+                    sum[t * blocks + b] = sum[t * blocks + b] + *(const v16 *)(first + (long)t * step + 16 * b) * weight;
+            }
+        }
+    }
+    for (int t = 0; t < count; t++)
+        for (int b = 0; b < blocks; b++) *(v16 *)(y + (long)(ow0 + t) * c + j + 16 * b) = sum[t * blocks + b];
+}
+
+// `count` pixels (a constant where inlined) over all channels, in groups of blocks that give eight sums at once
+// (four at most: four blocks already load a weight per product).
+__attribute__((always_inline)) static inline void forward_pixels(const float *restrict x, const float *restrict kernel, const float *restrict bias,
+                                                                 float *restrict y, const struct distill_window *w, int oh, int ow0,
+                                                                 int count, int edge) {
+    const int c = w->channels, widest = count >= 8 ? 1 : count >= 4 ? 2 : 4;
+    int j = 0;
+    for (; j + 16 * widest <= c; j += 16 * widest) forward_run(x, kernel, bias, y, w, oh, ow0, count, widest, edge, j);
+    if (widest >= 4 && j + 32 <= c) { forward_run(x, kernel, bias, y, w, oh, ow0, count, 2, edge, j); j += 32; }
+    if (widest >= 2 && j + 16 <= c) forward_run(x, kernel, bias, y, w, oh, ow0, count, 1, edge, j);
+}
+
+// One filter per channel and a multiple of 16 channels: an output row at a time, runs of up to eight pixels.
+// AVX-512 only: its sums need more than AVX2's sixteen registers (elsewhere the plain loop runs).
+__attribute__((target("avx512f"))) static void forward_by_rows(const float *restrict input, const float *restrict kernel, const float *restrict bias,
+                                                                  float *restrict output, const struct distill_window *w, int batch) {
+    const int c = w->channels;
+    const long input_size = (long)w->height * w->width * c, output_row = (long)w->output_width * c;
+    // The output columns whose window lies inside the image's columns: [interior_begin, interior_end).
+    const int interior_begin = (w->pad_left + w->stride_width - 1) / w->stride_width;
+    int interior_end = w->width + w->pad_left >= w->kernel_width ? (w->width + w->pad_left - w->kernel_width) / w->stride_width + 1 : 0;
+    if (interior_end > w->output_width) interior_end = w->output_width;
+    if (interior_end < interior_begin) interior_end = interior_begin;
+    for (int n = 0; n < batch; n++) {
+        const float *x = input + n * input_size;
+        for (int oh = 0; oh < w->output_height; oh++) {
+            float *y = output + ((long)n * w->output_height + oh) * output_row;
+            int ow = 0;
+            for (; ow < interior_begin; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1);
+            for (; ow + 8 <= interior_end; ow += 8) forward_pixels(x, kernel, bias, y, w, oh, ow, 8, 0);
+            if (ow + 4 <= interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 4, 0); ow += 4; }
+            if (ow + 2 <= interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 2, 0); ow += 2; }
+            if (ow < interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 0); ow++; }
+            for (; ow < w->output_width; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1);
+        }
+    }
+}
+
 // Each output value starts from its bias and adds the taps in row-major order, one product at a
 // time. With one filter per channel the accumulators run over 16 contiguous channels in registers.
 CLONES void distill_depthwise_forward(const float *restrict input, const float *restrict kernel, const float *restrict bias,
                                       float *restrict output, const struct distill_window *w, int batch) {
     const int c = w->channels, dm = w->multiplier, width = c * dm;
+    if (dm == 1 && c % 16 == 0 && __builtin_cpu_supports("avx512f")) return forward_by_rows(input, kernel, bias, output, w, batch);
     const long input_size = (long)w->height * w->width * c, pixels = (long)w->output_height * w->output_width;
     for (int n = 0; n < batch; n++) {
         const float *x = input + n * input_size;
@@ -86,7 +155,7 @@ __attribute__((always_inline)) static inline void reading(int k, int stride, int
 __attribute__((always_inline)) static inline void backward_per_channel(const float *restrict x, const float *restrict kernel, const float *restrict dy,
                                         float *restrict dx, float *restrict kernel_gradient, const struct distill_window *w) {
     const int c = w->channels, kh_count = w->kernel_height, kw_count = w->kernel_width;
-    for (int kh = 0; kh < kh_count; kh++) {
+    for (int kh = 0; kernel_gradient && kh < kh_count; kh++) {
         int oh0, oh1;
         reading(kh, w->stride_height, w->pad_top, w->height, w->output_height, &oh0, &oh1);
         for (int kw = 0; kw < kw_count; kw++) {
@@ -179,6 +248,107 @@ __attribute__((always_inline)) static inline void backward_per_channel(const flo
     }
 }
 
+// The input gradient of `count` pixels of input row `ih`, `stride_width` apart from `iw0` (so that the same kernel
+// columns read them all), times `blocks` 16-channel blocks from `j` (constants where inlined), one filter per
+// channel: each sum gathers the taps that read its pixel in the plain loop's order (from the last kernel row
+// and column, so that the output pixels ascend), from zero. Only one-pixel `edge` runs have taps to skip.
+__attribute__((always_inline)) static inline void input_gradient_run(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                     const struct distill_window *w, int ih, int iw0,
+                                                                     int count, int blocks, int edge, int j) {
+    const int c = w->channels;
+    v16 sum[8];
+    for (int t = 0; t < count * blocks; t++) sum[t] = (v16){0};
+    for (int kh = w->kernel_height - 1; kh >= 0; kh--) {
+        const int rows = ih + w->pad_top - kh;   // oh * stride_height
+        if (rows < 0 || rows % w->stride_height != 0 || rows / w->stride_height >= w->output_height) continue;
+        const float *row = dy + (long)(rows / w->stride_height) * w->output_width * c + j;
+        for (int kw = w->kernel_width - 1; kw >= 0; kw--) {
+            const int columns = iw0 + w->pad_left - kw;   // the first pixel's ow * stride_width
+            if (edge ? columns < 0 || columns / w->stride_width >= w->output_width : 0) continue;
+            if (columns % w->stride_width != 0) continue;
+            const float *weights = kernel + (long)(kh * w->kernel_width + kw) * c + j, *first = row + (long)(columns / w->stride_width) * c;
+            for (int b = 0; b < blocks; b++) {
+                const v16 weight = *(const v16 *)(weights + 16 * b);
+                for (int t = 0; t < count; t++)
+                    sum[t * blocks + b] = sum[t * blocks + b] + *(const v16 *)(first + (long)t * c + 16 * b) * weight;
+            }
+        }
+    }
+    for (int t = 0; t < count; t++)
+        for (int b = 0; b < blocks; b++)
+            *(v16 *)(dx + ((long)ih * w->width + iw0 + t * w->stride_width) * c + j + 16 * b) = sum[t * blocks + b];
+}
+
+__attribute__((always_inline)) static inline void input_gradient_pixels(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                        const struct distill_window *w, int ih, int iw0, int count, int edge) {
+    const int c = w->channels, widest = count >= 8 ? 1 : count >= 4 ? 2 : 4;
+    int j = 0;
+    for (; j + 16 * widest <= c; j += 16 * widest) input_gradient_run(dy, kernel, dx, w, ih, iw0, count, widest, edge, j);
+    if (widest >= 4 && j + 32 <= c) { input_gradient_run(dy, kernel, dx, w, ih, iw0, count, 2, edge, j); j += 32; }
+    if (widest >= 2 && j + 16 <= c) input_gradient_run(dy, kernel, dx, w, ih, iw0, count, 1, edge, j);
+}
+
+// One image's input gradient, one filter per channel, a multiple of 16 channels: an input row at a time, and in
+// it the columns of each phase (iw mod stride_width: read by the same kernel columns) in runs of up to eight.
+// A column is interior when every kernel column's output column, iw + pad_left - kw over the stride, lies in
+// [0, output_width) (checked without the divisibility: where it fails, the tap is skipped in both).
+__attribute__((target("avx512f"))) static void input_gradient_by_rows(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                      const struct distill_window *w) {
+    const int s = w->stride_width, lowest = w->kernel_width - 1 - w->pad_left, highest = (w->output_width - 1) * s - w->pad_left;
+    for (int ih = 0; ih < w->height; ih++) {
+        for (int phase = 0; phase < s && phase < w->width; phase++) {
+            int iw = phase;
+            for (; iw < w->width && iw < lowest; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1);
+            const int end = highest < w->width - 1 ? highest : w->width - 1;   // the last interior column
+            for (; iw + 7 * s <= end; iw += 8 * s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 8, 0);
+            if (iw + 3 * s <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 4, 0); iw += 4 * s; }
+            if (iw + s <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 2, 0); iw += 2 * s; }
+            if (iw <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 0); iw += s; }
+            for (; iw < w->width; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1);
+        }
+    }
+}
+
+// A 3 x 3 kernel's gradient over one image for `blocks` 16-channel blocks from `j` (a constant where inlined),
+// one filter per channel: all nine taps' sums in registers while the output pixels pass once, in ascending
+// order, each tap adding only the pixels whose input it reads inside the image: the plain loop's order per tap.
+__attribute__((always_inline)) static inline void kernel_gradient_3x3_run(const float *restrict x, const float *restrict dy, float *restrict dk,
+                                                                          const struct distill_window *w, int blocks, int j) {
+    const int c = w->channels;
+    v16 sum[18];
+    for (int tap = 0; tap < 9; tap++)
+        for (int b = 0; b < blocks; b++) sum[tap * blocks + b] = *(const v16 *)(dk + (long)tap * c + j + 16 * b);
+    for (int oh = 0; oh < w->output_height; oh++) {
+        const int top = oh * w->stride_height - w->pad_top;
+        for (int ow = 0; ow < w->output_width; ow++) {
+            const int left = ow * w->stride_width - w->pad_left;
+            const float *g = dy + ((long)oh * w->output_width + ow) * c + j;
+            const long corner = ((long)top * w->width + left) * c + j;   // the window's first tap, maybe outside the image
+            v16 gradient[2];
+            for (int b = 0; b < blocks; b++) gradient[b] = *(const v16 *)(g + 16 * b);
+            const int inside = top >= 0 && top + 3 <= w->height && left >= 0 && left + 3 <= w->width;
+            for (int kh = 0; kh < 3; kh++) {
+                if (!inside && (top + kh < 0 || top + kh >= w->height)) continue;
+                for (int kw = 0; kw < 3; kw++) {
+                    if (!inside && (left + kw < 0 || left + kw >= w->width)) continue;
+                    for (int b = 0; b < blocks; b++)
+                        sum[(kh * 3 + kw) * blocks + b] = sum[(kh * 3 + kw) * blocks + b]
+                            + *(const v16 *)(x + (corner + ((long)kh * w->width + kw) * c + 16 * b)) * gradient[b];
+                }
+            }
+        }
+    }
+    for (int tap = 0; tap < 9; tap++)
+        for (int b = 0; b < blocks; b++) *(v16 *)(dk + (long)tap * c + j + 16 * b) = sum[tap * blocks + b];
+}
+
+__attribute__((target("avx512f"))) static void kernel_gradient_3x3(const float *restrict x, const float *restrict dy, float *restrict dk,
+                                                                   const struct distill_window *w) {
+    int j = 0;
+    for (; j + 32 <= w->channels; j += 32) kernel_gradient_3x3_run(x, dy, dk, w, 2, j);
+    if (j < w->channels) kernel_gradient_3x3_run(x, dy, dk, w, 1, j);
+}
+
 // Bias gradients accumulate over the pixels in order. With several filters per channel, each tap
 // adds its share of the output gradient into the input pixel it read (a scatter).
 CLONES void distill_depthwise_backward(const float *restrict input, const float *restrict kernel,
@@ -195,6 +365,12 @@ CLONES void distill_depthwise_backward(const float *restrict input, const float 
             for (long p = 0; p < pixels; p++) {
                 for (int j = 0; j < width; j++) bias_gradient[j] = bias_gradient[j] + dy_image[p * width + j];
             }
+        }
+        if (dm == 1 && c % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+            if (w->kernel_height == 3 && w->kernel_width == 3) kernel_gradient_3x3(x, dy_image, kernel_gradient, w);
+            else backward_per_channel(x, kernel, dy_image, 0, kernel_gradient, w);
+            if (dx) input_gradient_by_rows(dy_image, kernel, dx, w);
+            continue;
         }
         if (dm == 1) {
             backward_per_channel(x, kernel, dy_image, dx, kernel_gradient, w);
