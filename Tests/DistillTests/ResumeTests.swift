@@ -49,20 +49,32 @@ final class ResumeTests: XCTestCase {
     }
 
     /// Interrupts a run with `interrupt` once the teacher has saved a state, checks how it ended, resumes, and
-    /// compares the three models with an uninterrupted run.
-    private func check(ranks: Int, interrupt: (BackgroundProcess) -> Void, expectStatus: (Int32) -> Bool,
+    /// compares the three models with an uninterrupted run. The run's processes (the ranks, or the one
+    /// process) run in slices and are stopped when the state is seen, so a short run cannot reach its end
+    /// between the check and the interrupt, however busy the machine. `interrupt` acts while they are stopped
+    /// (it gets their ids); `pending` is the signal they are then to have waiting (mpirun forwards what it
+    /// gets), or nil. Then they continue.
+    private func check(ranks: Int, interrupt: (BackgroundProcess, [Int32]) -> Void, pending: Int32?, expectStatus: (Int32) -> Bool,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = path("reference-\(ranks)"), resumed = path("resumed-\(ranks)")
         _ = try finish(ranks, try arguments(reference), file: file, line: line)
 
         let launched = Date()
         let job = try launch(ranks, try arguments(resumed))
-        XCTAssertTrue(BackgroundProcess.wait(for: 300) { hasState(resumed, "teacher") }, job.output, file: file, line: line)
+        let saved = { self.hasState(resumed, "teacher") }
+        let stopped = ranks == 1 ? (job.stop(timeout: 300, when: saved) ? [job.pid] : nil)
+                                 : job.stopChildren(named: "distill", count: ranks, timeout: 300, when: saved)
+        guard let stopped else { return XCTFail("no teacher state was seen: \(job.output)", file: file, line: line) }
         // The margin comes from this machine's pace: ending (a save, the collectives' shutdown) may
         // take as long as starting and saving a first state did, and never needs less than 10 s.
         let margin = max(10, 2 * Date().timeIntervalSince(launched))
         let interrupted = Date()
-        interrupt(job)
+        interrupt(job, stopped)
+        if let pending {
+            XCTAssertTrue(BackgroundProcess.waitForPending(pending, in: stopped, timeout: margin), "signal \(pending) never reached \(stopped)",
+                          file: file, line: line)
+        }
+        for pid in stopped { kill(pid, SIGCONT) }
         let status = job.exitStatus(within: 3 * margin)
         XCTAssertLessThan(Date().timeIntervalSince(interrupted), margin, "the job took too long to end: \(job.output)", file: file, line: line)
         XCTAssertTrue(status.map(expectStatus) == true, "exit status \(String(describing: status)): \(job.output)", file: file, line: line)
@@ -92,32 +104,30 @@ final class ResumeTests: XCTestCase {
     }
 
     func testSIGKILLOfOneRankThenResumeGivesTheSameWeights() throws {
-        try check(ranks: 2, interrupt: { job in
-            if let rank = job.children(named: "distill").last { kill(rank, SIGKILL) }
-        }, expectStatus: { $0 != 0 })
+        try check(ranks: 2, interrupt: { _, ranks in kill(ranks[ranks.count - 1], SIGKILL) }, pending: nil, expectStatus: { $0 != 0 })
     }
 
     func testSIGTERMToMpirunThenResumeGivesTheSameWeights() throws {
-        try check(ranks: 2, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 != 0 })
+        try check(ranks: 2, interrupt: { job, _ in kill(job.pid, SIGTERM) }, pending: SIGTERM, expectStatus: { $0 != 0 })
     }
 
     /// mpirun forwards SIGUSR1 to every rank at once (what scripts/distill.sbatch sends ahead of a
     /// time limit), so the job ends with the ranks' own status.
     func testSIGUSR1ToMpirunStopsTheRanksWhichExit75ThenResumeGivesTheSameWeights() throws {
-        try check(ranks: 2, interrupt: { kill($0.pid, SIGUSR1) }, expectStatus: { $0 == 75 })
+        try check(ranks: 2, interrupt: { job, _ in kill(job.pid, SIGUSR1) }, pending: SIGUSR1, expectStatus: { $0 == 75 })
     }
 
     /// Slurm signals every process of a job and mpirun passes a signal on: a rank may get two at
     /// once, and the second must not cut its save short.
     func testTwoSignalsAtOnceStillSave() throws {
-        try check(ranks: 1, interrupt: { job in
+        try check(ranks: 1, interrupt: { job, _ in
             kill(job.pid, SIGTERM)
             usleep(5_000)
             kill(job.pid, SIGUSR1)
-        }, expectStatus: { $0 == 75 })
+        }, pending: SIGUSR1, expectStatus: { $0 == 75 })
     }
 
     func testSIGTERMToOneProcessSavesAndExitsWithItsCode() throws {
-        try check(ranks: 1, interrupt: { kill($0.pid, SIGTERM) }, expectStatus: { $0 == 75 })
+        try check(ranks: 1, interrupt: { job, _ in kill(job.pid, SIGTERM) }, pending: SIGTERM, expectStatus: { $0 == 75 })
     }
 }

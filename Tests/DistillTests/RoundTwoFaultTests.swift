@@ -107,10 +107,12 @@ final class RoundTwoFaultTests: FaultTestCase {
         let arguments = [try binary.path, "--data-dir", fixture, "--test-limit", "100", "--teacher-epochs", "2", "--student-epochs", "1",
                          "--threads", "1", "--plain", "--checkpoint-every", "3"]
         let job = try BackgroundProcess(try binary, Array(arguments.dropFirst()) + ["--train-limit", "1000", "--checkpoint-dir", first])
-        XCTAssertTrue(BackgroundProcess.wait(for: 300) {
+        // Stopped when the state is seen and signalled while stopped: the run cannot end first.
+        XCTAssertTrue(job.stop(timeout: 300) {
             ((try? FileManager.default.contentsOfDirectory(atPath: first)) ?? []).contains { $0.hasPrefix("state-teacher-") }
         }, job.output)
         kill(job.pid, SIGTERM)
+        kill(job.pid, SIGCONT)
         XCTAssertEqual(job.exitStatus(within: 120), 75, job.output)
         try FileManager.default.copyItem(atPath: first, toPath: second)
         assertFails(try distill(Array(arguments.dropFirst()) + ["--train-limit", "2000", "--checkpoint-dir", second, "--resume"]),

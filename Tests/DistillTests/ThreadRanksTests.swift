@@ -47,8 +47,8 @@ final class ThreadRanksTests: FaultTestCase {
 
     /// A job of thread ranks stopped by SIGTERM once a state is saved (every rank stops at one step, the
     /// process exits 75) resumes under mpirun -np 2 to the model of an uninterrupted mpirun run: the two
-    /// transports are one job layout. Four epochs of 19 steps leave the signal time to arrive mid-run
-    /// on a slow machine (the first state comes at step 4).
+    /// transports are one job layout. The process is stopped when the first state (step 4 of 76) is seen
+    /// and signalled while stopped, so the signal lands mid-run however slow the machine.
     func testAStateSavedByThreadRanksResumesUnderMPIBitForBit() throws {
         func arguments(_ states: String, _ output: String) throws -> [String] {
             ["train-teacher", "--data-dir", fixture, "--train-limit", "600", "--test-limit", "100", "--threads", "1", "--plain",
@@ -61,10 +61,12 @@ final class ThreadRanksTests: FaultTestCase {
 
         let states = path("states"), resumed = path("resumed.safetensors")
         let job = try BackgroundProcess(try binary, try arguments(states, resumed) + ["--ranks", "2"])
-        XCTAssertTrue(BackgroundProcess.wait(for: 300) {
+        // Stopped (all its threads) when the state is seen and signalled while stopped: the run cannot end first.
+        XCTAssertTrue(job.stop(timeout: 300) {
             ((try? FileManager.default.contentsOfDirectory(atPath: states)) ?? []).contains { $0.hasPrefix("state-teacher-") }
         }, job.output)
         kill(job.pid, SIGTERM)
+        kill(job.pid, SIGCONT)
         XCTAssertEqual(job.exitStatus(within: 120), 75, job.output)
         XCTAssertTrue(job.output.contains("its state is saved: run the same command with --resume"), job.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: resumed), "the run was not interrupted: \(job.output)")

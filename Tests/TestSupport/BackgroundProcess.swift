@@ -53,26 +53,52 @@ public final class BackgroundProcess {
     /// its end (a busy machine, a short run); here the job has gone at most one slice past the check.
     public func stopChildren(named name: String, count: Int, slice: TimeInterval = 0.01, timeout: TimeInterval,
                              when condition: () -> Bool) -> [Int32]? {
+        inSlices(find: { self.children(named: name) }, count: count, slice: slice, timeout: timeout, until: condition)
+    }
+
+    /// `stopChildren` for the process itself (one process, whatever its threads): whether it is stopped
+    /// with `condition` true.
+    public func stop(slice: TimeInterval = 0.01, timeout: TimeInterval, when condition: () -> Bool) -> Bool {
+        inSlices(find: { [self.pid] }, count: 1, slice: slice, timeout: timeout, until: condition) != nil
+    }
+
+    private func inSlices(find: () -> [Int32], count: Int, slice: TimeInterval, timeout: TimeInterval, until condition: () -> Bool) -> [Int32]? {
         let start = Date()
-        var children: [Int32] = []
+        var stopped: [Int32] = []
         while Date().timeIntervalSince(start) < timeout && process.isRunning {
             // The ranks start in any order and do nothing alone: until all `count` run, only look for them.
-            if children.count < count {
-                children = self.children(named: name)
+            if stopped.count < count {
+                stopped = find()
                 Thread.sleep(forTimeInterval: slice)
                 continue
             }
-            for child in children { kill(child, SIGSTOP) }
-            // A signal is delivered, not obeyed, when kill returns: wait until each child shows as stopped.
-            while children.contains(where: { Self.state(of: $0).map { $0 != "T" && $0 != "Z" } ?? false }) {
+            for pid in stopped { kill(pid, SIGSTOP) }
+            // A signal is delivered, not obeyed, when kill returns: wait until each one shows as stopped.
+            while stopped.contains(where: { Self.state(of: $0).map { $0 != "T" && $0 != "Z" } ?? false }) {
                 Thread.sleep(forTimeInterval: 0.001)
             }
-            if condition() { return children }
-            for child in children { kill(child, SIGCONT) }
+            if condition() { return stopped }
+            for pid in stopped { kill(pid, SIGCONT) }
             Thread.sleep(forTimeInterval: slice)
         }
-        for child in children { kill(child, SIGCONT) }
+        for pid in stopped { kill(pid, SIGCONT) }
         return nil
+    }
+
+    /// Waits up to `timeout` seconds until each of `pids` has `signal` pending (stopped processes keep it
+    /// until continued: mpirun forwards a signal it gets to its ranks) or is gone; whether that happened.
+    public static func waitForPending(_ signal: Int32, in pids: [Int32], timeout: TimeInterval) -> Bool {
+        let bit = UInt64(1) << UInt64(signal - 1)
+        return wait(for: timeout, every: 0.001) {
+            pids.allSatisfy { pid in
+                guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+                // SigPnd: pending for the thread; ShdPnd: for the whole process. Hex masks, bit n - 1 for signal n.
+                return status.split(separator: "\n").contains { line in
+                    (line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:"))
+                        && UInt64(line.split(separator: "\t").last.map(String.init) ?? "", radix: 16).map { $0 & bit != 0 } == true
+                } || state(of: pid) == "Z"
+            }
+        }
     }
 
     /// The state letter of process `pid` in /proc (R running, S sleeping, T stopped, ...), nil once it is gone.
