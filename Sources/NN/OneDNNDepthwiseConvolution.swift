@@ -16,8 +16,10 @@ public final class OneDNNDepthwiseConvolution {
 
     /// `[N, H, W, C]`: forward's and backward-weights' input.
     public let input: UnsafeMutablePointer<Float>
-    /// `[N, OH, OW, C * dm]`: forward's output.
-    public let output: UnsafeMutablePointer<Float>
+    /// `[N, OH, OW, C * dm]`: forward's output, and the backward passes' output gradient.
+    public let output: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>
+    /// Values in the input (`N H W C`) and in the output (`N OH OW C dm`).
+    public let inputCount: Int, outputCount: Int
     /// `[C * dm]`, nil when the layer has no bias.
     public let bias: UnsafeMutablePointer<Float>?
     /// Each pass's implementation as oneDNN names it (e.g. `jit_dw:avx512_core`).
@@ -47,6 +49,8 @@ public final class OneDNNDepthwiseConvolution {
         let forwardOutput = storage.operand(&destination)
         input = inputOperand.floats
         output = forwardOutput.floats
+        self.outputGradient = outputGradient.floats
+        (inputCount, outputCount) = (batch * g.inputSize, batch * g.outputPixels * channels * dm)
         bias = biasOperand?.floats
 
         var arguments: [Pass: [(Int32, DNNLOperand)]] = [

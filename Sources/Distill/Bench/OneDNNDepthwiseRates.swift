@@ -8,6 +8,10 @@ import NN
 /// which the layer's one backward pass computes together. Timed after the profiled steps, outside them.
 struct OneDNNDepthwiseRates {
     var forwardGBs: Double, backwardGBs: Double
+    /// The same passes in the cache state a training step leaves them: 64 MB written elsewhere, then the operand the
+    /// step has just produced written again (forward: the input, from the layer below; backward: the output gradient,
+    /// from the layer above), while the rest (the output; the stored input and the input gradient) is cold.
+    var stepLikeForwardGBs: Double, stepLikeBackwardGBs: Double
     /// oneDNN's implementations, forward / backward data / backward weights (e.g. `jit_dw:avx512_core`).
     var implementation: String
 
@@ -20,7 +24,30 @@ struct OneDNNDepthwiseRates {
         let bytes = layer.bytesMoved(batch: batch)
         forwardGBs = Double(bytes.forward) / seconds[0] / 1e9
         backwardGBs = Double(bytes.backward) / (seconds[1] + seconds[2]) / 1e9
+        guard let stepLike = try? OneDNNDepthwiseConvolution.onOneThread({ try Self.stepLikeSeconds(convolution) }) else { return nil }
+        stepLikeForwardGBs = Double(bytes.forward) / stepLike.forward / 1e9
+        stepLikeBackwardGBs = Double(bytes.backward) / stepLike.backward / 1e9
         implementation = OneDNNDepthwiseConvolution.Pass.allCases.map { convolution.implementations[$0] ?? "?" }.joined(separator: " / ")
+    }
+
+    /// Seconds per forward pass and per backward pass (data and weights) in the step's cache state (above), mean of 20.
+    static func stepLikeSeconds(_ convolution: OneDNNDepthwiseConvolution) throws -> (forward: Double, backward: Double) {
+        let evicting = FloatBuffer(count: 16 << 20)
+        var (forward, backward): (UInt64, UInt64) = (0, 0)
+        for round in 0..<20 {
+            evicting.pointer.update(repeating: Float(round), count: evicting.count)
+            for i in 0..<convolution.inputCount { convolution.input[i] = Float(i & 15) / 16 - 0.5 }
+            var start = DispatchTime.now().uptimeNanoseconds
+            try convolution.run(.forward)
+            forward += DispatchTime.now().uptimeNanoseconds - start
+            evicting.pointer.update(repeating: Float(round), count: evicting.count)
+            for i in 0..<convolution.outputCount { convolution.outputGradient[i] = Float(i & 15) / 16 - 0.5 }
+            start = DispatchTime.now().uptimeNanoseconds
+            try convolution.run(.backwardData)
+            try convolution.run(.backwardWeights)
+            backward += DispatchTime.now().uptimeNanoseconds - start
+        }
+        return (Double(forward) / 20e9, Double(backward) / 20e9)
     }
 
     /// Seconds per call of `body`: one warm-up call, then calls back to back for at least 0.1 s.

@@ -225,6 +225,16 @@ public final class StepProfile: LayerClock, StepClock {
                     + "\(fixed(row.forwardCeilingGBs, 1)) | \(fixed(row.backwardCeilingGBs, 1)) | "
                     + oneDNN.joined(separator: " | ") + " | \(percent(row.share)) |")
             }
+            // oneDNN again in the cache state the step leaves its passes (OneDNNDepthwiseRates.stepLikeSeconds).
+            let stepLike = streamingRows.compactMap { row in
+                row.oneDNN.map { "| \(row.name) | \(fixed($0.stepLikeForwardGBs, 1)) | \(fixed($0.stepLikeBackwardGBs, 1)) | "
+                    + "\(percent(row.forwardGBs / $0.stepLikeForwardGBs)) | \(percent(row.backwardGBs / $0.stepLikeBackwardGBs)) |" }
+            }
+            if !stepLike.isEmpty {
+                lines += ["", "| oneDNN in the step's cache state (the operand just produced written again, 64 MB written elsewhere first) "
+                          + "| forward GB/s | backward GB/s | in step vs it, forward | in step vs it, backward |",
+                          "|---|---:|---:|---:|---:|"] + stepLike
+            }
             let implementations = streamingRows.compactMap { row in row.oneDNN.map { "\(row.name) \($0.implementation)" } }
             if !implementations.isEmpty {
                 lines += ["", "\(OneDNNDepthwiseConvolution.version) depthwise (forward / backward data / backward weights), one thread: "
