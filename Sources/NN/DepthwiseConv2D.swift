@@ -12,7 +12,7 @@ import CKernels
 /// at load time) whose accumulators run over the contiguous channels of each output pixel (NHWC); its
 /// backward pass walks the same windows once for the input, kernel and bias gradients. On AVX-512, with one
 /// filter per channel and a multiple of 16 channels, the loop keeps runs of neighbouring pixels (and a 3 x 3
-/// kernel's nine gradient sums) in registers, adding in the same order: the same bits, 2-5x as fast alone.
+/// kernel's nine gradient sums) in registers, adding in the same order: the same bits, 1.6-5x as fast alone.
 public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelSize: (Int, Int), strides: (Int, Int), padding: Padding
     public let depthMultiplier: Int, useBias: Bool
