@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
                                valueName: "TEACHER_LAYER:STUDENT_LAYER[:WEIGHT]"))
     var hints: [String] = []
 
-    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, each GEMM shape's rate against the same shape alone and the machine's multiply-add (FMA) peak, and each direct-loop layer's (DepthwiseConv2D) bytes per second against a memory copy, against oneDNN's own kernel and against the rate its multiply-adds allow at the FMA peak.")
+    @Flag(help: "Also profile one teacher training step and one student distillation step: each layer's forward and backward, the loss, the allreduce and the optimizer update as shares of the step, each GEMM shape's rate against the same shape alone and the machine's multiply-add (FMA) peak, and each direct-loop layer's (DepthwiseConv2D) bytes per second against a memory copy (on warm buffers and on buffers the cache no longer holds), against oneDNN's own kernel (warm, and in the cache state a step leaves it) and against the rate its multiply-adds allow at the FMA peak.")
     var profile = false
 
     @Flag(help: "With --profile: profile on both GEMM backends (onednn and openblas) in this run.")
