@@ -154,8 +154,15 @@ final class DataParallelEquivalenceTests: XCTestCase {
 
     private static let roundTripModels = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-roundtrip").path
     /// 577 samples in global batches of 64: the last batch has one sample, so rank 1 gets none of it.
+    private static let smallSamples = (train: 577, test: 300)
     private static let smallData = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                                    "--train-limit", "577", "--test-limit", "300", "--batch-size", "64", "--threads", "1", "--plain"]
+                                    "--train-limit", "\(smallSamples.train)", "--test-limit", "\(smallSamples.test)", "--batch-size", "64",
+                                    "--threads", "1", "--plain"]
+    /// The functional models' runs: 301 samples in batches of 32.
+    private static let graphSamples = (train: 301, test: 100)
+    private static let graphData = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
+                                    "--train-limit", "\(graphSamples.train)", "--test-limit", "\(graphSamples.test)", "--batch-size", "32",
+                                    "--plain"]
 
     /// `distill` with `arguments` as one process or under `mpirun -np ranks`, which must succeed on that layout.
     private func run(_ ranks: Int, _ arguments: [String]) throws {
@@ -176,8 +183,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         let mpirun = try Requirement.mpirun()
         let distill = try XCTUnwrap(ProcessRun.product("distill", besideBundleOf: Self.self), "build the distill product first")
         let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path
-        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "301", "--test-limit", "100", "--batch-size", "32", "--plain"]
+        let common = Self.graphData
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         func run(_ ranks: Int, threads: Int = 1, _ given: [String]) throws {
             let arguments = given + ["--threads", "\(threads)"]
@@ -195,7 +201,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         // moving means take the batch means of the conv outputs, whose float noise BatchNormalization
         // passes on: two ranks moved one by 1.3e-4 on a Zen 4, so the bound is the reordering's too.
         try assertEquivalent("graph-teacher", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/residual.json"), bound: 2 * 10 * 1e-3,
-                             reordered: "graph-teacher-reordered", samples: (301, 100))
+                             reordered: "graph-teacher-reordered", samples: Self.graphSamples)
         for (ranks, threads, label) in [(1, 1, "1"), (2, 1, "2"), (1, 2, "reordered")] {
             try run(ranks, threads: threads, ["distill-student", "--teacher", path("graph-teacher-1.safetensors"),
                             "--student-model", "\(models)/\(Self.graphStudent).json", "--student-epochs", "1",
@@ -206,7 +212,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         // another order, moves as far from one thread as two ranks do. So two ranks must stay within three
         // times that distance, measured in the same run, as well as the metrics' 1e-4.
         try assertEquivalent("graph-student", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"),
-                             bound: 2 * 10 * 1e-3, reordered: "graph-student-reordered", samples: (301, 100))
+                             bound: 2 * 10 * 1e-3, reordered: "graph-student-reordered", samples: Self.graphSamples)
     }
 
     private static let graphStudent = "mobilenet-like"
@@ -218,8 +224,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// its hint loss, about 0.046 after two epochs, moved 3.9e-4 relative on two threads).
     func testHintsDistilTheSameAcrossRankCounts() throws {
         let models = ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/keras-graph").path
-        let common = ["--data-dir", ProcessRun.packageRoot.appendingPathComponent("Tests/Fixtures/mnist-small").path,
-                      "--train-limit", "301", "--test-limit", "100", "--batch-size", "32", "--plain"]
+        let common = Self.graphData
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         try run(1, ["train-teacher", "--teacher-model", "\(models)/residual.json", "--teacher-epochs", "1",
                     "--output", path("hint-teacher.safetensors"), "--threads", "1"] + common)
@@ -229,7 +234,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
                             "--output", path("hinted-\(label).safetensors"), "--metrics-json", path("hinted-\(label).json")] + common)
         }
         try assertEquivalent("hinted", noiseOnly: try Self.biasesBeforeNormalisation("\(models)/\(Self.graphStudent).json"), bound: 2 * 20 * 1e-3,
-                             reordered: "hinted-reordered", samples: (301, 100))
+                             reordered: "hinted-reordered", samples: Self.graphSamples)
     }
 
     /// Hints where a rank has nothing to do: the presets (no BatchNormalization, so a one-sample batch amplifies no
@@ -286,7 +291,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
     /// weights within 2e-4 or three times the distance reordering alone moves them (outside `noiseOnly`), whichever
     /// is larger.
     private func assertEquivalent(_ name: String, noiseOnly: Set<String> = [], bound: Float = 0, reordered: String? = nil,
-                                  samples: (train: Int, test: Int) = (577, 300), file: StaticString = #filePath, line: UInt = #line) throws {
+                                  samples: (train: Int, test: Int) = DataParallelEquivalenceTests.smallSamples, file: StaticString = #filePath, line: UInt = #line) throws {
         let one = try metrics(directory.appendingPathComponent("\(name)-1.json"), samples: samples)
         let two = try metrics(directory.appendingPathComponent("\(name)-2.json"), samples: samples).map(\.value)
         let reorderedMetrics = try reordered.map { try metrics(directory.appendingPathComponent("\($0).json"), samples: samples).map(\.value) }

@@ -32,15 +32,15 @@ struct OneDNNDepthwiseRates {
 
     /// Seconds per forward pass and per backward pass (data and weights) in the step's cache state (above), mean of 20.
     static func stepLikeSeconds(_ convolution: OneDNNDepthwiseConvolution) throws -> (forward: Double, backward: Double) {
-        let evicting = FloatBuffer(count: 16 << 20)
+        let eviction = CacheEviction()
         var (forward, backward): (UInt64, UInt64) = (0, 0)
         for round in 0..<20 {
-            evicting.pointer.update(repeating: Float(round), count: evicting.count)
+            eviction.evict(round: round)
             for i in 0..<convolution.inputCount { convolution.input[i] = Float(i & 15) / 16 - 0.5 }
             var start = DispatchTime.now().uptimeNanoseconds
             try convolution.run(.forward)
             forward += DispatchTime.now().uptimeNanoseconds - start
-            evicting.pointer.update(repeating: Float(round), count: evicting.count)
+            eviction.evict(round: round)
             for i in 0..<convolution.outputCount { convolution.outputGradient[i] = Float(i & 15) / 16 - 0.5 }
             start = DispatchTime.now().uptimeNanoseconds
             try convolution.run(.backwardData)

@@ -157,12 +157,12 @@ public final class StepProfile: LayerClock, StepClock {
     /// a step's layer meets its own (the step's other activations come between): 64 MB are written elsewhere
     /// before each of 20 copies, and only the copies are timed.
     static func coldCopyGBs(bytes: Int) -> Double {
-        let count = max(bytes / 8, 1), evicting = FloatBuffer(count: 16 << 20)
+        let count = max(bytes / 8, 1), eviction = CacheEviction()
         let source = FloatBuffer(count: count), target = FloatBuffer(count: count)
         for i in 0..<count { source.pointer[i] = Float(i & 255) }
         var elapsed: UInt64 = 0
         for copy in 0..<20 {
-            evicting.pointer.update(repeating: Float(copy), count: evicting.count)
+            eviction.evict(round: copy)
             let start = DispatchTime.now().uptimeNanoseconds
             target.pointer.update(from: source.pointer, count: count)
             elapsed += DispatchTime.now().uptimeNanoseconds - start
