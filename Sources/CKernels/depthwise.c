@@ -22,6 +22,21 @@ __attribute__((always_inline)) static inline struct span window_of(const struct 
 // Sixteen floats, loaded and stored at any alignment: one AVX-512 register, two AVX2 ones, four SSE ones.
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
+// Which loop runs, by the widest instruction set it may use (distill_depthwise_level): -1 until first asked.
+// Atomic: ranks run as threads of one process may ask at once.
+static int chosen_level = -1;
+
+int distill_depthwise_widest(void) {
+    return __builtin_cpu_supports("avx512f") ? DISTILL_DEPTHWISE_AVX512 : __builtin_cpu_supports("avx2") ? DISTILL_DEPTHWISE_AVX2 : DISTILL_DEPTHWISE_PLAIN;
+}
+
+int distill_depthwise_level(int requested) {
+    const int supported = distill_depthwise_widest();
+    if (requested >= 0) __atomic_store_n(&chosen_level, requested < supported ? requested : supported, __ATOMIC_RELAXED);
+    else if (__atomic_load_n(&chosen_level, __ATOMIC_RELAXED) < 0) __atomic_store_n(&chosen_level, supported, __ATOMIC_RELAXED);
+    return __atomic_load_n(&chosen_level, __ATOMIC_RELAXED);
+}
+
 // `count` neighbouring output pixels of one row times `blocks` 16-channel blocks from `j` (both constants where
 // inlined), one filter per channel: each sum in a register, the taps added in the plain loop's order (bias,
 // then row-major over the taps inside the image), so the bits are the plain loop's. Each tap's weights are
@@ -52,22 +67,24 @@ __attribute__((always_inline)) static inline void forward_run(const float *restr
         for (int b = 0; b < blocks; b++) *(v16 *)(y + (long)(ow0 + t) * c + j + 16 * b) = sum[t * blocks + b];
 }
 
-// `count` pixels (a constant where inlined) over all channels, in groups of blocks that give eight sums at once
-// (four at most: four blocks already load a weight per product).
+// `count` pixels (a constant where inlined) over all channels, in groups of blocks that give `sums` sums at once
+// (four blocks at most: four already load a weight per product). Eight sums of 16 floats fill half of AVX-512's 32
+// registers; AVX2's sixteen hold four (two registers each) beside the weight and the product.
 __attribute__((always_inline)) static inline void forward_pixels(const float *restrict x, const float *restrict kernel, const float *restrict bias,
                                                                  float *restrict y, const struct distill_window *w, int oh, int ow0,
-                                                                 int count, int edge) {
-    const int c = w->channels, widest = count >= 8 ? 1 : count >= 4 ? 2 : 4;
+                                                                 int count, int edge, int sums) {
+    const int c = w->channels, widest = sums / count >= 4 ? 4 : sums / count >= 2 ? 2 : 1;
     int j = 0;
     for (; j + 16 * widest <= c; j += 16 * widest) forward_run(x, kernel, bias, y, w, oh, ow0, count, widest, edge, j);
     if (widest >= 4 && j + 32 <= c) { forward_run(x, kernel, bias, y, w, oh, ow0, count, 2, edge, j); j += 32; }
     if (widest >= 2 && j + 16 <= c) forward_run(x, kernel, bias, y, w, oh, ow0, count, 1, edge, j);
 }
 
-// One filter per channel and a multiple of 16 channels: an output row at a time, runs of up to eight pixels.
-// AVX-512 only: its sums need more than AVX2's sixteen registers (elsewhere the plain loop runs).
-__attribute__((target("avx512f"))) static void forward_by_rows(const float *restrict input, const float *restrict kernel, const float *restrict bias,
-                                                                  float *restrict output, const struct distill_window *w, int batch) {
+// One filter per channel and a multiple of 16 channels: an output row at a time, runs of up to `longest` pixels
+// (8 or 4, a constant where inlined) with at most `sums` sums in registers.
+__attribute__((always_inline)) static inline void forward_by_rows(const float *restrict input, const float *restrict kernel, const float *restrict bias,
+                                                                  float *restrict output, const struct distill_window *w, int batch,
+                                                                  int longest, int sums) {
     const int c = w->channels;
     const long input_size = (long)w->height * w->width * c, output_row = (long)w->output_width * c;
     // The output columns whose window lies inside the image's columns: [interior_begin, interior_end).
@@ -80,14 +97,24 @@ __attribute__((target("avx512f"))) static void forward_by_rows(const float *rest
         for (int oh = 0; oh < w->output_height; oh++) {
             float *y = output + ((long)n * w->output_height + oh) * output_row;
             int ow = 0;
-            for (; ow < interior_begin; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1);
-            for (; ow + 8 <= interior_end; ow += 8) forward_pixels(x, kernel, bias, y, w, oh, ow, 8, 0);
-            if (ow + 4 <= interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 4, 0); ow += 4; }
-            if (ow + 2 <= interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 2, 0); ow += 2; }
-            if (ow < interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 0); ow++; }
-            for (; ow < w->output_width; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1);
+            for (; ow < interior_begin; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1, sums);
+            for (; longest >= 8 && ow + 8 <= interior_end; ow += 8) forward_pixels(x, kernel, bias, y, w, oh, ow, 8, 0, sums);
+            for (; ow + 4 <= interior_end; ow += 4) forward_pixels(x, kernel, bias, y, w, oh, ow, 4, 0, sums);
+            if (ow + 2 <= interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 2, 0, sums); ow += 2; }
+            if (ow < interior_end) { forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 0, sums); ow++; }
+            for (; ow < w->output_width; ow++) forward_pixels(x, kernel, bias, y, w, oh, ow, 1, 1, sums);
         }
     }
+}
+
+__attribute__((target("avx512f"))) static void forward_by_rows_avx512(const float *restrict input, const float *restrict kernel, const float *restrict bias,
+                                                                      float *restrict output, const struct distill_window *w, int batch) {
+    forward_by_rows(input, kernel, bias, output, w, batch, 8, 8);
+}
+
+__attribute__((target("avx2"))) static void forward_by_rows_avx2(const float *restrict input, const float *restrict kernel, const float *restrict bias,
+                                                                 float *restrict output, const struct distill_window *w, int batch) {
+    forward_by_rows(input, kernel, bias, output, w, batch, 4, 4);
 }
 
 // Each output value starts from its bias and adds the taps in row-major order, one product at a
@@ -95,7 +122,9 @@ __attribute__((target("avx512f"))) static void forward_by_rows(const float *rest
 CLONES void distill_depthwise_forward(const float *restrict input, const float *restrict kernel, const float *restrict bias,
                                       float *restrict output, const struct distill_window *w, int batch) {
     const int c = w->channels, dm = w->multiplier, width = c * dm;
-    if (dm == 1 && c % 16 == 0 && __builtin_cpu_supports("avx512f")) return forward_by_rows(input, kernel, bias, output, w, batch);
+    const int level = dm == 1 && c % 16 == 0 ? distill_depthwise_level(-1) : DISTILL_DEPTHWISE_PLAIN;
+    if (level == DISTILL_DEPTHWISE_AVX512) return forward_by_rows_avx512(input, kernel, bias, output, w, batch);
+    if (level == DISTILL_DEPTHWISE_AVX2) return forward_by_rows_avx2(input, kernel, bias, output, w, batch);
     const long input_size = (long)w->height * w->width * c, pixels = (long)w->output_height * w->output_width;
     for (int n = 0; n < batch; n++) {
         const float *x = input + n * input_size;
@@ -280,8 +309,9 @@ __attribute__((always_inline)) static inline void input_gradient_run(const float
 }
 
 __attribute__((always_inline)) static inline void input_gradient_pixels(const float *restrict dy, const float *restrict kernel, float *restrict dx,
-                                                                        const struct distill_window *w, int ih, int iw0, int count, int edge) {
-    const int c = w->channels, widest = count >= 8 ? 1 : count >= 4 ? 2 : 4;
+                                                                        const struct distill_window *w, int ih, int iw0, int count, int edge,
+                                                                        int sums) {
+    const int c = w->channels, widest = sums / count >= 4 ? 4 : sums / count >= 2 ? 2 : 1;
     int j = 0;
     for (; j + 16 * widest <= c; j += 16 * widest) input_gradient_run(dy, kernel, dx, w, ih, iw0, count, widest, edge, j);
     if (widest >= 4 && j + 32 <= c) { input_gradient_run(dy, kernel, dx, w, ih, iw0, count, 2, edge, j); j += 32; }
@@ -289,35 +319,47 @@ __attribute__((always_inline)) static inline void input_gradient_pixels(const fl
 }
 
 // One image's input gradient, one filter per channel, a multiple of 16 channels: an input row at a time, and in
-// it the columns of each phase (iw mod stride_width: read by the same kernel columns) in runs of up to eight.
+// it the columns of each phase (iw mod stride_width: read by the same kernel columns) in runs of up to `longest`
+// with at most `sums` sums (as forward_by_rows).
 // A column is interior when every kernel column's output column, iw + pad_left - kw over the stride, lies in
 // [0, output_width) (checked without the divisibility: where it fails, the tap is skipped in both).
-__attribute__((target("avx512f"))) static void input_gradient_by_rows(const float *restrict dy, const float *restrict kernel, float *restrict dx,
-                                                                      const struct distill_window *w) {
+__attribute__((always_inline)) static inline void input_gradient_by_rows(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                         const struct distill_window *w, int longest, int sums) {
     const int s = w->stride_width, lowest = w->kernel_width - 1 - w->pad_left, highest = (w->output_width - 1) * s - w->pad_left;
     for (int ih = 0; ih < w->height; ih++) {
         for (int phase = 0; phase < s && phase < w->width; phase++) {
             int iw = phase;
-            for (; iw < w->width && iw < lowest; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1);
+            for (; iw < w->width && iw < lowest; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1, sums);
             const int end = highest < w->width - 1 ? highest : w->width - 1;   // the last interior column
-            for (; iw + 7 * s <= end; iw += 8 * s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 8, 0);
-            if (iw + 3 * s <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 4, 0); iw += 4 * s; }
-            if (iw + s <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 2, 0); iw += 2 * s; }
-            if (iw <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 0); iw += s; }
-            for (; iw < w->width; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1);
+            for (; longest >= 8 && iw + 7 * s <= end; iw += 8 * s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 8, 0, sums);
+            for (; iw + 3 * s <= end; iw += 4 * s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 4, 0, sums);
+            if (iw + s <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 2, 0, sums); iw += 2 * s; }
+            if (iw <= end) { input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 0, sums); iw += s; }
+            for (; iw < w->width; iw += s) input_gradient_pixels(dy, kernel, dx, w, ih, iw, 1, 1, sums);
         }
     }
 }
 
-// A 3 x 3 kernel's gradient over one image for `blocks` 16-channel blocks from `j` (a constant where inlined),
-// one filter per channel: all nine taps' sums in registers while the output pixels pass once, in ascending
-// order, each tap adding only the pixels whose input it reads inside the image: the plain loop's order per tap.
+__attribute__((target("avx512f"))) static void input_gradient_by_rows_avx512(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                             const struct distill_window *w) {
+    input_gradient_by_rows(dy, kernel, dx, w, 8, 8);
+}
+
+__attribute__((target("avx2"))) static void input_gradient_by_rows_avx2(const float *restrict dy, const float *restrict kernel, float *restrict dx,
+                                                                        const struct distill_window *w) {
+    input_gradient_by_rows(dy, kernel, dx, w, 4, 4);
+}
+
+// A 3 x 3 kernel's gradient over one image for `blocks` 16-channel blocks from `j` and kernel rows [kh0, kh1)
+// (constants where inlined), one filter per channel: those taps' sums in registers while the output pixels pass
+// once, in ascending order, each tap adding only the pixels whose input it reads inside the image: the plain
+// loop's order per tap.
 __attribute__((always_inline)) static inline void kernel_gradient_3x3_run(const float *restrict x, const float *restrict dy, float *restrict dk,
-                                                                          const struct distill_window *w, int blocks, int j) {
+                                                                          const struct distill_window *w, int blocks, int j, int kh0, int kh1) {
     const int c = w->channels;
     v16 sum[18];
-    for (int tap = 0; tap < 9; tap++)
-        for (int b = 0; b < blocks; b++) sum[tap * blocks + b] = *(const v16 *)(dk + (long)tap * c + j + 16 * b);
+    for (int tap = 3 * kh0; tap < 3 * kh1; tap++)
+        for (int b = 0; b < blocks; b++) sum[(tap - 3 * kh0) * blocks + b] = *(const v16 *)(dk + (long)tap * c + j + 16 * b);
     for (int oh = 0; oh < w->output_height; oh++) {
         const int top = oh * w->stride_height - w->pad_top;
         for (int ow = 0; ow < w->output_width; ow++) {
@@ -327,26 +369,34 @@ __attribute__((always_inline)) static inline void kernel_gradient_3x3_run(const 
             v16 gradient[2];
             for (int b = 0; b < blocks; b++) gradient[b] = *(const v16 *)(g + 16 * b);
             const int inside = top >= 0 && top + 3 <= w->height && left >= 0 && left + 3 <= w->width;
-            for (int kh = 0; kh < 3; kh++) {
+            for (int kh = kh0; kh < kh1; kh++) {
                 if (!inside && (top + kh < 0 || top + kh >= w->height)) continue;
                 for (int kw = 0; kw < 3; kw++) {
                     if (!inside && (left + kw < 0 || left + kw >= w->width)) continue;
                     for (int b = 0; b < blocks; b++)
-                        sum[(kh * 3 + kw) * blocks + b] = sum[(kh * 3 + kw) * blocks + b]
+                        sum[((kh - kh0) * 3 + kw) * blocks + b] = sum[((kh - kh0) * 3 + kw) * blocks + b]
                             + *(const v16 *)(x + (corner + ((long)kh * w->width + kw) * c + 16 * b)) * gradient[b];
                 }
             }
         }
     }
-    for (int tap = 0; tap < 9; tap++)
-        for (int b = 0; b < blocks; b++) *(v16 *)(dk + (long)tap * c + j + 16 * b) = sum[tap * blocks + b];
+    for (int tap = 3 * kh0; tap < 3 * kh1; tap++)
+        for (int b = 0; b < blocks; b++) *(v16 *)(dk + (long)tap * c + j + 16 * b) = sum[(tap - 3 * kh0) * blocks + b];
 }
 
-__attribute__((target("avx512f"))) static void kernel_gradient_3x3(const float *restrict x, const float *restrict dy, float *restrict dk,
-                                                                   const struct distill_window *w) {
+// AVX-512: all nine taps of two blocks at once (18 of the 32 registers).
+__attribute__((target("avx512f"))) static void kernel_gradient_3x3_avx512(const float *restrict x, const float *restrict dy, float *restrict dk,
+                                                                          const struct distill_window *w) {
     int j = 0;
-    for (; j + 32 <= w->channels; j += 32) kernel_gradient_3x3_run(x, dy, dk, w, 2, j);
-    if (j < w->channels) kernel_gradient_3x3_run(x, dy, dk, w, 1, j);
+    for (; j + 32 <= w->channels; j += 32) kernel_gradient_3x3_run(x, dy, dk, w, 2, j, 0, 3);
+    if (j < w->channels) kernel_gradient_3x3_run(x, dy, dk, w, 1, j, 0, 3);
+}
+
+// AVX2: a kernel row's three taps of one block at once (six of the 16 registers), the pixels passing thrice.
+__attribute__((target("avx2"))) static void kernel_gradient_3x3_avx2(const float *restrict x, const float *restrict dy, float *restrict dk,
+                                                                     const struct distill_window *w) {
+    for (int j = 0; j < w->channels; j += 16)
+        for (int kh = 0; kh < 3; kh++) kernel_gradient_3x3_run(x, dy, dk, w, 1, j, kh, kh + 1);
 }
 
 // Bias gradients accumulate over the pixels in order. With several filters per channel, each tap
@@ -357,6 +407,7 @@ CLONES void distill_depthwise_backward(const float *restrict input, const float 
                                        const struct distill_window *w, int batch) {
     const int c = w->channels, dm = w->multiplier, width = c * dm;
     const long input_size = (long)w->height * w->width * c, pixels = (long)w->output_height * w->output_width;
+    const int level = dm == 1 && c % 16 == 0 ? distill_depthwise_level(-1) : DISTILL_DEPTHWISE_PLAIN;
     if (input_gradient && dm != 1) memset(input_gradient, 0, sizeof(float) * input_size * batch);
     for (int n = 0; n < batch; n++) {
         const float *x = input + n * input_size, *dy_image = output_gradient + n * pixels * width;
@@ -366,10 +417,16 @@ CLONES void distill_depthwise_backward(const float *restrict input, const float 
                 for (int j = 0; j < width; j++) bias_gradient[j] = bias_gradient[j] + dy_image[p * width + j];
             }
         }
-        if (dm == 1 && c % 16 == 0 && __builtin_cpu_supports("avx512f")) {
-            if (w->kernel_height == 3 && w->kernel_width == 3) kernel_gradient_3x3(x, dy_image, kernel_gradient, w);
+        if (level == DISTILL_DEPTHWISE_AVX512) {
+            if (w->kernel_height == 3 && w->kernel_width == 3) kernel_gradient_3x3_avx512(x, dy_image, kernel_gradient, w);
             else backward_per_channel(x, kernel, dy_image, 0, kernel_gradient, w);
-            if (dx) input_gradient_by_rows(dy_image, kernel, dx, w);
+            if (dx) input_gradient_by_rows_avx512(dy_image, kernel, dx, w);
+            continue;
+        }
+        if (level == DISTILL_DEPTHWISE_AVX2) {
+            if (w->kernel_height == 3 && w->kernel_width == 3) kernel_gradient_3x3_avx2(x, dy_image, kernel_gradient, w);
+            else backward_per_channel(x, kernel, dy_image, 0, kernel_gradient, w);
+            if (dx) input_gradient_by_rows_avx2(dy_image, kernel, dx, w);
             continue;
         }
         if (dm == 1) {

@@ -2,9 +2,10 @@ import NN
 import XCTest
 
 /// DepthwiseConv2D's loop (the layer without oneDNN) against a Float reference written here from its documented
-/// order of sums, bit for bit: every value in every pass, on channel counts that are multiples of 16 (on AVX-512
-/// the loop then takes its register-blocked runs: several pixels and 16-channel blocks at once, interior pixels
-/// apart from a row's ends) and on one that is not. The order, per value:
+/// order of sums, bit for bit: every value in every pass, under each loop the CPU can run (`DepthwiseLoop`: on
+/// channel counts that are multiples of 16, AVX-512's and AVX2's register-blocked runs of several pixels and
+/// 16-channel blocks at once, interior pixels apart from a row's ends; else the plain loop), and on a channel count
+/// that is not a multiple of 16. The order, per value:
 /// - output: the bias (or 0), then + input * kernel over the taps inside the image, row-major;
 /// - kernel gradient: its previous value, then + input * output gradient over the images and their output
 ///   pixels in order, for the pixels whose input the tap reads inside the image;
@@ -89,25 +90,41 @@ final class DepthwiseSumOrderTests: XCTestCase {
                 }
             }
 
-            // The layer's loop, with and without an input gradient.
+            // The layer's loops, with and without an input gradient.
             let layer = DepthwiseConv2D(kernelSize: s.kernel, strides: s.strides, padding: s.padding, useBias: s.bias)
             XCTAssertEqual(try layer.build(inputShape: s.shape), [oh, ow, c], "\(s)")
             let parameters = [FloatBuffer(kernel)] + (s.bias ? [FloatBuffer(bias)] : [])
-            for withInputGradient in [true, false] {
-                let gradients = [FloatBuffer(kernelStart)] + (s.bias ? [FloatBuffer(biasStart)] : [])
-                layer.bind(parameters: parameters.map(\.pointer), gradients: gradients.map(\.pointer))
-                let x = FloatBuffer(input), y = FloatBuffer(count: output.count), g = FloatBuffer(upstream)
-                let dx = FloatBuffer([Float](repeating: 1000, count: input.count))   // overwritten, never added to
-                layer.forward(input: x.pointer, output: y.pointer, batch: batch)
-                layer.backward(outputGradient: g.pointer, inputGradient: withInputGradient ? dx.pointer : nil, input: x.pointer,
-                               output: y.pointer, batch: batch)
-                let label = "\(s), input gradient \(withInputGradient)"
-                assertSameBits(y.array, output, "output, \(label)")
-                assertSameBits(gradients[0].array, kernelGradient, "kernel gradient, \(label)")
-                if s.bias { assertSameBits(gradients[1].array, biasGradient, "bias gradient, \(label)") }
-                if withInputGradient { assertSameBits(dx.array, inputGradient, "input gradient, \(label)") }
+            for loop in Self.loops {
+                DepthwiseLoop.current = loop
+                defer { DepthwiseLoop.current = DepthwiseLoop.widest }
+                XCTAssertEqual(DepthwiseLoop.current, loop)
+                for withInputGradient in [true, false] {
+                    let gradients = [FloatBuffer(kernelStart)] + (s.bias ? [FloatBuffer(biasStart)] : [])
+                    layer.bind(parameters: parameters.map(\.pointer), gradients: gradients.map(\.pointer))
+                    let x = FloatBuffer(input), y = FloatBuffer(count: output.count), g = FloatBuffer(upstream)
+                    let dx = FloatBuffer([Float](repeating: 1000, count: input.count))   // overwritten, never added to
+                    layer.forward(input: x.pointer, output: y.pointer, batch: batch)
+                    layer.backward(outputGradient: g.pointer, inputGradient: withInputGradient ? dx.pointer : nil, input: x.pointer,
+                                   output: y.pointer, batch: batch)
+                    let label = "\(s), \(loop.name), input gradient \(withInputGradient)"
+                    assertSameBits(y.array, output, "output, \(label)")
+                    assertSameBits(gradients[0].array, kernelGradient, "kernel gradient, \(label)")
+                    if s.bias { assertSameBits(gradients[1].array, biasGradient, "bias gradient, \(label)") }
+                    if withInputGradient { assertSameBits(dx.array, inputGradient, "input gradient, \(label)") }
+                }
             }
         }
+    }
+
+    /// The loops this CPU runs: all three on AVX-512, two on AVX2.
+    static var loops: [DepthwiseLoop] { DepthwiseLoop.allCases.filter { $0 <= DepthwiseLoop.widest } }
+
+    func testTheWidestLoopTheCPUHasIsTheDefault() {
+        XCTAssertEqual(DepthwiseLoop.current, DepthwiseLoop.widest)
+        DepthwiseLoop.current = .plain
+        XCTAssertEqual(DepthwiseLoop.current, .plain)
+        DepthwiseLoop.current = .avx512   // at most what the CPU has
+        XCTAssertEqual(DepthwiseLoop.current, DepthwiseLoop.widest)
     }
 
     /// One line per array: how many values differ and the first of them.

@@ -21,4 +21,11 @@ void distill_depthwise_backward(const float *input, const float *kernel, const f
                                 float *input_gradient, float *kernel_gradient, float *bias_gradient,
                                 const struct distill_window *window, int batch);
 
+// The loops with one filter per channel and a multiple of 16 channels run in register-blocked runs of pixels on
+// AVX-512 (eight sums) or AVX2 (four), else the plain loop; all give the same bits. `requested` >= 0 chooses the
+// widest of them to use (at most what the CPU has: for tests); -1 only asks. Returns the level in use.
+enum { DISTILL_DEPTHWISE_PLAIN = 0, DISTILL_DEPTHWISE_AVX2 = 1, DISTILL_DEPTHWISE_AVX512 = 2 };
+int distill_depthwise_level(int requested);
+int distill_depthwise_widest(void);   // the widest level this CPU has
+
 #endif

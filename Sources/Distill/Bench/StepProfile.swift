@@ -240,7 +240,8 @@ public final class StepProfile: LayerClock, StepClock {
                 lines += ["", "\(OneDNNDepthwiseConvolution.version) depthwise (forward / backward data / backward weights), one thread: "
                           + implementations.joined(separator: "; ")]
             }
-            lines += ["", "FMA peak: \(peak.description)"]
+            lines += ["", "The direct loop on this CPU: \(DepthwiseLoop.current.name) (DepthwiseConv2D's passes without oneDNN)",
+                      "", "FMA peak: \(peak.description)"]
         }
         // The peak of the rank's threads: one thread's times the threads the GEMM library runs.
         let rankPeak = peak.gflopsPerThread * Double(threads)
