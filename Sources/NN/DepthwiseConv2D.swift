@@ -13,7 +13,7 @@ import CKernels
 /// backward pass walks the same windows once for the input, kernel and bias gradients. With one filter per
 /// channel and a multiple of 16 channels, the loop keeps runs of neighbouring pixels (and a 3 x 3 kernel's
 /// gradient sums) in registers on AVX-512 or AVX2 (`DepthwiseLoop`), adding in the same order: the same bits,
-/// 1.6-5x as fast alone on AVX-512 and 1.1-2.6x on AVX2 (both measured on an AMD EPYC Zen 4).
+/// 1.6-5x as fast alone on AVX-512 and 1.1-2.5x on AVX2 (both measured on an AMD EPYC Zen 4).
 public final class DepthwiseConv2D: Layer, PlannedLayer {
     public let kernelSize: (Int, Int), strides: (Int, Int), padding: Padding
     public let depthMultiplier: Int, useBias: Bool
