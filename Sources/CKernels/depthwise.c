@@ -87,8 +87,10 @@ __attribute__((always_inline)) static inline void forward_by_rows(const float *r
                                                                   int longest, int sums) {
     const int c = w->channels;
     const long input_size = (long)w->height * w->width * c, output_row = (long)w->output_width * c;
-    // The output columns whose window lies inside the image's columns: [interior_begin, interior_end).
-    const int interior_begin = (w->pad_left + w->stride_width - 1) / w->stride_width;
+    // The output columns whose window lies inside the image's columns: [interior_begin, interior_end), both at most
+    // output_width (a kernel wider than a small map with SAME padding leaves no interior column at all).
+    int interior_begin = (w->pad_left + w->stride_width - 1) / w->stride_width;
+    if (interior_begin > w->output_width) interior_begin = w->output_width;
     int interior_end = w->width + w->pad_left >= w->kernel_width ? (w->width + w->pad_left - w->kernel_width) / w->stride_width + 1 : 0;
     if (interior_end > w->output_width) interior_end = w->output_width;
     if (interior_end < interior_begin) interior_end = interior_begin;

@@ -31,6 +31,8 @@ final class DepthwiseSumOrderTests: XCTestCase {
         Setting(shape: [8, 8, 16], kernel: (3, 2), strides: (3, 1), padding: .same),
         Setting(shape: [2, 2, 64], kernel: (3, 3), strides: (1, 1), padding: .same),             // every pixel an edge
         Setting(shape: [1, 1, 32], kernel: (3, 3), strides: (2, 2), padding: .same),
+        Setting(shape: [1, 1, 32], kernel: (5, 5), strides: (1, 1), padding: .same),             // MobileNetV3's 1 x 1 maps
+        Setting(shape: [2, 2, 16], kernel: (7, 7), strides: (1, 1), padding: .same),             // the kernel wider than the map
         Setting(shape: [6, 5, 16], kernel: (1, 1), strides: (2, 2), padding: .valid, bias: false),
         Setting(shape: [6, 7, 24], kernel: (3, 3), strides: (1, 1), padding: .same),             // not a multiple of 16
     ]
@@ -101,16 +103,20 @@ final class DepthwiseSumOrderTests: XCTestCase {
                 for withInputGradient in [true, false] {
                     let gradients = [FloatBuffer(kernelStart)] + (s.bias ? [FloatBuffer(biasStart)] : [])
                     layer.bind(parameters: parameters.map(\.pointer), gradients: gradients.map(\.pointer))
-                    let x = FloatBuffer(input), y = FloatBuffer(count: output.count), g = FloatBuffer(upstream)
-                    let dx = FloatBuffer([Float](repeating: 1000, count: input.count))   // overwritten, never added to
+                    // Each written array is followed by 64 sentinels that no pass may touch.
+                    let x = FloatBuffer(input), g = FloatBuffer(upstream), guardValues = [Float](repeating: 12345, count: 64)
+                    let y = FloatBuffer([Float](repeating: 0, count: output.count) + guardValues)
+                    let dx = FloatBuffer([Float](repeating: 1000, count: input.count) + guardValues)   // overwritten, never added to
                     layer.forward(input: x.pointer, output: y.pointer, batch: batch)
                     layer.backward(outputGradient: g.pointer, inputGradient: withInputGradient ? dx.pointer : nil, input: x.pointer,
                                    output: y.pointer, batch: batch)
                     let label = "\(s), \(loop.name), input gradient \(withInputGradient)"
-                    assertSameBits(y.array, output, "output, \(label)")
+                    XCTAssertEqual(y.array.suffix(64).filter { $0 != 12345 }.count, 0, "written past the output, \(label)")
+                    XCTAssertEqual(dx.array.suffix(64).filter { $0 != 12345 }.count, 0, "written past the input gradient, \(label)")
+                    assertSameBits(Array(y.array.prefix(output.count)), output, "output, \(label)")
                     assertSameBits(gradients[0].array, kernelGradient, "kernel gradient, \(label)")
                     if s.bias { assertSameBits(gradients[1].array, biasGradient, "bias gradient, \(label)") }
-                    if withInputGradient { assertSameBits(dx.array, inputGradient, "input gradient, \(label)") }
+                    if withInputGradient { assertSameBits(Array(dx.array.prefix(input.count)), inputGradient, "input gradient, \(label)") }
                 }
             }
         }
