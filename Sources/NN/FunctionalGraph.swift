@@ -24,7 +24,7 @@ struct FunctionalGraph {
             guard let className = entry["class_name"]?.string, let options = entry["config"]?.object else {
                 throw ModelError("\(source): layer \(index) has no class_name or config")
             }
-            let layer = LayerConfig(className: className, name: options["name"]?.string ?? entry["name"]?.string ?? "layer_\(index)",
+            var layer = LayerConfig(className: className, name: options["name"]?.string ?? entry["name"]?.string ?? "layer_\(index)",
                                     options: options)
             guard callIndex[layer.name] == nil, layer.name != inputName else {
                 throw ModelError("\(source): layer name '\(layer.name)' appears more than once")
@@ -34,7 +34,12 @@ struct FunctionalGraph {
                 (inputName, inputShape) = (layer.name, try ModelDescription.inputLayerShape(layer, source: source))
                 continue
             }
-            let nodes = try Self.inboundNodes(entry, layer: layer)
+            let nodes: [[(layer: String, call: Int)]]
+            if let module = entry["module"]?.string, module.hasPrefix("keras.src.ops") {
+                (layer, nodes) = try Self.operationCall(entry, layer: layer, options: options, module: module)
+            } else {
+                nodes = try Self.inboundNodes(entry, layer: layer)
+            }
             guard !nodes.isEmpty else { throw layer.error("has no inbound_nodes: it is not called in the model") }
             if className == "Sequential" {
                 // Expanded: its first layer reads the Sequential's input, the rest a chain; its name stands for its last layer.
@@ -102,6 +107,35 @@ struct FunctionalGraph {
             guard !tensors.isEmpty else { throw layer.error("an inbound node with no input tensor") }
             return try tensors.map { try history($0, layer: layer) }
         }
+    }
+
+    /// A Keras 3 operation recorded as a layer (`module` keras.src.ops.*): Python arithmetic on Keras tensors, called
+    /// once with two positional arguments. Two tensors added or multiplied are the `Add` or `Multiply` layer (the same
+    /// shapes, or a [1, 1, C] broadcast); a tensor and a number become a `NumberOperation` named after Keras's
+    /// function (`keras.ops.add`), with the number and which comes first among its options.
+    private static func operationCall(_ entry: JSONValue, layer: LayerConfig, options: [String: JSONValue],
+                                      module: String) throws -> (LayerConfig, [[(layer: String, call: Int)]]) {
+        let functions = ["Add": "add", "Subtract": "subtract", "Multiply": "multiply", "TrueDivide": "true_divide"]
+        guard module == "keras.src.ops.numpy", let function = functions[layer.className] else {
+            throw layer.error("is a Keras operation (\(module)); of the operations only add, subtract, multiply and true_divide are supported")
+        }
+        guard let nodes = entry["inbound_nodes"]?.array, nodes.count == 1, let args = nodes[0]["args"]?.array, args.count == 2 else {
+            throw layer.error("is a Keras operation; expected one call with two positional arguments")
+        }
+        try checkCallOptions(nodes[0]["kwargs"], layer: layer)
+        let isTensor = args.map { $0["class_name"]?.string == "__keras_tensor__" }
+        if isTensor == [true, true] {
+            guard function == "add" || function == "multiply" else {
+                throw layer.error("is a Keras operation on two tensors; of those only add and multiply are supported")
+            }
+            return (layer, [try args.map { try history($0, layer: layer) }])
+        }
+        guard let position = isTensor.firstIndex(of: true), case .number = args[1 - position] else {
+            throw layer.error("is a Keras operation on \(args[0].text.prefix(60)) and \(args[1].text.prefix(60)); expected a tensor and a number")
+        }
+        var numbered = options
+        (numbered["number"], numbered["number_first"]) = (args[1 - position], .bool(position == 1))
+        return (LayerConfig(className: "keras.ops.\(function)", name: layer.name, options: numbered), [[try history(args[position], layer: layer)]])
     }
 
     /// A call's `kwargs`: Keras records `training: false` on every Dropout and `mask: null` on every

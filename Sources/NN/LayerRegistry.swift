@@ -19,7 +19,13 @@ public struct BuiltLayer {
 /// layers that multiply). Each layer file registers its own type below.
 public protocol KerasLayer {
     static var kerasClassName: String { get }
+    /// Every class name the type is made for (a type may stand for several: `NumberOperation`).
+    static var kerasClassNames: [String] { get }
     static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer
+}
+
+public extension KerasLayer {
+    static var kerasClassNames: [String] { [kerasClassName] }
 }
 
 public enum LayerRegistry {
@@ -28,13 +34,14 @@ public enum LayerRegistry {
         Conv2D.self, Dense.self, LeakyReLU.self, ReLU.self, Activation.self, MaxPooling2D.self, AveragePooling2D.self,
         GlobalAveragePooling2D.self, Flatten.self, Dropout.self, RandomFlip.self, RandomTranslation.self, RandomZoom.self, RandomCrop.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
         ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self, Rescaling.self, GlobalMaxPooling2D.self, Reshape.self,
+        NumberOperation.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {
-        types.first { $0.kerasClassName == className }
+        types.first { $0.kerasClassNames.contains(className) }
     }
 
-    public static var supportedNames: String { (["InputLayer"] + types.map { $0.kerasClassName }).joined(separator: ", ") }
+    public static var supportedNames: String { (["InputLayer"] + types.flatMap { $0.kerasClassNames }).joined(separator: ", ") }
 }
 
 /// The layers a Keras `activation` option adds after a layer: linear none, relu a ReLU, relu6 a

@@ -203,15 +203,18 @@ public struct ModelDescription: Sendable {
         return sources
     }
 
-    /// A `Rescaling` that reads the input (or a leading augmentation layer) sees pixels 0-255, any other
-    /// layer 0-1: one model, one scale.
+    /// The layers that, reading the input, see the raw pixels 0-255 as in Keras: `Rescaling` and the operations with a number.
+    static let rawPixelReaders = Set([Rescaling.kerasClassName] + NumberOperation.kerasClassNames)
+
+    /// A `Rescaling` (or an operation with a number) that reads the input (or a leading augmentation layer) sees
+    /// pixels 0-255, any other layer 0-1: one model, one scale.
     private func checkPixelReaders() throws {
         let pixels = pixelSources
         let readers = layers.indices.filter { !pixels.contains($0) && inbound[$0].contains(where: pixels.contains) }.map { layers[$0] }
-        guard readers.contains(where: { $0.className == Rescaling.kerasClassName }),
-              let other = readers.first(where: { $0.className != Rescaling.kerasClassName }) else { return }
-        throw other.error("reads the model's input beside a Rescaling, which is given the raw pixels 0-255 (this layer would get "
-            + "0-1); read the Rescaling's output instead")
+        guard let raw = readers.first(where: { Self.rawPixelReaders.contains($0.className) }),
+              let other = readers.first(where: { !Self.rawPixelReaders.contains($0.className) }) else { return }
+        throw other.error("reads the model's input beside '\(raw.name)' (\(raw.className)), which is given the raw pixels 0-255 (this "
+            + "layer would get 0-1); read its output instead")
     }
 
     /// `[null, H, W, C]` (a batch shape) -> `[H, W, C]`.

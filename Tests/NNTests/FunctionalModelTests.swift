@@ -193,7 +193,7 @@ final class FunctionalModelTests: XCTestCase {
                            layer("Conv2D", "side", conv, calls: [["x"]]),
                            layer("Add", "add", calls: [["scale", "side"]]),
                            layer("Flatten", "flatten", calls: [["add"]])], output: #"[["flatten", 0, 0]]"#)
-        XCTAssertTrue(error(mixed).contains("layer 'side' (Conv2D): reads the model's input beside a Rescaling"), error(mixed))
+        XCTAssertTrue(error(mixed).contains("layer 'side' (Conv2D): reads the model's input beside 'scale' (Rescaling), which is given the raw pixels"), error(mixed))
         let alone = model([layer("Rescaling", "scale", scale, calls: [["x"]]),
                            layer("Conv2D", "side", conv, calls: [["scale"]]),
                            layer("Add", "add", calls: [["scale", "side"]]),
@@ -208,7 +208,7 @@ final class FunctionalModelTests: XCTestCase {
                           layer("Conv2D", "c", conv, calls: [["scale"]]),
                           layer("Concatenate", "join", calls: [["x", "c"]]),
                           layer("Flatten", "flatten", calls: [["join"]])], output: #"[["flatten", 0, 0]]"#)
-        XCTAssertTrue(error(json).contains("layer 'join' (Concatenate): reads the model's input beside a Rescaling"), error(json))
+        XCTAssertTrue(error(json).contains("layer 'join' (Concatenate): reads the model's input beside 'scale' (Rescaling), which is given the raw pixels"), error(json))
     }
 
     /// Keras trains nothing inside a frozen container: an inner layer marked trainable is refused, not trained.

@@ -88,6 +88,11 @@ extension KerasGraphFixtureTests {
     /// axis 3, 7 x 7 stride-2 convolutions with bias, ZeroPadding2D before max pooling, 1 x 1 stride-2 pooling shortcuts.
     func testKerasApplicationsResNet50V2() throws { try check("resnet50v2") }
 
+    /// keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None, classes=10, include_preprocessing=False):
+    /// its hard sigmoid's `x + 3.0` and `x * (1 / 6)` (Keras operations with a number), hard swish, squeeze-and-excitation
+    /// (GlobalAveragePooling2D keepdims, Multiply), 5 x 5 depthwise convolutions.
+    func testKerasApplicationsMobileNetV3Small() throws { try check("mobilenetv3small") }
+
     /// Conv2D with groups 2 and 4 (kernel [KH, KW, C / groups, filters]), SAME and VALID, with bias.
     func testGroupedConvolutions() throws { try check("grouped") }
 }
