@@ -49,18 +49,7 @@ extension ZeroPadding2D: KerasLayer {
     public static let kerasClassName = "ZeroPadding2D"
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        let value = config["padding"] ?? .number(1)   // Keras's default: 1 on every side
-        let amount: (JSONValue) -> Int? = { $0.int.flatMap { (0...(1 << 16)).contains($0) ? $0 : nil } }
-        let expected = "expected an integer, (rows, columns) or ((top, bottom), (left, right)) of integers in 0...65536"
-        if let all = amount(value) { return BuiltLayer([ZeroPadding2D(top: all, bottom: all, left: all, right: all)]) }
-        guard let pair = value.array, pair.count == 2 else { throw config.error("option padding is \(value.text); \(expected)") }
-        if let rows = amount(pair[0]), let columns = amount(pair[1]) {
-            return BuiltLayer([ZeroPadding2D(top: rows, bottom: rows, left: columns, right: columns)])
-        }
-        guard let vertical = pair[0].array?.compactMap(amount), let horizontal = pair[1].array?.compactMap(amount),
-              vertical.count == 2, horizontal.count == 2, pair[0].array?.count == 2, pair[1].array?.count == 2 else {
-            throw config.error("option padding is \(value.text); \(expected)")
-        }
-        return BuiltLayer([ZeroPadding2D(top: vertical[0], bottom: vertical[1], left: horizontal[0], right: horizontal[1])])
+        let sides = try ImageSides(config, key: "padding", default: 1)   // Keras's default: 1 on every side
+        return BuiltLayer([ZeroPadding2D(top: sides.top, bottom: sides.bottom, left: sides.left, right: sides.right)])
     }
 }
