@@ -120,8 +120,8 @@ final class ModelDescriptionTests: XCTestCase {
                     saying: "kernel_regularizer", "OrthogonalRegularizer", "L1, L2, L1L2")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "activity_regularizer": {"class_name": "L2"}"#)],
                     saying: "activity_regularizer")
-        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "HeNormal"}"#)],
-                    saying: "kernel_initializer", "HeNormal", "GlorotUniform")
+        assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "Orthogonal"}"#)],
+                    saying: "kernel_initializer", "Orthogonal", "GlorotUniform")
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "gelu""#)],
                     saying: "'d' (Dense)", "activation is \"gelu\"", "linear, relu, relu6, softmax", "hard_swish", "tanh")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}"#],
@@ -144,8 +144,8 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("BatchNormalization", "b", #""gamma_initializer": "zeros""#)], saying: "gamma_initializer", "Ones")
         assertError([Self.layer("Dropout", "x", #""rate": 1.0"#)], saying: "'x' (Dropout)", "rate is 1.0")
         assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1, 1]"#)], saying: "noise_shape")
-        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "he_normal""#)],
-                    saying: "kernel_initializer", "GlorotUniform, Zeros, Ones")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "lecun_normal""#)],
+                    saying: "kernel_initializer", "GlorotUniform, Zeros, Ones, HeNormal, HeUniform")
     }
 
     func testShapesThatDoNotChainNameTheLayer() {
