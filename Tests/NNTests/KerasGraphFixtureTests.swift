@@ -93,6 +93,10 @@ extension KerasGraphFixtureTests {
     /// (GlobalAveragePooling2D keepdims, Multiply), 5 x 5 depthwise convolutions.
     func testKerasApplicationsMobileNetV3Small() throws { try check("mobilenetv3small") }
 
+    /// keras.applications.NASNetMobile(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None):
+    /// Cropping2D ((1, 0), (1, 0)) after ZeroPadding2D, SeparableConv2D, average and max pooling, Concatenate, HeNormal kernels.
+    func testKerasApplicationsNASNetMobile() throws { try check("nasnetmobile") }
+
     /// Conv2D with groups 2 and 4 (kernel [KH, KW, C / groups, filters]), SAME and VALID, with bias.
     func testGroupedConvolutions() throws { try check("grouped") }
 }
