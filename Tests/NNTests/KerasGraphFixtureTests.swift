@@ -97,6 +97,10 @@ extension KerasGraphFixtureTests {
     /// Cropping2D ((1, 0), (1, 0)) after ZeroPadding2D, SeparableConv2D, average and max pooling, Concatenate, HeNormal kernels.
     func testKerasApplicationsNASNetMobile() throws { try check("nasnetmobile") }
 
+    /// keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None): the
+    /// post-activation (v1) bottleneck blocks, 1 x 1 stride-2 projection shortcuts with BatchNormalization.
+    func testKerasApplicationsResNet50() throws { try check("resnet50") }
+
     /// Conv2D with groups 2 and 4 (kernel [KH, KW, C / groups, filters]), SAME and VALID, with bias.
     func testGroupedConvolutions() throws { try check("grouped") }
 }
