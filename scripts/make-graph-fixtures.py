@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of five models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
-28x28x1 written here; `grouped` has Conv2D with groups), `mobilenetv2` (keras.applications.MobileNetV2,
-alpha 0.35, 32x32x3) and `resnet50v2` (keras.applications.ResNet50V2, 32x32x3), all with 10 logits and
-no final softmax -- it writes
+For each of eight models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
+28x28x1 written here; `grouped` has Conv2D with groups), and keras.applications' `mobilenetv2`
+(MobileNetV2, alpha 0.35), `resnet50v2` (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its
+preprocessing), `nasnetmobile` (NASNetMobile) and `resnet50` (ResNet50), at 32x32x3, all with 10 logits
+and no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
@@ -19,7 +20,8 @@ layer's name, the weight's name and its shape alone (no dependence on the order 
 Inputs are made by a formula too, but stored (rounded to 2 decimals, so they are short in JSON and
 the same float32 after parsing), so a test does not need to recompute them: MNIST-like rings and
 strokes in [0, 1] for `residual`, the same images as 2x - 1 in [-1, 1] (MobileNet's preprocessing
-range) for `mobilenet-like`, and colour waves and blobs in [-1, 1] for the two applications models.
+range) for `mobilenet-like`, and colour waves and blobs in [-1, 1] for the applications models (times 10
+for MobileNetV3Small).
 
 WEIGHT FORMULA (all integer arithmetic on unsigned 32 bits, wrapping; all real arithmetic in IEEE
 float64 with round-to-nearest-even, except the one final rounding to float32; no libm call but sqrt,
@@ -770,7 +772,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", default=FIXTURES)
     parser.add_argument("--names", action="store_true", help="print every weight's Keras path and shape")
-    parser.add_argument("--only", nargs="*", help="model names to write (default: all four)")
+    parser.add_argument("--only", nargs="*", help="model names to write (default: all)")
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     print(f"keras {keras.__version__}, tensorflow {tf_version()}, backend {keras.backend.backend()}")
