@@ -156,11 +156,40 @@ final class FunctionalModelTests: XCTestCase {
 
     private func model(_ layers: [String]) -> String { model(layers, output: #"[["f", 0, 0]]"#) }
 
+    /// The residual block with Keras operations on its way out, as `to_json()` writes them (module keras.src.ops.numpy,
+    /// two positional arguments): the branch times 0.5, added to the stem, then 1 - that.
+    private var residualWithOperations: String {
+        func operation(_ className: String, _ name: String, _ args: String) -> String {
+            #"{"module": "keras.src.ops.numpy", "class_name": "\#(className)", "config": {"name": "\#(name)"}, "name": "\#(name)", "inbound_nodes": [{"args": [\#(args)], "kwargs": {}}]}"#
+        }
+        return model([layer("Conv2D", "stem", conv, calls: [["x"]]),
+                      layer("Conv2D", "branch", conv, calls: [["stem"]]),
+                      operation("Multiply", "half", "\(tensor("branch")), 0.5"),
+                      operation("Add", "sum", "\(tensor("stem")), \(tensor("half"))"),
+                      operation("Subtract", "flip", "1.0, \(tensor("sum"))"),
+                      layer("Flatten", "flatten", calls: [["flip"]]),
+                      layer("Dense", "logits", #""units": 3"#, calls: [["flatten"]])],
+                     output: #"[["logits", 0, 0]]"#)
+    }
+
+    func testOperationsBuildInTheGraph() throws {
+        let model = try description(residualWithOperations).build(gemm: testGEMM)
+        XCTAssertEqual(model.layerNames, ["stem", "branch", "half", "sum", "flip", "flatten", "logits"])
+        XCTAssertEqual(model.inputs, [[-1], [0], [1], [0, 2], [3], [4], [5]])
+        XCTAssertEqual(model.layers.map(\.kind)[2...4], ["number_operation", "add", "number_operation"])
+    }
+
     /// Mutated functional JSON (bytes dropped, swapped, repeated) is refused with an error or
-    /// builds; it never traps or hangs.
+    /// builds; it never traps or hangs. Two seeds: the residual block, and the same with Keras operations.
     func testFuzzedFunctionalJSONNeverTraps() {
-        var rng = SeededGenerator(seed: 77)
-        let original = Array(residual.utf8)
+        for (seed, json) in [(UInt64(77), residual), (78, residualWithOperations)] {
+            fuzz(json, seed: seed)
+        }
+    }
+
+    private func fuzz(_ json: String, seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let original = Array(json.utf8)
         var outcomes = (built: 0, refused: 0)
         for _ in 0..<1500 {
             var bytes = original
@@ -182,8 +211,9 @@ final class FunctionalModelTests: XCTestCase {
                 outcomes.refused += 1
             }
         }
-        XCTAssertGreaterThan(outcomes.refused, 500)
-        XCTAssertGreaterThan(outcomes.built, 10)
+        XCTAssertGreaterThan(outcomes.refused, 500, "seed \(seed)")
+        XCTAssertGreaterThan(outcomes.built, 10, "seed \(seed)")
+        print("fuzzed functional JSON, seed \(seed): \(outcomes.built) built, \(outcomes.refused) refused")
     }
 
     /// A Rescaling reading the input is given pixels 0-255; a second reader of the input would get 0-1.
