@@ -78,24 +78,24 @@ final class NumberOperationTests: XCTestCase {
     }
 
     func testUnsupportedOperationsAreOneLineErrors() {
-        let cases: [(String, String)] = [
-            (operation("Power", "p", args: [tensor("x"), "2.0"]), "layer 'p' (Power): is a Keras operation (keras.src.ops.numpy); of the operations only add"),
-            (operation("Add", "a", args: [tensor("x"), "3.0"], module: "keras.src.ops.math"), "layer 'a' (Add): is a Keras operation (keras.src.ops.math)"),
-            (operation("Subtract", "s", args: [tensor("x"), tensor("x")]), "on two tensors; of those only add and multiply"),
-            (operation("TrueDivide", "d", args: ["1.0", tensor("x")]), "layer 'd' (keras.ops.true_divide): a number divided by a tensor is not supported"),
-            (operation("TrueDivide", "d", args: [tensor("x"), "0"]), "layer 'd' (keras.ops.true_divide): divides by zero"),
-            (operation("Add", "a", args: [tensor("x"), "\"three\""]), "expected a tensor and a number"),
-            (operation("Add", "a", args: [tensor("x")]), "expected one call with two positional arguments"),
-            (operation("Multiply", "m", args: [tensor("x"), "1e40"]), "expected a number in"),
+        // (layer name, its arguments as JSON, module or the usual one, class, the error's words)
+        let cases: [(name: String, className: String, args: [String], module: String?, message: String)] = [
+            ("p", "Power", [tensor("x"), "2.0"], nil, "layer 'p' (Power): is a Keras operation (keras.src.ops.numpy); of the operations only add"),
+            ("a", "Add", [tensor("x"), "3.0"], "keras.src.ops.math", "layer 'a' (Add): is a Keras operation (keras.src.ops.math)"),
+            ("s", "Subtract", [tensor("x"), tensor("x")], nil, "on two tensors; of those only add and multiply"),
+            ("d", "TrueDivide", ["1.0", tensor("x")], nil, "layer 'd' (keras.ops.true_divide): a number divided by a tensor is not supported"),
+            ("d", "TrueDivide", [tensor("x"), "0"], nil, "layer 'd' (keras.ops.true_divide): divides by zero"),
+            ("a", "Add", [tensor("x"), "\"three\""], nil, "expected a tensor and a number"),
+            ("a", "Add", [tensor("x")], nil, "expected one call with two positional arguments"),
+            ("m", "Multiply", [tensor("x"), "1e40"], nil, "expected a number in"),
         ]
-        for (entry, message) in cases {
-            let name = entry.contains(#""name": "p""#) ? "p" : entry.contains(#""name": "s""#) ? "s" : entry.contains(#""name": "d""#) ? "d"
-                : entry.contains(#""name": "m""#) ? "m" : "a"
+        for c in cases {
+            let entry = c.module.map { operation(c.className, c.name, args: c.args, module: $0) } ?? operation(c.className, c.name, args: c.args)
             do {
-                _ = try model([entry], last: name)
-                XCTFail("\(message): no error")
+                _ = try model([entry], last: c.name)
+                XCTFail("\(c.message): no error")
             } catch {
-                XCTAssertTrue("\(error)".contains(message), "expected '\(message)', got: \(error)")
+                XCTAssertTrue("\(error)".contains(c.message), "expected '\(c.message)', got: \(error)")
                 XCTAssertFalse("\(error)".contains("\n"))
             }
         }
