@@ -1,18 +1,40 @@
 import Foundation
 
 /// How a parameter tensor starts, as Keras's initializers of the same names.
-public enum Initializer: String, Sendable {
+public enum Initializer: Equatable, Sendable {
     /// Uniform in `[-limit, limit]`, `limit = sqrt(6 / (fanIn + fanOut))` (the fans: `fanIn`, `fanOut`).
-    case glorotUniform = "GlorotUniform"
-    case zeros = "Zeros"
-    case ones = "Ones"
+    case glorotUniform
+    case zeros
+    case ones
     /// A normal of standard deviation `sqrt(2 / fanIn) / 0.87962566103423978` with every draw beyond two of those
     /// drawn again (Keras's truncated normal), so that the values' own standard deviation is `sqrt(2 / fanIn)`.
-    case heNormal = "HeNormal"
+    case heNormal
     /// Uniform in `[-limit, limit]`, `limit = sqrt(6 / fanIn)`.
-    case heUniform = "HeUniform"
+    case heUniform
+    /// Keras's `VarianceScaling(scale, mode, distribution)`: `s = scale / max(1, fan)` with the fan of `mode`;
+    /// a truncated normal of deviation `sqrt(s) / 0.8796...` as `heNormal`, a normal of deviation `sqrt(s)`, or
+    /// uniform in `+-sqrt(3 s)`. EfficientNet's kernels; Keras's LecunNormal, LecunUniform and GlorotNormal are such.
+    case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
+    /// Keras's `Constant(value)`: every value the same.
+    case constant(Float)
 
-    static let all: [Initializer] = [.glorotUniform, .zeros, .ones, .heNormal, .heUniform]
+    /// The fan `VarianceScaling` divides by (Keras's `mode`).
+    public enum FanMode: String, CaseIterable, Sendable { case fanIn = "fan_in", fanOut = "fan_out", fanAverage = "fan_avg" }
+    /// The distribution `VarianceScaling` draws from (Keras's `distribution`; "normal" is Keras's truncated one).
+    public enum Distribution: String, CaseIterable, Sendable {
+        case truncatedNormal = "truncated_normal", untruncatedNormal = "untruncated_normal", uniform
+    }
+
+    /// Keras's class names of the initializers without options, and those that are `VarianceScaling` with fixed ones.
+    private static let plain: [String: Initializer] = [
+        "GlorotUniform": .glorotUniform, "Zeros": .zeros, "Ones": .ones, "HeNormal": .heNormal, "HeUniform": .heUniform,
+        "LecunNormal": .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal),
+        "LecunUniform": .varianceScaling(scale: 1, mode: .fanIn, distribution: .uniform),
+        "GlorotNormal": .varianceScaling(scale: 1, mode: .fanAverage, distribution: .truncatedNormal),
+    ]
+    /// Every class name `named` reads, in the order an error lists them.
+    static let classNames = ["GlorotUniform", "Zeros", "Ones", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
+                             "GlorotNormal", "VarianceScaling", "Constant"]
 
     /// Fills `values[count]` of a tensor of `shape`, drawing from `rng` only for random initializers.
     func fill(_ values: UnsafeMutablePointer<Float>, shape: [Int], using rng: inout SeededGenerator) {
@@ -20,6 +42,7 @@ public enum Initializer: String, Sendable {
         switch self {
         case .zeros: values.update(repeating: 0, count: count)
         case .ones: values.update(repeating: 1, count: count)
+        case .constant(let value): values.update(repeating: value, count: count)
         case .glorotUniform:
             let limit = Float((6.0 / Double(fanIn(shape) + fanOut(shape))).squareRoot())
             for i in 0..<count { values[i] = rng.nextFloat(in: -limit, limit) }
@@ -27,17 +50,39 @@ public enum Initializer: String, Sendable {
             let limit = Float((6.0 / Double(fanIn(shape))).squareRoot())
             for i in 0..<count { values[i] = rng.nextFloat(in: -limit, limit) }
         case .heNormal:
-            let deviation = (2.0 / Double(fanIn(shape))).squareRoot() / 0.87962566103423978
-            for i in 0..<count {
-                var z: Double
-                repeat { z = Self.standardNormal(&rng) } while abs(z) > 2
-                values[i] = Float(z * deviation)
+            Self.fillTruncatedNormal(values, count: count, deviation: (2.0 / Double(fanIn(shape))).squareRoot() / 0.87962566103423978, using: &rng)
+        case .varianceScaling(let scale, let mode, let distribution):
+            let fan = switch mode {
+            case .fanIn: Double(fanIn(shape))
+            case .fanOut: Double(fanOut(shape))
+            case .fanAverage: Double(fanIn(shape) + fanOut(shape)) / 2
+            }
+            let s = scale / max(1, fan)
+            switch distribution {
+            case .truncatedNormal:
+                Self.fillTruncatedNormal(values, count: count, deviation: s.squareRoot() / 0.87962566103423978, using: &rng)
+            case .untruncatedNormal:
+                for i in 0..<count { values[i] = Float(Self.standardNormal(&rng) * s.squareRoot()) }
+            case .uniform:
+                let limit = Float((3 * s).squareRoot())
+                for i in 0..<count { values[i] = rng.nextFloat(in: -limit, limit) }
             }
         }
     }
 
-    /// For a kernel `[..., in, out]`: `in` and `out` times the product of the leading (receptive-field) axes.
-    private func fanIn(_ shape: [Int]) -> Int { shape.dropLast(2).reduce(1, *) * (shape.count >= 2 ? shape[shape.count - 2] : shape[0]) }
+    /// A normal of `deviation` with every draw beyond two deviations drawn again (Keras's truncated normal).
+    private static func fillTruncatedNormal(_ values: UnsafeMutablePointer<Float>, count: Int, deviation: Double,
+                                            using rng: inout SeededGenerator) {
+        for i in 0..<count {
+            var z: Double
+            repeat { z = standardNormal(&rng) } while abs(z) > 2
+            values[i] = Float(z * deviation)
+        }
+    }
+
+    /// For a kernel `[..., in, out]`: `in` and `out` times the product of the leading (receptive-field) axes;
+    /// both the length of a vector `[n]`, as Keras's `compute_fans`.
+    private func fanIn(_ shape: [Int]) -> Int { shape.dropLast(2).reduce(1, *) * (shape.count >= 2 ? shape[shape.count - 2] : shape.first ?? 1) }
     private func fanOut(_ shape: [Int]) -> Int { shape.dropLast(2).reduce(1, *) * (shape.last ?? 1) }
 
     /// One draw of a standard normal (Box-Muller's cosine branch, from two uniform draws in (0, 1]).
@@ -47,11 +92,42 @@ public enum Initializer: String, Sendable {
     }
 
     /// The initializer a Keras config names (`{"class_name": "GlorotUniform", ...}` or "glorot_uniform"),
-    /// among those a layer accepts; the default when the option is absent.
+    /// with `VarianceScaling`'s and `Constant`'s options read and checked; the default when the option is absent.
     static func named(in config: LayerConfig, _ key: String, default fallback: Initializer) throws -> Initializer {
-        try config.requireInitializer(key, all.map(\.rawValue))
+        try config.requireInitializer(key, classNames)
         guard let value = config[key], value != .null else { return fallback }
         let name = (value.string ?? value["class_name"]?.string ?? "").replacingOccurrences(of: "_", with: "").lowercased()
-        return all.first { $0.rawValue.lowercased() == name }!
+        let className = classNames.first { $0.lowercased() == name }!
+        if let plain = plain[className] { return plain }
+        let options = value["config"]?.object ?? [:]
+        let fail = { (message: String) in config.error("option \(key) is \(className) with \(message)") }
+        for (option, given) in options.sorted(by: { $0.key < $1.key }) {
+            let known: Set<String> = className == "Constant" ? ["value"] : ["scale", "mode", "distribution", "seed", "input_axes", "output_axes"]
+            guard known.contains(option) else { throw fail("option \(option), which swift-distill does not know; known: \(known.sorted().joined(separator: ", "))") }
+            if option.hasSuffix("_axes"), given != .null { throw fail("\(option) \(given.text); only null (the kernel's own fans) is supported") }
+        }
+        if className == "Constant" {
+            let given = options["value"] ?? .number(0)
+            guard case .number(let number) = given, abs(number) <= 1e9 else {
+                throw fail("value \(given.text); expected one number (a number per element is not supported)")
+            }
+            return .constant(Float(number))
+        }
+        var scale = 1.0
+        if let given = options["scale"], given != .null {
+            guard case .number(let number) = given, number > 0, number <= 1e9 else { throw fail("scale \(given.text); expected a number > 0") }
+            scale = number
+        }
+        let modeName = options["mode"]?.string ?? (options["mode"] == nil || options["mode"] == .null ? "fan_in" : "")
+        guard let mode = FanMode(rawValue: modeName) else {
+            throw fail("mode \(options["mode"]!.text); supported: \(FanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var distributionName = options["distribution"]?.string?.lowercased()
+            ?? (options["distribution"] == nil || options["distribution"] == .null ? "truncated_normal" : "")
+        if distributionName == "normal" { distributionName = "truncated_normal" }   // as Keras reads it
+        guard let distribution = Distribution(rawValue: distributionName) else {
+            throw fail("distribution \(options["distribution"]!.text); supported: \(Distribution.allCases.map(\.rawValue).joined(separator: ", ")), normal")
+        }
+        return .varianceScaling(scale: scale, mode: mode, distribution: distribution)
     }
 }

@@ -195,7 +195,7 @@ final class DepthwiseConv2DTests: XCTestCase {
         assertModelError(d(#""kernel_size": 3, "dilation_rate": [1, 2]"#), saying: "'d' (DepthwiseConv2D)", "dilation_rate is [1, 2]")
         assertModelError(d(#""kernel_size": 3, "depthwise_regularizer": {"class_name": "L2"}"#), saying: "'d' (DepthwiseConv2D)", "depthwise_regularizer")
         assertModelError(d(#""kernel_size": 3, "depthwise_constraint": {"class_name": "NonNeg"}"#), saying: "'d' (DepthwiseConv2D)", "depthwise_constraint")
-        assertModelError(d(#""kernel_size": 3, "depthwise_initializer": "lecun_normal""#), saying: "'d' (DepthwiseConv2D)", "depthwise_initializer", "GlorotUniform")
+        assertModelError(d(#""kernel_size": 3, "depthwise_initializer": "orthogonal""#), saying: "'d' (DepthwiseConv2D)", "depthwise_initializer", "GlorotUniform")
         assertModelError(d(#""kernel_size": 3, "kernel_initializer": "ones""#), saying: "'d' (DepthwiseConv2D)", "option kernel_initializer is not an option")
         assertModelError(d(#""depth_multiplier": 2"#), saying: "'d' (DepthwiseConv2D)", "kernel_size is missing")
         assertModelError(d(#""kernel_size": [3, 0]"#), saying: "'d' (DepthwiseConv2D)", "kernel_size is [3, 0]")

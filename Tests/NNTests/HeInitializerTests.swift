@@ -59,7 +59,7 @@ final class HeInitializerTests: XCTestCase {
     }
 
     func testOtherInitializersAreStillNamedInTheError() {
-        assertModelError([KerasModel.layer("Conv2D", "c", #""filters": 2, "kernel_size": [3, 3], "kernel_initializer": "lecun_normal""#)],
+        assertModelError([KerasModel.layer("Conv2D", "c", #""filters": 2, "kernel_size": [3, 3], "kernel_initializer": "orthogonal""#)],
                          input: "[null, 5, 5, 1]", saying: "'c' (Conv2D)", "kernel_initializer", "HeNormal, HeUniform")
     }
 }

@@ -144,8 +144,8 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("BatchNormalization", "b", #""gamma_initializer": "zeros""#)], saying: "gamma_initializer", "Ones")
         assertError([Self.layer("Dropout", "x", #""rate": 1.0"#)], saying: "'x' (Dropout)", "rate is 1.0")
         assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1, 1]"#)], saying: "noise_shape")
-        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "lecun_normal""#)],
-                    saying: "kernel_initializer", "GlorotUniform, Zeros, Ones, HeNormal, HeUniform")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "orthogonal""#)],
+                    saying: "kernel_initializer", "GlorotUniform, Zeros, Ones, HeNormal, HeUniform, LecunNormal")
     }
 
     func testShapesThatDoNotChainNameTheLayer() {

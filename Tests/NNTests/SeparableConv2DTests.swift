@@ -137,7 +137,7 @@ final class SeparableConv2DTests: XCTestCase {
         for key in ["depthwise_regularizer", "depthwise_constraint", "pointwise_regularizer", "pointwise_constraint"] {
             assertModelError(s(#""filters": 2, "kernel_size": 3, "\#(key)": {"class_name": "L2"}"#), saying: "'s' (SeparableConv2D)", key)
         }
-        assertModelError(s(#""filters": 2, "kernel_size": 3, "pointwise_initializer": "lecun_normal""#), saying: "'s' (SeparableConv2D)", "pointwise_initializer")
+        assertModelError(s(#""filters": 2, "kernel_size": 3, "pointwise_initializer": "orthogonal""#), saying: "'s' (SeparableConv2D)", "pointwise_initializer")
         assertModelError(s(#""kernel_size": 3"#), saying: "'s' (SeparableConv2D)", "filters is missing")
         assertModelError(s(#""filters": 0, "kernel_size": 3"#), saying: "'s' (SeparableConv2D)", "filters is 0")
         assertModelError(s(#""filters": 2, "kernel_size": 3, "activation": "elu""#), saying: "'s' (SeparableConv2D)", "activation", "hard_swish")
