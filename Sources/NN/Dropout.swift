@@ -1,23 +1,52 @@
 /// Inverted dropout as Keras's `Dropout`: in training each value is kept with probability
 /// `1 - rate` and scaled by `1 / (1 - rate)`, else zeroed; in inference it passes through.
+/// Keras's `noise_shape` (per sample here) draws one keep per element of that shape and broadcasts it over
+/// the axes where it is 1: `[1, 1, 1]` keeps or drops a whole sample's tensor (EfficientNet's stochastic depth).
 ///
 /// The mask is a hash of the phase seed, the step, the layer's position, the sample's global id
 /// and the value's index, so 1 rank and N ranks draw the same masks for the same global batch, and
 /// masks differ between steps and epochs. Backward multiplies by the mask of the last forward.
 public final class Dropout: Layer, ModeDependentLayer {
     public let rate: Float
+    /// Per sample, the shape of the drawn keeps: each axis the input's or 1; nil for the input's own shape.
+    public let noiseShape: [Int?]?
     public var kind: String { "dropout" }
 
     private var size = 0
+    private var noiseIndex: [Int32] = []   // [size]: element j of a sample reads keep noiseIndex[j] (empty: j)
+    private var keeps = FloatBuffer(count: 0)   // [noise elements]: one sample's drawn keeps, 0 or the scale
     private var pass: TrainingPass?
     private var layerIndex = 0
     private var mask = FloatBuffer(count: 0)   // [maxBatch, size]: 0 or 1 / (1 - rate)
 
-    public init(rate: Float) { self.rate = rate }
+    /// `noiseShape`: per sample, nil entries take the input's size (as Keras's None).
+    public init(rate: Float, noiseShape: [Int?]? = nil) { (self.rate, self.noiseShape) = (rate, noiseShape) }
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard rate >= 0, rate < 1 else { throw ModelError("dropout rate must be in [0, 1), got \(rate)") }
         size = elementCount(inputShape)
+        noiseIndex = []
+        guard let noiseShape else { return inputShape }
+        guard noiseShape.count == inputShape.count else {
+            throw ModelError("dropout noise_shape has \(noiseShape.count + 1) axes, but its input \([nil] + inputShape) has \(inputShape.count + 1)")
+        }
+        let axes = zip(noiseShape, inputShape).map { $0 ?? $1 }
+        guard zip(axes, inputShape).allSatisfy({ $0 == $1 || $0 == 1 }) else {
+            throw ModelError("dropout noise_shape \(noiseShape) does not broadcast to its input \(inputShape): each axis must be null, 1 or the input's")
+        }
+        keeps = FloatBuffer(count: elementCount(axes))
+        guard axes != inputShape else { return inputShape }   // the default's keys, element by element
+        // Element j's multi-index, with the axes of size 1 in the noise set to 0, flattened in the noise shape.
+        noiseIndex = (0..<size).map { j in
+            var (rest, index, stride) = (j, 0, 1)
+            for axis in axes.indices.reversed() {
+                let position = rest % inputShape[axis]
+                rest /= inputShape[axis]
+                if axes[axis] != 1 { index += position * stride }
+                stride *= axes[axis]
+            }
+            return Int32(index)
+        }
         return inputShape
     }
 
@@ -45,9 +74,20 @@ public final class Dropout: Layer, ModeDependentLayer {
         for (row, id) in pass.sampleIDs.enumerated() {
             let sampleKey = mix(stepKey ^ mix(UInt64(id) &+ 0xD1B5_4A32_D192_ED03))
             let x = input + row * size, y = output + row * size, m = mask.pointer + row * size
+            if noiseIndex.isEmpty {   // one keep per element
+                for j in 0..<size {
+                    let keep = mix(sampleKey &+ UInt64(j) &* 0x9E37_79B9_7F4A_7C15) >> 40 >= threshold
+                    m[j] = keep ? scale : 0
+                    y[j] = x[j] * m[j]
+                }
+                continue
+            }
+            // Keep k of the noise shape is drawn as element k would be without one.
+            for k in 0..<keeps.count {
+                keeps.pointer[k] = mix(sampleKey &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15) >> 40 >= threshold ? scale : 0
+            }
             for j in 0..<size {
-                let keep = mix(sampleKey &+ UInt64(j) &* 0x9E37_79B9_7F4A_7C15) >> 40 >= threshold
-                m[j] = keep ? scale : 0
+                m[j] = keeps.pointer[Int(noiseIndex[j])]
                 y[j] = x[j] * m[j]
             }
         }
@@ -70,11 +110,21 @@ extension Dropout: KerasLayer {
 
     /// Keras's own `seed` is not used: masks come from the run's seed (see above).
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        try config.requireDefault("noise_shape")
         config.ignore("seed")   // masks come from the run's seed (see above)
         guard let given = config["rate"], given != .null else { throw config.error("option rate is missing; expected a number in [0, 1)") }
         let rate = try config.float("rate", default: 0, range: 0...1)
         guard rate < 1 else { throw config.error("option rate is \(rate); expected a number in [0, 1)") }
-        return BuiltLayer([Dropout(rate: rate)])
+        return BuiltLayer([Dropout(rate: rate, noiseShape: try noiseShape(config))])
+    }
+
+    /// Keras's `noise_shape` with the batch axis first (null, as a batch's size is not fixed), per sample here.
+    private static func noiseShape(_ config: LayerConfig) throws -> [Int?]? {
+        guard let value = config["noise_shape"], value != .null else { return nil }
+        let axes = value.array ?? []
+        guard axes.count >= 2, axes[0] == .null,
+              axes.dropFirst().allSatisfy({ $0 == .null || ($0.int ?? 0) >= 1 }) else {
+            throw config.error("option noise_shape is \(value.text); expected a list with null for the batch, then null, 1 or the input's size per axis")
+        }
+        return axes.dropFirst().map { $0.int }
     }
 }

@@ -55,4 +55,69 @@ final class DropoutTests: XCTestCase {
         XCTAssertThrowsError(try Dropout(rate: 1).build(inputShape: [4]))
         XCTAssertThrowsError(try Dropout(rate: -0.1).build(inputShape: [4]))
     }
+
+    /// The output of `dropout` in training on ones of `shape`, `batch` samples with ids 0..<batch.
+    private func trainingOutput(_ dropout: Dropout, shape: [Int], batch: Int) throws -> [Float] {
+        let count = elementCount(shape) * batch
+        let h = try LayerHarness(dropout, inputShape: shape, batch: batch, input: Array(repeating: 1, count: count), seed: 73)
+        dropout.begin(pass(ids: Array(0..<batch)), layer: 4)
+        _ = h.loss()
+        return h.output.array
+    }
+
+    private func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    func testNoiseShapeOfOnesKeepsOrDropsWholeSamples() throws {
+        // EfficientNet's stochastic depth: noise_shape [null, 1, 1, 1].
+        let values = try trainingOutput(Dropout(rate: 0.25, noiseShape: [1, 1, 1]), shape: [3, 4, 2], batch: 400)
+        let samples = stride(from: 0, to: values.count, by: 24).map { Array(values[$0..<$0 + 24]) }
+        XCTAssertTrue(samples.allSatisfy { Set($0).count == 1 }, "one keep per sample")
+        let dropped = samples.filter { $0[0] == 0 }.count
+        XCTAssertEqual(Double(dropped) / 400, 0.25, accuracy: 0.065, "400 draws: 0.25 +- 0.022 (1 sigma)")
+        XCTAssertTrue(samples.allSatisfy { $0[0] == 0 || abs($0[0] - 1 / 0.75) < 1e-6 })
+    }
+
+    func testNoiseShapeBroadcastsOverItsAxesOfOne() throws {
+        // [H, W, C] = [3, 4, 2] with noise [H, 1, C]: every row of a channel shares its keep across the width.
+        let values = try trainingOutput(Dropout(rate: 0.5, noiseShape: [nil, 1, nil]), shape: [3, 4, 2], batch: 50)
+        var patterns = Set<[Float]>()
+        for n in 0..<50 {
+            for y in 0..<3 {
+                for c in 0..<2 {
+                    let across = (0..<4).map { x in values[n * 24 + (y * 4 + x) * 2 + c] }
+                    XCTAssertEqual(Set(across).count, 1, "sample \(n), row \(y), channel \(c)")
+                }
+                patterns.insert((0..<2).map { c in values[n * 24 + y * 8 + c] })
+            }
+        }
+        XCTAssertEqual(patterns.count, 4, "channels and rows draw their own keeps")
+    }
+
+    func testTheInputsOwnNoiseShapeDrawsTheDefaultMasks() throws {
+        let plain = try trainingOutput(Dropout(rate: 0.4), shape: [3, 4, 2], batch: 6)
+        XCTAssertEqual(try trainingOutput(Dropout(rate: 0.4, noiseShape: [nil, nil, nil]), shape: [3, 4, 2], batch: 6), plain)
+        XCTAssertEqual(try trainingOutput(Dropout(rate: 0.4, noiseShape: [3, 4, 2]), shape: [3, 4, 2], batch: 6), plain)
+    }
+
+    func testGradientWithANoiseShape() throws {
+        let dropout = Dropout(rate: 0.4, noiseShape: [1, nil, 1])
+        let h = try LayerHarness(dropout, inputShape: [3, 4, 2], batch: 3, seed: 74)
+        dropout.begin(pass(ids: [7, 1, 12]), layer: 2)
+        GradientChecker().checkLayer(h, "dropout 0.4, noise [1, W, 1], training")
+    }
+
+    func testNoiseShapesThatDoNotFitAreErrors() {
+        XCTAssertThrowsError(try Dropout(rate: 0.5, noiseShape: [1, 1]).build(inputShape: [3, 4, 2])) { error in
+            XCTAssertTrue("\(error)".contains("noise_shape has 3 axes"), "\(error)")
+        }
+        XCTAssertThrowsError(try Dropout(rate: 0.5, noiseShape: [2, 1, 1]).build(inputShape: [3, 4, 2])) { error in
+            XCTAssertTrue("\(error)".contains("does not broadcast"), "\(error)")
+        }
+        for bad in ["[1, 1, 1, 1]", "[null]", "[null, 0, 1, 1]", "[null, \"x\", 1, 1]", "3", "[null, 1.5, 1, 1]"] {
+            assertModelError([KerasModel.layer("Dropout", "x", #""rate": 0.5, "noise_shape": \#(bad)"#)], input: "[null, 8, 8, 1]",
+                             saying: "'x' (Dropout)", "noise_shape")
+        }
+        assertModelError([KerasModel.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1]"#)], input: "[null, 8, 8, 1]",
+                         saying: "noise_shape has 3 axes")
+    }
 }

@@ -143,7 +143,7 @@ final class ModelDescriptionTests: XCTestCase {
         assertError([Self.layer("BatchNormalization", "b", #""renorm": true"#)], saying: "renorm")
         assertError([Self.layer("BatchNormalization", "b", #""gamma_initializer": "zeros""#)], saying: "gamma_initializer", "Ones")
         assertError([Self.layer("Dropout", "x", #""rate": 1.0"#)], saying: "'x' (Dropout)", "rate is 1.0")
-        assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 1, 1, 1]"#)], saying: "noise_shape")
+        assertError([Self.layer("Dropout", "x", #""rate": 0.5, "noise_shape": [null, 2, 1, 1]"#)], saying: "noise_shape", "broadcast")
         assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "kernel_initializer": "orthogonal""#)],
                     saying: "kernel_initializer", "GlorotUniform, Zeros, Ones, HeNormal, HeUniform, LecunNormal")
     }
