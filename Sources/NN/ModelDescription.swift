@@ -203,10 +203,11 @@ public struct ModelDescription: Sendable {
         return sources
     }
 
-    /// The layers that, reading the input, see the raw pixels 0-255 as in Keras: `Rescaling` and the operations with a number.
-    static let rawPixelReaders = Set([Rescaling.kerasClassName] + NumberOperation.kerasClassNames)
+    /// The layers that, reading the input, see the raw pixels 0-255 as in Keras: `Rescaling`, `Normalization` and the
+    /// operations with a number.
+    static let rawPixelReaders = Set([Rescaling.kerasClassName, Normalization.kerasClassName] + NumberOperation.kerasClassNames)
 
-    /// A `Rescaling` (or an operation with a number) that reads the input (or a leading augmentation layer) sees
+    /// A `Rescaling` (or a `Normalization`, or an operation with a number) that reads the input (or a leading augmentation layer) sees
     /// pixels 0-255, any other layer 0-1: one model, one scale.
     private func checkPixelReaders() throws {
         let pixels = pixelSources
