@@ -62,7 +62,8 @@ def to_checkpoint(model, role, path):
     tensors = {}
     for layer in leaf_layers(model):
         for variable in layer.weights:
-            tensors[f"{layer.name}.{weight_name(layer, variable)}"] = np.ascontiguousarray(variable.numpy(), dtype=np.float32)
+            # np.array, not np.ascontiguousarray, which makes a scalar (Normalization's count) a vector of one.
+            tensors[f"{layer.name}.{weight_name(layer, variable)}"] = np.array(variable.numpy(), dtype=np.float32, order="C")
     metadata = {"format": FORMAT, "model": model.to_json(), "role": role, "producer": f"keras {keras.__version__}"}
     save_file(tensors, path, metadata=metadata)
     # The checksum swift-distill checks covers the tensors in file order: read it back, sign, write again.
