@@ -81,6 +81,8 @@ def from_checkpoint(path):
     for layer in leaf_layers(model):
         if layer.weights:
             layer.set_weights([tensors.pop(f"{layer.name}.{weight_name(layer, v)}") for v in layer.weights])
+            if hasattr(layer, "finalize_state"):   # Normalization: its call reads mean and variance from there,
+                layer.finalize_state()              # as after loading a saved model
     if tensors:
         sys.exit(f"{path}: tensors with no layer in the model: {sorted(tensors)}")
     return model, metadata

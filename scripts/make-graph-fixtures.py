@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of eight models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
+For each of ten models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
 28x28x1 written here; `grouped` has Conv2D with groups), and keras.applications' `mobilenetv2`
 (MobileNetV2, alpha 0.35), `resnet50v2` (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its
-preprocessing), `nasnetmobile` (NASNetMobile) and `resnet50` (ResNet50), at 32x32x3, all with 10 logits
-and no final softmax -- it writes
+preprocessing), `nasnetmobile` (NASNetMobile), `resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0)
+and `efficientnetv2b0` (EfficientNetV2B0), at 32x32x3, all with 10 logits and no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
                     "inputs": [4][H][W][C] floats, "logits": [4][10] floats}
-                   the logits are Keras's model(x, training=False) for the inputs. "weights" lists
+                   the logits are Keras's model(x, training=False) for the inputs; "pixels": true when
+                   the inputs are pixel values 0-255 that the model rescales itself (the EfficientNets:
+                   swift-distill is then given them as its loader gives pixels, x / 255). "weights" lists
                    every weight as {"name": "<layer>.<weight>", "shape": [...], "first": [first 3
                    values], "sum": float64 sum of all values} so a reimplementation of the formula
                    can be checked weight by weight before the logits are compared.
@@ -21,7 +23,8 @@ Inputs are made by a formula too, but stored (rounded to 2 decimals, so they are
 the same float32 after parsing), so a test does not need to recompute them: MNIST-like rings and
 strokes in [0, 1] for `residual`, the same images as 2x - 1 in [-1, 1] (MobileNet's preprocessing
 range) for `mobilenet-like`, and colour waves and blobs in [-1, 1] for the applications models (times 10
-for MobileNetV3Small).
+for MobileNetV3Small; as integer pixel values 0-255, (x + 1) * 127.5 rounded, for the EfficientNets,
+whose first layers are Rescaling(1 / 255) and Normalization).
 
 WEIGHT FORMULA (all integer arithmetic on unsigned 32 bits, wrapping; all real arithmetic in IEEE
 float64 with round-to-nearest-even, except the one final rounding to float32; no libm call but sqrt,
@@ -41,7 +44,8 @@ so a reimplementation gives the same float32 bits):
                                                rounding to float32, nearest-even)
   base and amplitude by the weight name (nothing else; any other weight name is an error):
     kernel, depthwise_kernel, pointwise_kernel:
-                       base 0, amplitude = sqrt(GAIN / Double(fan_in)), GAIN = 4.2  (float64 divide, sqrt)
+                       base 0, amplitude = sqrt(GAIN / Double(fan_in)), GAIN = 4.2  (float64 divide, sqrt;
+                       GAINS below for the EfficientNets, written to <name>-io.json as "gain")
                        fan_in = s0 * s1 (the window) if the weight name is depthwise_kernel, or it is
                                 a rank-4 "kernel" whose last dimension is 1 (a DepthwiseConv2D kernel
                                 [kh, kw, C, depth_multiplier=1]);
@@ -54,6 +58,9 @@ so a reimplementation gives the same float32 bits):
     beta:              base 0,    amplitude 0.1
     moving_mean:       base 0,    amplitude 0.1
     moving_variance:   base 1.0,  amplitude 0.5     (in [0.5, 1.5): strictly positive)
+    mean:              base 0.5,  amplitude 0.1     (Normalization's adapt weights, for pixels / 255:
+    variance:          base 0.06, amplitude 0.02     a deviation near ImageNet's 0.23-0.26)
+    count:             base 0,    amplitude 0       (Normalization's int64 count: 0, unused by its call)
 
   GAIN 4.2 (between LeCun's 3 and He's 6 for a uniform law): with He's 6, ResNet50V2's residual
   stream doubles in variance at each of its 16 blocks (logits ~200); with 3, every ReLU halves the
@@ -83,7 +90,8 @@ the largest logit difference, all with the same weights, as the formula is by na
                   give the same logits, asserted: a 3x3 stride-2 valid window never reads the last
                   padded row and column here, so a loader that swaps (before, after) fails alike);
                   the Dropout layer does nothing in inference (removing it changes nothing);
-  residual:       each Add's shortcut removed (the block's output is its residual branch alone).
+  residual:       each Add's shortcut removed (the block's output is its residual branch alone);
+  efficientnetb0: Normalization's adapt weights (set by the formula) replaced by mean 0, variance 1.
 
 Needs: python3 -m venv /work/venv-keras && /work/venv-keras/bin/pip install tensorflow-cpu keras
 Run:   /work/venv-keras/bin/python scripts/make-graph-fixtures.py [--output DIR] [--names]
@@ -105,11 +113,15 @@ from keras import layers  # noqa: E402
 warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "keras-graph")
 GAIN = 4.2
+# A larger gain for the models whose swishes and squeeze-and-excitation gates shrink the signal block by block
+# until every image gives the same logits (written to <name>-io.json as "gain").
+GAINS = {"efficientnetb0": 6.5, "efficientnetv2b0": 5.5}
 SETTINGS = {  # weight name -> (base, amplitude); None: the kernel amplitude sqrt(GAIN / fan_in)
     "kernel": (0.0, None), "depthwise_kernel": (0.0, None), "pointwise_kernel": (0.0, None),
     "bias": (0.0, 0.1),
     "gamma": (1.0, 0.25), "beta": (0.0, 0.1),
     "moving_mean": (0.0, 0.1), "moving_variance": (1.0, 0.5),
+    "mean": (0.5, 0.1), "variance": (0.06, 0.02), "count": (0.0, 0.0),
 }
 SENSITIVITY = 1e-2
 
@@ -162,9 +174,17 @@ def set_formula_weights(model):
         for variable in layer.weights:
             name = weight_name(variable)
             values = formula_weight(layer.name, name, variable.shape)
-            variable.assign(values)
+            variable.assign(values.astype(variable.dtype))   # Normalization's count is int64
             manifest.append((f"{layer.name}.{name}", list(values.shape), values))
+        finalize(layer)
     return manifest
+
+
+def finalize(layer):
+    """Normalization reads its adapt weights (mean, variance) into the tensors its call uses only in
+    finalize_state, which loading a saved model calls but assigning a variable does not."""
+    if hasattr(layer, "finalize_state"):
+        layer.finalize_state()
 
 
 def check_fan_in_rule(model):
@@ -348,6 +368,25 @@ def resnet50_model():
     return keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
 
 
+def efficientnetb0_model():
+    """Rescaling(1 / 255) then Normalization with Keras's adapt weights (mean, variance, count: set by the formula),
+    VarianceScaling kernels, swish, squeeze-and-excitation (Reshape, Multiply), Dropout with noise_shape
+    [None, 1, 1, 1] (stochastic depth, nothing in inference), 5 x 5 depthwise convolutions."""
+    keras.utils.clear_session()
+    return keras.applications.EfficientNetB0(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
+
+
+def efficientnetv2b0_model():
+    """Rescaling(1 / 255) then Normalization with the ImageNet mean and variance in its config, fused MBConv blocks."""
+    keras.utils.clear_session()
+    return keras.applications.EfficientNetV2B0(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
+
+
+def pixel_images():
+    """The colour images as integer pixel values 0-255, which the EfficientNets rescale themselves."""
+    return np.round((colour_images().astype(np.float64) + 1) * 127.5).astype(np.float32)
+
+
 def grouped_model():
     """Conv2D with groups (Keras's grouped convolution, kernel [KH, KW, C / groups, filters]): a stem, a 3x3
     convolution of 2 groups and a stride-2 valid one of 4 groups with bias, GAP, Dense(10)."""
@@ -370,7 +409,10 @@ MODELS = [
     ("nasnetmobile", nasnetmobile_model, colour_images),
     ("resnet50", resnet50_model, colour_images),
     ("grouped", grouped_model, lambda: digit_like_images() * 2 - 1),
+    ("efficientnetb0", efficientnetb0_model, pixel_images),
+    ("efficientnetv2b0", efficientnetv2b0_model, pixel_images),
 ]
+PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0"}
 
 
 # ---------------------------------------------------------------- running and checking
@@ -384,9 +426,9 @@ def rms(a):
     return float(np.sqrt(np.mean(np.square(np.asarray(a, dtype=np.float64)))))
 
 
-# MobileNetV3Small's squeeze-and-excitation gates and hard swishes shrink what the formula weights give: its
+# MobileNetV3Small's and the EfficientNets' squeeze-and-excitation gates and (hard) swishes shrink what the formula weights give: its
 # logits are smaller, but still 500 times the tests' tolerance (1e-4).
-SMALLEST_LOGITS = {"mobilenetv3small": 0.05}
+SMALLEST_LOGITS = {"mobilenetv3small": 0.05, "efficientnetb0": 0.05, "efficientnetv2b0": 0.05}
 
 
 def check_logits(name, logits):
@@ -445,6 +487,15 @@ def sensitivity(name, x, base):
         same = float(np.max(np.abs(base - logits_of(mobilenet_like_model(dropout=False), x))))
         assert same < 1e-6, f"mobilenet-like: the Dropout changes inference logits by {same}"
         results.append(("mobilenet-like: Dropout removed (must not change)", same))
+    if name == "efficientnetb0":
+        model = efficientnetb0_model()
+        set_formula_weights(model)
+        norm = model.get_layer("normalization")
+        norm.adapt_mean.assign(np.zeros(3, np.float32))
+        norm.adapt_variance.assign(np.ones(3, np.float32))
+        finalize(norm)
+        differs("efficientnetb0: Normalization's adapt weights at mean 0, variance 1", base,
+                np.asarray(model(x, training=False), dtype=np.float32), results)
     if name == "residual":
         differs("residual: block1_add's identity shortcut removed", base, logits_of(residual_model(shortcut=(False, True)), x), results)
         differs("residual: block2_add's projection shortcut removed", base, logits_of(residual_model(shortcut=(True, False)), x), results)
@@ -460,7 +511,9 @@ def float64_gap(make, x, logits):
         model = make()
         for layer in model.layers:
             for variable in layer.weights:
-                variable.assign(formula_weight(layer.name, weight_name(variable), variable.shape).astype(np.float64))
+                values = formula_weight(layer.name, weight_name(variable), variable.shape)
+                variable.assign(values.astype(np.float64 if "float" in variable.dtype else variable.dtype))
+            finalize(layer)
         exact = np.asarray(model(x.astype(np.float64), training=False))
     finally:
         keras.config.set_floatx("float32")
@@ -495,9 +548,11 @@ def write_io(path, name, x, logits, manifest):
             f'"keras": {json.dumps(keras.__version__)},\n'
             f'"tensorflow": {json.dumps(tf_version())},\n'
             f'"weight_formula": "see README.md: FNV-1a-32 of <layer>/<weight>, fmix32 per element, GAIN {GAIN}",\n'
+            f'"gain": {GAIN!r},\n'
             f'"weights": [\n{weights}\n],\n'
             f'"input_shape": {json.dumps(list(x.shape))},\n'
-            f'"inputs": {nested(x)},\n'
+            + ('"pixels": true,\n' if name in PIXEL_INPUTS else "")
+            + f'"inputs": {nested(x)},\n'
             f'"logits": {nested(logits)}\n'
             "}\n")
     json.loads(text)   # valid JSON
@@ -710,10 +765,11 @@ def probe_models():
 
 
 def write_layer_configs(directory):
-    # The fixtures added later (MobileNetV3Small, NASNetMobile, ResNet50) are left out: the first's
+    # The fixtures added later (MobileNetV3Small, NASNetMobile, ResNet50, the EfficientNets) are left out: the first's
     # operations with a number (two positional arguments) are described in README.md, and the counts below stay
     # those of the first five fixtures.
-    docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50")}
+    docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
+                                                                                       "efficientnetv2b0")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])
@@ -776,9 +832,11 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     print(f"keras {keras.__version__}, tensorflow {tf_version()}, backend {keras.backend.backend()}")
+    global GAIN
     for name, make, images in MODELS:
         if args.only and name not in args.only:
             continue
+        GAIN = GAINS.get(name, 4.2)
         model = make()
         check_fan_in_rule(model)
         x = images()

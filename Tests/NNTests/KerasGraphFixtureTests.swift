@@ -12,8 +12,9 @@ final class KerasGraphFixtureTests: XCTestCase {
         .appendingPathComponent("../Fixtures/keras-graph").standardized
 
     /// The script's formula: FNV-1a-32 of "layer/weight", MurmurHash3's fmix32 of `h + i * 0x9E3779B9`,
-    /// mapped to [-1, 1) and scaled by the weight name's base and amplitude (float64, one rounding).
-    static func formulaWeights(layer: String, weight: String, shape: [Int]) throws -> [Float] {
+    /// mapped to [-1, 1) and scaled by the weight name's base and amplitude (float64, one rounding); a kernel's
+    /// amplitude is `sqrt(gain / fanIn)`, the gain 4.2 unless the fixture names another.
+    static func formulaWeights(layer: String, weight: String, shape: [Int], gain: Double = 4.2) throws -> [Float] {
         var h: UInt32 = 2_166_136_261
         for byte in "\(layer)/\(weight)".utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
         let (base, amplitude): (Double, Double)
@@ -21,10 +22,13 @@ final class KerasGraphFixtureTests: XCTestCase {
         case "kernel", "depthwise_kernel", "pointwise_kernel":
             let depthwise = weight == "depthwise_kernel" || (shape.count == 4 && shape[3] == 1)
             let fanIn = depthwise ? shape[0] * shape[1] : shape.dropLast().reduce(1, *)
-            (base, amplitude) = (0, (4.2 / Double(fanIn)).squareRoot())
+            (base, amplitude) = (0, (gain / Double(fanIn)).squareRoot())
         case "bias", "beta", "moving_mean": (base, amplitude) = (0, 0.1)
         case "gamma": (base, amplitude) = (1, 0.25)
         case "moving_variance": (base, amplitude) = (1, 0.5)
+        case "mean": (base, amplitude) = (0.5, 0.1)       // Normalization's adapt weights
+        case "variance": (base, amplitude) = (0.06, 0.02)
+        case "count": (base, amplitude) = (0, 0)
         default: throw ModelError("no formula for weight \(weight) of \(layer)")
         }
         return (0..<shape.reduce(1, *)).map { i in
@@ -44,7 +48,8 @@ final class KerasGraphFixtureTests: XCTestCase {
 
     /// Builds `name`, sets its weights by the formula (checked against the script's first values and
     /// sums), runs the four images in inference and compares the logits with Keras's, before any
-    /// softmax, within 1e-4 x max(1, |Keras's value|).
+    /// softmax, within 1e-4 x max(1, |Keras's value|). Pixel inputs (0-255, `"pixels": true`) are given as the
+    /// loader gives pixels, divided by 255.
     func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let model = try ModelDescription(contentsOfFile: Self.directory.appendingPathComponent("\(name).json").path).build(gemm: testGEMM)
         let io = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("\(name)-io.json")))
@@ -52,16 +57,18 @@ final class KerasGraphFixtureTests: XCTestCase {
         let expected = try XCTUnwrap(io["weights"] as? [[String: Any]])
         XCTAssertEqual(model.parameters.entries.map(\.name).sorted(), expected.compactMap { $0["name"] as? String }.sorted(),
                        "\(name): the parameters are Keras's weights", file: file, line: line)
+        let gain = (io["gain"] as? NSNumber)?.doubleValue ?? 4.2
         let sums = Dictionary(uniqueKeysWithValues: expected.map { ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue) })
         for entry in model.parameters.entries {
             let parts = entry.name.split(separator: ".", maxSplits: 1).map(String.init)
-            let values = try Self.formulaWeights(layer: parts[0], weight: parts[1], shape: entry.shape)
+            let values = try Self.formulaWeights(layer: parts[0], weight: parts[1], shape: entry.shape, gain: gain)
             (model.parameters.values.pointer + entry.offset).update(from: values, count: values.count)
             let sum = values.reduce(0) { $0 + Double($1) }
             XCTAssertEqual(sum, sums[entry.name] ?? .nan, accuracy: 1e-9 * Double(values.count), "\(name) \(entry.name)", file: file, line: line)
         }
         let shape = try XCTUnwrap(io["input_shape"] as? [Int])
-        let input = flatten(io["inputs"] as Any), keras = flatten(io["logits"] as Any)
+        let pixels = io["pixels"] as? Bool ?? false
+        let input = flatten(io["inputs"] as Any).map { pixels ? $0 / 255 : $0 }, keras = flatten(io["logits"] as Any)
         XCTAssertEqual(input.count, shape.reduce(1, *), file: file, line: line)
         model.reserve(maxBatch: shape[0])
         let logits = Array(UnsafeBufferPointer(start: input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: shape[0]) },
@@ -103,4 +110,13 @@ extension KerasGraphFixtureTests {
 
     /// Conv2D with groups 2 and 4 (kernel [KH, KW, C / groups, filters]), SAME and VALID, with bias.
     func testGroupedConvolutions() throws { try check("grouped") }
+
+    /// keras.applications.EfficientNetB0(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None), fed
+    /// pixels: Rescaling(1 / 255), then Normalization with Keras's adapt weights (mean, variance, count), swish,
+    /// squeeze-and-excitation, Dropout with noise_shape [None, 1, 1, 1] (nothing in inference), VarianceScaling kernels.
+    func testKerasApplicationsEfficientNetB0() throws { try check("efficientnetb0") }
+
+    /// keras.applications.EfficientNetV2B0 (the same arguments), fed pixels: Normalization with the ImageNet mean and
+    /// variance in its config, fused MBConv blocks, a Constant bias initializer.
+    func testKerasApplicationsEfficientNetV2B0() throws { try check("efficientnetv2b0") }
 }
