@@ -1,5 +1,6 @@
 /// Fully connected layer as Keras's `Dense` (no activation): kernel `[in, units]`, bias `[units]` (unless `useBias` is false).
-/// Input `[N, in]` -> output `[N, units]`.
+/// Input `[N, in]` -> output `[N, units]`; on an input of more axes, as Keras, the last one: `[N, H, W, in]` ->
+/// `[N, H, W, units]`, one product of `N * H * W` rows (ConvNeXt's pointwise layers).
 public final class Dense: PlannedLayer {
     public let units: Int
     public let useBias: Bool
@@ -8,6 +9,7 @@ public final class Dense: PlannedLayer {
     public var kind: String { "dense" }
 
     private var inputCount = 0
+    private var positions = 1   // per sample, the rows the kernel is applied to (1 for a flat input)
     private var kernel: UnsafeMutablePointer<Float>!, bias: UnsafeMutablePointer<Float>?
     private var kernelGradient: UnsafeMutablePointer<Float>!, biasGradient: UnsafeMutablePointer<Float>?
 
@@ -18,10 +20,10 @@ public final class Dense: PlannedLayer {
     }
 
     public func build(inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 1 else { throw ModelError("dense needs a flat [features] input, got \(inputShape); add Flatten") }
+        guard let last = inputShape.last, last > 0 else { throw ModelError("dense needs an input with features, got \(inputShape)") }
         guard units > 0 else { throw ModelError("dense needs a positive number of units, got \(units)") }
-        inputCount = inputShape[0]
-        return [units]
+        (inputCount, positions) = (last, elementCount(inputShape.dropLast()))
+        return inputShape.dropLast() + [units]
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {
@@ -30,7 +32,7 @@ public final class Dense: PlannedLayer {
 
     public func initializer(for parameter: String) -> Initializer { parameter == "kernel" ? kernelInitializer : biasInitializer }
 
-    public var forwardFLOPsPerSample: Int { 2 * inputCount * units }
+    public var forwardFLOPsPerSample: Int { 2 * positions * inputCount * units }
 
     /// None: the product reads the input and writes the output directly.
     public var workspacePerSample: Int { 0 }
@@ -40,19 +42,19 @@ public final class Dense: PlannedLayer {
         (kernelGradient, biasGradient) = (gradients[0], useBias ? gradients[1] : nil)
     }
 
-    /// output[N, units] += input [N, in] * kernel [in, units].
+    /// output[N, units] += input [N, in] * kernel [in, units] (N: every position of every sample).
     func forwardGEMM(batch: Int) -> GEMMShape {
-        GEMMShape(m: batch, n: units, k: inputCount, lda: inputCount, ldb: units, ldc: units, accumulate: true)
+        GEMMShape(m: batch * positions, n: units, k: inputCount, lda: inputCount, ldb: units, ldc: units, accumulate: true)
     }
 
     /// dKernel[in, units] += input^T [in, N] * dOut [N, units].
     func kernelGradientGEMM(batch: Int) -> GEMMShape {
-        GEMMShape(transposeA: true, m: inputCount, n: units, k: batch, lda: inputCount, ldb: units, ldc: units, accumulate: true)
+        GEMMShape(transposeA: true, m: inputCount, n: units, k: batch * positions, lda: inputCount, ldb: units, ldc: units, accumulate: true)
     }
 
     /// dInput[N, in] = dOut [N, units] * kernel^T [units, in].
     func inputGradientGEMM(batch: Int) -> GEMMShape {
-        GEMMShape(transposeB: true, m: batch, n: inputCount, k: units, lda: units, ldb: units, ldc: inputCount)
+        GEMMShape(transposeB: true, m: batch * positions, n: inputCount, k: units, lda: units, ldb: units, ldc: inputCount)
     }
 
     public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] {
@@ -65,7 +67,7 @@ public final class Dense: PlannedLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
-        startFromBias(bias, output, rows: batch, columns: units)
+        startFromBias(bias, output, rows: batch * positions, columns: units)
         gemm.multiply(forwardGEMM(batch: batch), input, kernel, output)
     }
 
@@ -74,7 +76,7 @@ public final class Dense: PlannedLayer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         gemm.multiply(kernelGradientGEMM(batch: batch), input, outputGradient, kernelGradient)
-        if let biasGradient { accumulateColumnSums(outputGradient, rows: batch, columns: units, into: biasGradient) }
+        if let biasGradient { accumulateColumnSums(outputGradient, rows: batch * positions, columns: units, into: biasGradient) }
         guard let inputGradient else { return }
         gemm.multiply(inputGradientGEMM(batch: batch), outputGradient, kernel, inputGradient)
     }
