@@ -48,7 +48,8 @@ public enum LayerRegistry {
 /// ReLU capped at 6, the smooth ones a `SmoothActivation`, softmax none but marked (kept out of the logits).
 func activationLayers(_ config: LayerConfig, key: String = "activation") throws -> BuiltLayer {
     let smooth: [String: SmoothActivation.Function] = ["sigmoid": .sigmoid, "tanh": .tanh, "silu": .silu, "swish": .silu,
-                                                       "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu]
+                                                       "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu,
+                                                       "gelu": .gelu]
     let name = try config.choice(key, default: "linear", allowed: ["linear", "relu", "relu6", "softmax"] + smooth.keys.sorted())
     switch name {
     case "relu": return BuiltLayer([LeakyReLU(alpha: 0)])

@@ -7,9 +7,11 @@ import Foundation
 ///     silu(x)         = x sigmoid(x)            ("swish")      dy/dx = s (1 + x (1 - s)), s = sigmoid(x)
 ///     hard_sigmoid(x) = relu6(x + 3) / 6                      dy/dx = 1/6 on (-3, 3), else 0
 ///     hard_silu(x)    = x hard_sigmoid(x)       ("hard_swish") dy/dx = h + x/6 on (-3, 3)
+///     gelu(x)         = x / 2 (1 + erf(x / sqrt 2))            dy/dx = (1 + erf(x / sqrt 2)) / 2 + x exp(-x^2 / 2) / sqrt(2 pi)
+///                       (Keras's default, not the tanh approximation; ConvNeXt's)
 public final class SmoothActivation: Layer {
     public enum Function: String, CaseIterable, Sendable {
-        case sigmoid, tanh, silu, hardSigmoid = "hard_sigmoid", hardSilu = "hard_silu"
+        case sigmoid, tanh, silu, hardSigmoid = "hard_sigmoid", hardSilu = "hard_silu", gelu
     }
 
     public let function: Function
@@ -34,6 +36,7 @@ public final class SmoothActivation: Layer {
         case .silu: for i in 0..<count { output[i] = input[i] * Self.sigmoid(input[i]) }
         case .hardSigmoid: for i in 0..<count { output[i] = Self.hardSigmoid(input[i]) }
         case .hardSilu: for i in 0..<count { output[i] = input[i] * Self.hardSigmoid(input[i]) }
+        case .gelu: for i in 0..<count { output[i] = 0.5 * input[i] * (1 + Foundation.erf(input[i] / 1.4142135623730951)) }
         }
     }
 
@@ -53,6 +56,7 @@ public final class SmoothActivation: Layer {
                 slope = s * (1 + x * (1 - s))
             case .hardSigmoid: slope = x > -3 && x < 3 ? 1 / 6 : 0
             case .hardSilu: slope = Self.hardSigmoid(x) + (x > -3 && x < 3 ? x / 6 : 0)
+            case .gelu: slope = 0.5 * (1 + Foundation.erf(x / 1.4142135623730951)) + x * Foundation.exp(-0.5 * x * x) * 0.3989422804014327
             }
             inputGradient[i] = outputGradient[i] * slope
         }

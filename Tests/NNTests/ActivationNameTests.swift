@@ -7,7 +7,8 @@ import XCTest
 /// the pre-activation is the input's sum, exact in float; outputs within 2e-6 relative of the Double
 /// formula, as SmoothActivationTests), and the one-line error for a name that has no implementation.
 final class ActivationNameTests: XCTestCase {
-    static let allowed = ["linear", "relu", "relu6", "softmax", "sigmoid", "tanh", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish"]
+    static let allowed = ["linear", "relu", "relu6", "softmax", "sigmoid", "tanh", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish",
+                          "gelu"]
 
     /// The layers an Activation of `name` becomes (after a Flatten, so the softmax is last).
     private func layers(_ name: String) throws -> [Layer] {
@@ -23,7 +24,7 @@ final class ActivationNameTests: XCTestCase {
         XCTAssertEqual([six.maxValue, six.threshold, six.negativeSlope], [6, 0, 0])
         let smooth: [String: SmoothActivation.Function] = [
             "sigmoid": .sigmoid, "tanh": .tanh, "silu": .silu, "swish": .silu,
-            "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu,
+            "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu, "gelu": .gelu,
         ]
         for (name, function) in smooth {
             let built = try layers(name)
@@ -56,6 +57,7 @@ final class ActivationNameTests: XCTestCase {
             "silu": { $0 * SmoothActivationTests.sigmoid($0) }, "swish": { $0 * SmoothActivationTests.sigmoid($0) },
             "hard_sigmoid": { SmoothActivationTests.relu6($0 + 3) / 6 }, "hard_silu": { $0 * SmoothActivationTests.relu6($0 + 3) / 6 },
             "hard_swish": { $0 * SmoothActivationTests.relu6($0 + 3) / 6 },
+            "gelu": { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },
         ]
         for (name, formula) in formulas {
             let model = try KerasModel.build([KerasModel.layer("Dense", "d", #""units": 2, "kernel_initializer": "ones", "activation": "\#(name)""#)],
@@ -67,14 +69,14 @@ final class ActivationNameTests: XCTestCase {
 
     func testUnknownNamesListTheAllowedOnes() {
         let cases: [(name: String, className: String, layers: [String])] = [
-            ("gelu", "Activation", [KerasModel.layer("Activation", "a", #""activation": "gelu""#)]),
+            ("mish", "Activation", [KerasModel.layer("Activation", "a", #""activation": "mish""#)]),
             ("elu", "Dense", [KerasModel.layer("Flatten", "f"), KerasModel.layer("Dense", "a", #""units": 2, "activation": "elu""#)]),
             ("relu7", "Conv2D", [KerasModel.layer("Conv2D", "a", #""filters": 2, "kernel_size": 3, "activation": "relu7""#)]),
         ]
         for c in cases {
             assertModelError(c.layers, saying: "'a' (\(c.className))", "option activation is \"\(c.name)\"", "supported:",
                              "linear, relu, relu6, softmax")
-            // The list after "supported: " is exactly the eleven names.
+            // The list after "supported: " is exactly the allowed names.
             XCTAssertThrowsError(try KerasModel.build(c.layers)) { error in
                 let listed = "\(error)".components(separatedBy: "supported: ").last!.components(separatedBy: ", ")
                 XCTAssertEqual(listed.sorted(), Self.allowed.sorted(), "\(error)")

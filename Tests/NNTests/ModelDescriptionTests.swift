@@ -122,8 +122,8 @@ final class ModelDescriptionTests: XCTestCase {
                     saying: "activity_regularizer")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "Orthogonal"}"#)],
                     saying: "kernel_initializer", "Orthogonal", "GlorotUniform")
-        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "gelu""#)],
-                    saying: "'d' (Dense)", "activation is \"gelu\"", "linear, relu, relu6, softmax", "hard_swish", "tanh")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "mish""#)],
+                    saying: "'d' (Dense)", "activation is \"mish\"", "linear, relu, relu6, softmax", "hard_swish", "tanh")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}"#],
                     saying: "dtype", "float32")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": "no"}}"#],

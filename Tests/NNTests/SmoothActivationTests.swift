@@ -2,11 +2,12 @@ import Foundation
 import NN
 import XCTest
 
-/// SmoothActivation (sigmoid, tanh, silu, hard_sigmoid, hard_silu) against Foundation's formulas in
+/// SmoothActivation (sigmoid, tanh, silu, hard_sigmoid, hard_silu, gelu) against Foundation's formulas in
 /// Double, and its backward pass against finite differences.
 ///
 /// Forward tolerance 2e-6 relative + 1e-7 absolute: the layer evaluates one float `exp`/`tanh` and
-/// two or three float operations, a few ulps (1 ulp = 6e-8 relative). Gradient checks: for the smooth
+/// two or three float operations, a few ulps (1 ulp = 6e-8 relative). gelu's `1 + erf(x / sqrt 2)` cancels in
+/// Float32 below x = -2 (as TensorFlow's float32 formula does): 1e-6 absolute there. Gradient checks: for the smooth
 /// functions on [-4, 4] the central difference's truncation error is |f'''| h^2 / 6 <= 2 * 1e-4 / 6
 /// per unit of upstream gradient, far under the checker's 1e-3; the hard functions are piecewise
 /// polynomial of degree <= 2 (central differences exact) and their inputs stay >= 0.05 from the
@@ -23,6 +24,7 @@ final class SmoothActivationTests: XCTestCase {
         case .silu: return x * sigmoid(x)
         case .hardSigmoid: return relu6(x + 3) / 6
         case .hardSilu: return x * relu6(x + 3) / 6
+        case .gelu: return 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
         }
     }
 
@@ -38,7 +40,8 @@ final class SmoothActivationTests: XCTestCase {
         for function in SmoothActivation.Function.allCases {
             let h = try forward(function, input)
             XCTAssertEqual(h.outputShape, [input.count])
-            assertClose(h.output.array, input.map { Self.reference(function, Double($0)) }, relative: 2e-6, absolute: 1e-7,
+            assertClose(h.output.array, input.map { Self.reference(function, Double($0)) }, relative: 2e-6,
+                        absolute: function == .gelu ? 1e-6 : 1e-7,
                         "\(function.rawValue)")
         }
     }
@@ -54,6 +57,7 @@ final class SmoothActivationTests: XCTestCase {
         let input: [Float] = [-100, -30, 30, 100]
         let expected: [SmoothActivation.Function: [Float]] = [
             .sigmoid: [0, 0, 1, 1], .tanh: [-1, -1, 1, 1], .silu: [0, 0, 30, 100], .hardSigmoid: [0, 0, 1, 1], .hardSilu: [0, 0, 30, 100],
+            .gelu: [0, 0, 30, 100],
         ]
         for function in SmoothActivation.Function.allCases {
             let h = try LayerHarness(SmoothActivation(function), inputShape: [4], batch: 1, input: input, seed: 0)
@@ -65,7 +69,7 @@ final class SmoothActivationTests: XCTestCase {
             XCTAssertTrue(gradient.allSatisfy(\.isFinite), "\(function.rawValue) gradient \(gradient)")
             // The tails' slopes: 0 at -inf (all), 0 or 1 at +inf.
             XCTAssertEqual(gradient[0], 0, accuracy: 1e-6, function.rawValue)
-            XCTAssertEqual(gradient[3], function == .silu || function == .hardSilu ? 1 : 0, accuracy: 1e-6, function.rawValue)
+            XCTAssertEqual(gradient[3], [.silu, .hardSilu, .gelu].contains(function) ? 1 : 0, accuracy: 1e-6, function.rawValue)
         }
     }
 
@@ -97,6 +101,7 @@ final class SmoothActivationTests: XCTestCase {
                 case .silu: return s + x * s * (1 - s)
                 case .hardSigmoid: return 1.0 / 6
                 case .hardSilu: return (x + 3) / 6 + x / 6
+                case .gelu: return 0.5 * (1 + Foundation.erf(x / 2.0.squareRoot())) + x * Foundation.exp(-x * x / 2) / (2 * Double.pi).squareRoot()
                 }
             }
             assertClose(got, want, relative: 1e-5, absolute: 1e-7, "\(function.rawValue) derivative")
@@ -105,6 +110,6 @@ final class SmoothActivationTests: XCTestCase {
 
     func testKindsAreKerasNames() {
         XCTAssertEqual(SmoothActivation.Function.allCases.map { SmoothActivation($0).kind },
-                       ["sigmoid", "tanh", "silu", "hard_sigmoid", "hard_silu"])
+                       ["sigmoid", "tanh", "silu", "hard_sigmoid", "hard_silu", "gelu"])
     }
 }
