@@ -149,7 +149,8 @@ final class ModelDescriptionTests: XCTestCase {
     }
 
     func testShapesThatDoNotChainNameTheLayer() {
-        assertError([Self.layer("Dense", "head", #""units": 2"#)], saying: "layer 'head'", "Flatten")
+        assertError([Self.layer("LayerScale", "head", #""init_values": 0.5, "projection_dim": 4"#)], saying: "layer 'head'", "projection_dim 4",
+                    "1 channels")
         assertError([Self.layer("Conv2D", "big", #""filters": 2, "kernel_size": 9"#)], saying: "layer 'big'", "does not fit")
     }
 
