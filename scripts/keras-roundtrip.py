@@ -45,8 +45,10 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests
 
 
 def weight_name(layer, variable):
-    """'kernel' for Keras 3's variable path 'conv2d_2/kernel'."""
-    return variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name.split("/")[-1].split(":")[0]
+    """'kernel' for Keras 3's variable path 'conv2d_2/kernel'. An unnamed add_weight (ConvNeXt's LayerScale) is
+    'variable', 'variable_1', ... by its order in the session: 'variable' for all, as swift-distill names it."""
+    name = variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name.split("/")[-1].split(":")[0]
+    return "variable" if name.startswith("variable_") and name[len("variable_"):].isdigit() else name
 
 
 def leaf_layers(model):

@@ -61,6 +61,9 @@ so a reimplementation gives the same float32 bits):
     mean:              base 0.5,  amplitude 0.1     (Normalization's adapt weights, for pixels / 255:
     variance:          base 0.06, amplitude 0.02     a deviation near ImageNet's 0.23-0.26)
     count:             base 0,    amplitude 0       (Normalization's int64 count: 0, unused by its call)
+    variable:          base 0.5,  amplitude 0.25    (ConvNeXt's LayerScale: its unnamed weight; 1e-6 at
+                                                     init would turn every residual branch off)
+  LayerNormalization's gamma and beta take BatchNormalization's settings.
 
   GAIN 4.2 (between LeCun's 3 and He's 6 for a uniform law): with He's 6, ResNet50V2's residual
   stream doubles in variance at each of its 16 blocks (logits ~200); with 3, every ReLU halves the
@@ -122,6 +125,7 @@ SETTINGS = {  # weight name -> (base, amplitude); None: the kernel amplitude sqr
     "gamma": (1.0, 0.25), "beta": (0.0, 0.1),
     "moving_mean": (0.0, 0.1), "moving_variance": (1.0, 0.5),
     "mean": (0.5, 0.1), "variance": (0.06, 0.02), "count": (0.0, 0.0),
+    "variable": (0.5, 0.25),
 }
 SENSITIVITY = 1e-2
 
@@ -164,13 +168,26 @@ def formula_weight(layer_name, weight_name, shape):
 
 
 def weight_name(variable):
-    return variable.path.split("/")[-1]
+    """'kernel' for the path 'conv1/kernel'. An unnamed add_weight (ConvNeXt's LayerScale) is 'variable',
+    'variable_1', ... by its order in the session: 'variable' for all, as swift-distill names it."""
+    name = variable.path.split("/")[-1]
+    return "variable" if name.startswith("variable_") and name[len("variable_"):].isdigit() else name
+
+
+def leaf_layers(model):
+    """The layers that hold weights, a nested Sequential (ConvNeXt's stem and downsampling) expanded, as
+    swift-distill expands it and names each weight by its own layer."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
 
 
 def set_formula_weights(model):
     """Every weight of every layer by the formula; returns the manifest [(name, shape, values)]."""
     manifest = []
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         for variable in layer.weights:
             name = weight_name(variable)
             values = formula_weight(layer.name, name, variable.shape)
@@ -188,7 +205,7 @@ def finalize(layer):
 
 
 def check_fan_in_rule(model):
-    for layer in model.layers:
+    for layer in leaf_layers(model):
         kind = type(layer).__name__
         if kind == "Conv2D":
             assert layer.filters != 1, f"{layer.name}: a Conv2D with 1 filter would be taken as depthwise by the fan-in rule"
@@ -382,6 +399,14 @@ def efficientnetv2b0_model():
     return keras.applications.EfficientNetV2B0(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
 
 
+def convnexttiny_model():
+    """Normalization with ImageNet's statistics of pixels 0-255 in its config reading the input, nested Sequential
+    stem and downsampling layers, 7 x 7 Conv2D with groups = channels, LayerNormalization, Dense on [H, W, C], gelu,
+    LayerScale (keras.applications.convnext's own layer; its weight is "variable")."""
+    keras.utils.clear_session()
+    return keras.applications.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
+
+
 def pixel_images():
     """The colour images as integer pixel values 0-255, which the EfficientNets rescale themselves."""
     return np.round((colour_images().astype(np.float64) + 1) * 127.5).astype(np.float32)
@@ -411,8 +436,9 @@ MODELS = [
     ("grouped", grouped_model, lambda: digit_like_images() * 2 - 1),
     ("efficientnetb0", efficientnetb0_model, pixel_images),
     ("efficientnetv2b0", efficientnetv2b0_model, pixel_images),
+    ("convnexttiny", convnexttiny_model, pixel_images),
 ]
-PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0"}
+PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0", "convnexttiny"}
 
 
 # ---------------------------------------------------------------- running and checking
@@ -509,7 +535,7 @@ def float64_gap(make, x, logits):
     keras.config.set_dtype_policy("float64")
     try:
         model = make()
-        for layer in model.layers:
+        for layer in leaf_layers(model):
             for variable in layer.weights:
                 values = formula_weight(layer.name, weight_name(variable), variable.shape)
                 variable.assign(values.astype(np.float64 if "float" in variable.dtype else variable.dtype))
@@ -769,7 +795,7 @@ def write_layer_configs(directory):
     # operations with a number (two positional arguments) are described in README.md, and the counts below stay
     # those of the first five fixtures.
     docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
-                                                                                       "efficientnetv2b0")}
+                                                                                       "efficientnetv2b0", "convnexttiny")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])
@@ -841,10 +867,10 @@ def main():
         check_fan_in_rule(model)
         x = images()
         manifest = set_formula_weights(model)
-        names = sorted({weight_name(v) for layer in model.layers for v in layer.weights})
+        names = sorted({weight_name(v) for layer in leaf_layers(model) for v in layer.weights})
         assert set(names) <= set(SETTINGS), f"{name}: weight names {names}"
         if args.names:
-            for layer in model.layers:
+            for layer in leaf_layers(model):
                 for v in layer.weights:
                     print(f"  {type(layer).__name__:20s} {v.path:40s} {tuple(v.shape)}")
         logits = np.asarray(model(x, training=False), dtype=np.float32)

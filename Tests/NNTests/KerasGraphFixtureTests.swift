@@ -29,6 +29,7 @@ final class KerasGraphFixtureTests: XCTestCase {
         case "mean": (base, amplitude) = (0.5, 0.1)       // Normalization's adapt weights
         case "variance": (base, amplitude) = (0.06, 0.02)
         case "count": (base, amplitude) = (0, 0)
+        case "variable": (base, amplitude) = (0.5, 0.25)   // ConvNeXt's LayerScale
         default: throw ModelError("no formula for weight \(weight) of \(layer)")
         }
         return (0..<shape.reduce(1, *)).map { i in
@@ -119,4 +120,9 @@ extension KerasGraphFixtureTests {
     /// keras.applications.EfficientNetV2B0 (the same arguments), fed pixels: Normalization with the ImageNet mean and
     /// variance in its config, fused MBConv blocks, a Constant bias initializer.
     func testKerasApplicationsEfficientNetV2B0() throws { try check("efficientnetv2b0") }
+
+    /// keras.applications.ConvNeXtTiny (the same arguments), fed pixels: Normalization of pixels 0-255 reading the input,
+    /// nested Sequential stem and downsampling, 7 x 7 Conv2D with groups = channels, LayerNormalization, Dense on
+    /// [H, W, C], gelu, LayerScale.
+    func testKerasApplicationsConvNeXtTiny() throws { try check("convnexttiny") }
 }
