@@ -12,7 +12,10 @@
 /// With `groups` G > 1 (Keras's grouped convolution: kernel `[KH, KW, C / G, filters]`, output
 /// channels `g * F / G ..< (g + 1) * F / G` reading input channels `g * C / G ..< (g + 1) * C / G`),
 /// the columns hold each group's patch as one block and every product is G GEMMs on blocks of the
-/// same matrices (leading dimensions of the whole).
+/// same matrices (leading dimensions of the whole). With as many groups as input channels (ConvNeXt's
+/// 7 x 7 "depthwise" Conv2D) it is a `DepthwiseConv2D` of multiplier `filters / C`, whose kernel
+/// `[KH, KW, C, F / C]` has the same values in the same order as `[KH, KW, 1, F]`: the layer runs as one (a
+/// loop or oneDNN's depthwise convolution, not C GEMMs of one column each: 39 against about 1 ms at 8 x 8 x 96).
 public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)
@@ -35,6 +38,8 @@ public final class Conv2D: PlannedLayer {
     private var columns = FloatBuffer(count: 0)           // [maxBatch * OH * OW, KH * KW * C]
     private var columnGradient = FloatBuffer(count: 0)    // same shape, for the input gradient; sized on the
                                                           // first backward, so inference-only models never hold it
+    /// With one group per input channel, the depthwise convolution this layer is (bound to the same parameters).
+    private var depthwise: DepthwiseConv2D?
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 useBias: Bool = true, groups: Int = 1, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
@@ -55,6 +60,13 @@ public final class Conv2D: PlannedLayer {
         guard groups >= 1, geometry.channels % groups == 0, filters % groups == 0 else {
             throw ModelError("conv2d groups \(groups) must divide both its \(geometry.channels) input channels and its \(filters) filters")
         }
+        depthwise = nil
+        if groups > 1, groups == geometry.channels {
+            let layer = DepthwiseConv2D(kernelSize: kernelSize, strides: strides, padding: padding, depthMultiplier: filters / groups,
+                                        useBias: useBias, gemm: gemm)
+            _ = try layer.build(inputShape: inputShape)
+            depthwise = layer
+        }
         return [geometry.outputHeight, geometry.outputWidth, filters]
     }
 
@@ -66,7 +78,7 @@ public final class Conv2D: PlannedLayer {
 
     public var forwardFLOPsPerSample: Int { 2 * geometry.outputPixels * geometry.patchSize / groups * filters }
 
-    public var workspacePerSample: Int { isPointwise ? 0 : geometry.outputPixels * geometry.patchSize }
+    public var workspacePerSample: Int { isPointwise || depthwise != nil ? 0 : geometry.outputPixels * geometry.patchSize }
 
     /// 1 x 1, stride 1 (so no padding), one group: im2col would copy the input as it is, and col2im
     /// would copy the column gradient into a zeroed input gradient.
@@ -97,6 +109,7 @@ public final class Conv2D: PlannedLayer {
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
         (kernel, bias) = (parameters[0], useBias ? parameters[1] : nil)
         (kernelGradient, biasGradient) = (gradients[0], useBias ? gradients[1] : nil)
+        depthwise?.bind(parameters: parameters, gradients: gradients)
     }
 
     public func reserve(maxBatch: Int) {
@@ -105,11 +118,13 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func gemmShapes(batch: Int) -> [(name: String, shape: GEMMShape)] {
-        [("forward", forwardGEMM(batch: batch)), ("kernel gradient", kernelGradientGEMM(batch: batch)),
-         ("input gradient", inputGradientGEMM(batch: batch))]
+        guard depthwise == nil else { return [] }
+        return [("forward", forwardGEMM(batch: batch)), ("kernel gradient", kernelGradientGEMM(batch: batch)),
+                ("input gradient", inputGradientGEMM(batch: batch))]
     }
 
     public func prepare(batch: Int) {
+        if let depthwise { return depthwise.prepare(batch: batch) }
         for (_, shape) in gemmShapes(batch: batch) { gemm.prepare(shape) }
         guard usesOneDNN, !isPointwise, groups == 1, geometry.outputPixels >= Self.oneDNNMinimumOutputPixels, batch > 0,
               plans[batch] == nil else { return }
@@ -132,6 +147,7 @@ public final class Conv2D: PlannedLayer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
+        if let depthwise { return depthwise.forward(input: input, output: output, batch: batch) }
         if let plan = plans[batch] { return plan.forward(input: input, kernel: kernel, bias: bias, output: output) }
         if groups > 1 { groupedIm2col(input, columns.pointer, geometry, groups: groups, batch: batch) } else if !isPointwise {
             im2col(input, columns.pointer, geometry, batch: batch)
@@ -146,6 +162,9 @@ public final class Conv2D: PlannedLayer {
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
+        if let depthwise {
+            return depthwise.backward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, output: output, batch: batch)
+        }
         if let plan = plans[batch] {
             plan.backward(input: input, kernel: kernel, outputGradient: outputGradient, inputGradient: inputGradient,
                           kernelGradient: kernelGradient, biasGradient: biasGradient)

@@ -18,8 +18,10 @@ final class Conv2DGroupsTests: XCTestCase {
 
     /// Group g reads input channels g*C/G..<(g+1)*C/G and writes filters g*F/G..<(g+1)*F/G with
     /// kernel[:, :, :, g*F/G..<(g+1)*F/G] and its bias slice: each group computed by a plain Conv2D.
+    /// The second setting has one group per input channel, which runs as a depthwise convolution.
     func testEqualsOnePlainConvolutionPerGroup() throws {
-        let (groups, channels, filters, batch) = (3, 6, 9, 2)
+        for (groups, channels, filters) in [(3, 6, 9), (6, 6, 12)] {
+        let batch = 2
         let (cg, fg, kh, kw) = (channels / groups, filters / groups, 3, 3)
         for gemm in testBackends {
             let grouped = try LayerHarness(Conv2D(filters: filters, kernelSize: (kh, kw), strides: (2, 2), padding: .same, groups: groups, gemm: gemm),
@@ -56,6 +58,27 @@ final class Conv2DGroupsTests: XCTestCase {
                     }
                 }
                 for f in 0..<fg { XCTAssertEqual(analytic.parameters[1][g * fg + f], reference.parameters[1][f], accuracy: 1e-5, "bias gradient") }
+            }
+        }
+        }
+    }
+
+    /// With one group per input channel the layer is the DepthwiseConv2D of multiplier filters / C on the same values
+    /// (kernel [KH, KW, 1, F] read as [KH, KW, C, F / C]): the same bits, forward and every gradient, on each backend.
+    func testOneGroupPerChannelIsTheDepthwiseConvolution() throws {
+        for gemm in testBackends {
+            for (multiplier, strides, padding, kernel) in [(1, (1, 1), Padding.same, (7, 7)), (2, (2, 2), .valid, (3, 3))] {
+                let convolution = try LayerHarness(Conv2D(filters: 16 * multiplier, kernelSize: kernel, strides: strides, padding: padding,
+                                                          groups: 16, gemm: gemm), inputShape: [8, 8, 16], batch: 3, seed: 42)
+                XCTAssertEqual(convolution.parameters[0].count, kernel.0 * kernel.1 * 16 * multiplier, "kernel [KH, KW, 1, F]")
+                let depthwise = try LayerHarness(DepthwiseConv2D(kernelSize: kernel, strides: strides, padding: padding, depthMultiplier: multiplier,
+                                                                 gemm: gemm), inputShape: [8, 8, 16], batch: 3, seed: 42)
+                XCTAssertEqual(convolution.outputShape, depthwise.outputShape)
+                let (a, b) = (convolution.analyticGradients(), depthwise.analyticGradients())
+                XCTAssertEqual(convolution.output.array, depthwise.output.array, "\(gemm.name) \(kernel)")
+                XCTAssertEqual(a.input, b.input)
+                XCTAssertEqual(a.parameters, b.parameters)
+                XCTAssertTrue(try XCTUnwrap(convolution.layer as? PlannedLayer).gemmShapes(batch: 3).isEmpty, "no GEMM")
             }
         }
     }
