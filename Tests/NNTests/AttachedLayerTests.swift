@@ -32,8 +32,8 @@ final class AttachedLayerTests: XCTestCase {
         XCTAssertThrowsError(try graph(attached: [AttachedLayer(name: "conv2d_1", layer: Dense(units: 2, gemm: testGEMM), reads: 6)])) {
             XCTAssertEqual(($0 as? ModelError)?.description, "attached layer 'conv2d_1': the name is taken by another layer")
         }
-        XCTAssertThrowsError(try graph(attached: [AttachedLayer(name: "hint", layer: Dense(units: 2, gemm: testGEMM), reads: 3)])) {
-            XCTAssertTrue(($0 as? ModelError)?.description.hasPrefix("attached layer 'hint': dense needs a flat") == true, "\($0)")
+        XCTAssertThrowsError(try graph(attached: [AttachedLayer(name: "hint", layer: Dense(units: 0, gemm: testGEMM), reads: 3)])) {
+            XCTAssertTrue(($0 as? ModelError)?.description.hasPrefix("attached layer 'hint': dense needs a positive number of units") == true, "\($0)")
         }
     }
 
