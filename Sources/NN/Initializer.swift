@@ -101,33 +101,38 @@ public enum Initializer: Equatable, Sendable {
         if let plain = plain[className] { return plain }
         let options = value["config"]?.object ?? [:]
         let fail = { (message: String) in config.error("option \(key) is \(className) with \(message)") }
+        let known: Set<String> = className == "Constant" ? ["value"] : ["scale", "mode", "distribution", "seed", "input_axes", "output_axes"]
         for (option, given) in options.sorted(by: { $0.key < $1.key }) {
-            let known: Set<String> = className == "Constant" ? ["value"] : ["scale", "mode", "distribution", "seed", "input_axes", "output_axes"]
             guard known.contains(option) else { throw fail("option \(option), which swift-distill does not know; known: \(known.sorted().joined(separator: ", "))") }
             if option.hasSuffix("_axes"), given != .null { throw fail("\(option) \(given.text); only null (the kernel's own fans) is supported") }
         }
-        if className == "Constant" {
-            let given = options["value"] ?? .number(0)
-            guard case .number(let number) = given, abs(number) <= 1e9 else {
-                throw fail("value \(given.text); expected one number (a number per element is not supported)")
-            }
-            return .constant(Float(number))
+        return className == "Constant" ? try constant(options, fail) : try varianceScaling(options, fail)
+    }
+
+    /// `Constant`'s `value` (Keras's default 0): one number.
+    private static func constant(_ options: [String: JSONValue], _ fail: (String) -> ModelError) throws -> Initializer {
+        let given = options["value"] ?? .number(0)
+        guard case .number(let number) = given, abs(number) <= 1e9 else {
+            throw fail("value \(given.text); expected one number (a number per element is not supported)")
         }
+        return .constant(Float(number))
+    }
+
+    /// `VarianceScaling`'s `scale`, `mode` and `distribution`, with Keras's defaults (1, fan_in, truncated_normal).
+    private static func varianceScaling(_ options: [String: JSONValue], _ fail: (String) -> ModelError) throws -> Initializer {
         var scale = 1.0
         if let given = options["scale"], given != .null {
             guard case .number(let number) = given, number > 0, number <= 1e9 else { throw fail("scale \(given.text); expected a number > 0") }
             scale = number
         }
-        let modeName = options["mode"]?.string ?? (options["mode"] == nil || options["mode"] == .null ? "fan_in" : "")
-        guard let mode = FanMode(rawValue: modeName) else {
-            throw fail("mode \(options["mode"]!.text); supported: \(FanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        let mode = options["mode"] ?? .null, distribution = options["distribution"] ?? .null
+        guard let fanMode = mode == .null ? .fanIn : mode.string.flatMap(FanMode.init(rawValue:)) else {
+            throw fail("mode \(mode.text); supported: \(FanMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        var distributionName = options["distribution"]?.string?.lowercased()
-            ?? (options["distribution"] == nil || options["distribution"] == .null ? "truncated_normal" : "")
-        if distributionName == "normal" { distributionName = "truncated_normal" }   // as Keras reads it
-        guard let distribution = Distribution(rawValue: distributionName) else {
-            throw fail("distribution \(options["distribution"]!.text); supported: \(Distribution.allCases.map(\.rawValue).joined(separator: ", ")), normal")
+        let lowered = distribution == .null ? "truncated_normal" : distribution.string?.lowercased() ?? ""
+        guard let law = Distribution(rawValue: lowered == "normal" ? "truncated_normal" : lowered) else {   // as Keras reads "normal"
+            throw fail("distribution \(distribution.text); supported: \(Distribution.allCases.map(\.rawValue).joined(separator: ", ")), normal")
         }
-        return .varianceScaling(scale: scale, mode: mode, distribution: distribution)
+        return .varianceScaling(scale: scale, mode: fanMode, distribution: law)
     }
 }
