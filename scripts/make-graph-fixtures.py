@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of ten models -- `residual`, `mobilenet-like` and `grouped` (small functional models for
-28x28x1 written here; `grouped` has Conv2D with groups), and keras.applications' `mobilenetv2`
-(MobileNetV2, alpha 0.35), `resnet50v2` (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its
-preprocessing), `nasnetmobile` (NASNetMobile), `resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0)
-and `efficientnetv2b0` (EfficientNetV2B0), at 32x32x3, all with 10 logits and no final softmax -- it writes
+For each of twelve models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
+28x28x1 written here; `grouped` has Conv2D with groups, the last is a Sequential of the layers the EfficientNets
+and ConvNeXt brought), and keras.applications' `mobilenetv2` (MobileNetV2, alpha 0.35), `resnet50v2`
+(ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its preprocessing), `nasnetmobile` (NASNetMobile),
+`resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0), `efficientnetv2b0` (EfficientNetV2B0) and
+`convnexttiny` (ConvNeXtTiny), at 32x32x3, all with 10 logits and no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
                     "inputs": [4][H][W][C] floats, "logits": [4][10] floats}
                    the logits are Keras's model(x, training=False) for the inputs; "pixels": true when
-                   the inputs are pixel values 0-255 that the model rescales itself (the EfficientNets:
+                   the inputs are pixel values 0-255 that the model rescales itself (PIXEL_INPUTS:
                    swift-distill is then given them as its loader gives pixels, x / 255). "weights" lists
                    every weight as {"name": "<layer>.<weight>", "shape": [...], "first": [first 3
                    values], "sum": float64 sum of all values} so a reimplementation of the formula
@@ -407,6 +408,29 @@ def convnexttiny_model():
     return keras.applications.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
 
 
+def sequential_new_layers_model():
+    """A Sequential of the layers the applications above brought (LayerOptionFuzzTests fuzzes its options), fed pixels:
+    Rescaling(1 / 255), Normalization
+    with adapt weights, VarianceScaling and LecunUniform kernels, a Constant bias, LayerNormalization, Dense on
+    [H, W, C] with gelu, LayerScale, Dropout with noise_shape, Conv2D with one group per channel."""
+    keras.utils.clear_session()
+    from keras.src.applications.convnext import LayerScale
+    scaling = keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal")
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Rescaling(1 / 255, name="rescaling"),
+        layers.Normalization(axis=-1, name="normalization"),
+        layers.Conv2D(16, 3, strides=2, padding="same", kernel_initializer=scaling, name="stem"),
+        layers.LayerNormalization(epsilon=1e-6, name="layer_norm"),
+        layers.Dense(32, activation="gelu", name="pointwise"),
+        LayerScale(1e-6, 32, name="layer_scale"),
+        layers.Dropout(0.1, noise_shape=(None, 1, 1, 1), name="stochastic_depth"),
+        layers.Conv2D(32, 7, padding="same", groups=32, name="depthwise_as_conv"),
+        layers.GlobalAveragePooling2D(name="pool"),
+        layers.Dense(10, kernel_initializer="lecun_uniform", bias_initializer=keras.initializers.Constant(0.1), name="logits"),
+    ], name="sequential_new_layers")
+
+
 def pixel_images():
     """The colour images as integer pixel values 0-255, which the EfficientNets rescale themselves."""
     return np.round((colour_images().astype(np.float64) + 1) * 127.5).astype(np.float32)
@@ -437,8 +461,10 @@ MODELS = [
     ("efficientnetb0", efficientnetb0_model, pixel_images),
     ("efficientnetv2b0", efficientnetv2b0_model, pixel_images),
     ("convnexttiny", convnexttiny_model, pixel_images),
+    ("sequential-new-layers", sequential_new_layers_model, lambda: np.round(digit_like_images() * 255)),
 ]
-PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0", "convnexttiny"}
+# Their first layer reads pixels 0-255 (a Rescaling, or ConvNeXt's Normalization).
+PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0", "convnexttiny", "sequential-new-layers"}
 
 
 # ---------------------------------------------------------------- running and checking
@@ -795,7 +821,8 @@ def write_layer_configs(directory):
     # operations with a number (two positional arguments) are described in README.md, and the counts below stay
     # those of the first five fixtures.
     docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
-                                                                                       "efficientnetv2b0", "convnexttiny")}
+                                                                                       "efficientnetv2b0", "convnexttiny",
+                                                                                       "sequential-new-layers")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])

@@ -125,4 +125,8 @@ extension KerasGraphFixtureTests {
     /// nested Sequential stem and downsampling, 7 x 7 Conv2D with groups = channels, LayerNormalization, Dense on
     /// [H, W, C], gelu, LayerScale.
     func testKerasApplicationsConvNeXtTiny() throws { try check("convnexttiny") }
+
+    /// A Sequential of those models' layers on 28 x 28 x 1 pixels: Rescaling, Normalization (adapt weights), VarianceScaling,
+    /// LayerNormalization, Dense on [H, W, C] with gelu, LayerScale, Dropout with noise_shape, Conv2D with one group per channel.
+    func testSequentialOfTheNewLayers() throws { try check("sequential-new-layers") }
 }

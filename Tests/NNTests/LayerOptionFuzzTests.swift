@@ -204,13 +204,13 @@ final class LayerOptionFuzzTests: XCTestCase {
         "\(model.layerNames) \(model.outputShapes) \(model.parameters.entries.map { "\($0.name)\($0.shape)" })"
     }
 
-    /// The fixtures Keras wrote and the presets.
+    /// The fixtures Keras wrote (the Sequential ones) and the presets.
     static func seedPaths() throws -> [String] {
         let presets = root.appendingPathComponent("Sources/Distill/Presets").path
         let names = try FileManager.default.contentsOfDirectory(atPath: presets).filter { $0.hasSuffix(".json") }.sorted()
         return ["every-layer-teacher.json", "every-layer-student.json"].map {
             root.appendingPathComponent("Tests/Fixtures/keras-roundtrip/\($0)").path
-        } + names.map { "\(presets)/\($0)" }
+        } + [root.appendingPathComponent("Tests/Fixtures/keras-graph/sequential-new-layers.json").path] + names.map { "\(presets)/\($0)" }
     }
 }
 
