@@ -62,6 +62,40 @@ final class GraphGradientTests: XCTestCase {
         checkParameterGradients(model, seed: 182)
     }
 
+    /// Multiply's squeeze-and-excitation loops ([x, scale]) give the bits of its general loop ([scale, x]): the same
+    /// products, and the scale's gradient summed over the pixels in the same order.
+    func testExciteLoopsGiveTheGeneralLoopsBits() throws {
+        var rng = SeededGenerator(seed: 183)
+        let (batch, pixels, c) = (3, 5 * 4, 7)
+        let x = rng.floats(batch * pixels * c), scale = rng.floats(batch * c), dy = rng.floats(batch * pixels * c)
+        func run(_ order: [Int]) throws -> (output: [Float], dx: [Float], dscale: [Float]) {
+            let layer = Multiply()
+            let shapes = [[5, 4, c], [1, 1, c]]
+            _ = try layer.build(inputShapes: order.map { shapes[$0] })
+            var output = [Float](repeating: 0, count: x.count), dx = output, dscale = [Float](repeating: 9, count: scale.count)
+            x.withUnsafeBufferPointer { xp in scale.withUnsafeBufferPointer { sp in
+                let sources = [xp.baseAddress!, sp.baseAddress!]
+                let inputs = order.map { sources[$0] }
+                inputs.withUnsafeBufferPointer { inputs in
+                    output.withUnsafeMutableBufferPointer { layer.forward(inputs: inputs, output: $0.baseAddress!, batch: batch) }
+                    dx.withUnsafeMutableBufferPointer { dxp in dscale.withUnsafeMutableBufferPointer { dsp in
+                        let targets: [UnsafeMutablePointer<Float>?] = [dxp.baseAddress!, dsp.baseAddress!]
+                        order.map { targets[$0] }.withUnsafeBufferPointer { gradients in
+                            dy.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, inputGradients: gradients, inputs: inputs,
+                                                                        output: $0.baseAddress!, batch: batch) }
+                        }
+                    } }
+                }
+            } }
+            return (output, dx, dscale)
+        }
+        let excite = try run([0, 1]), general = try run([1, 0])
+        XCTAssertEqual(excite.output, general.output)
+        XCTAssertEqual(excite.dx, general.dx)
+        XCTAssertEqual(excite.dscale, general.dscale)
+        XCTAssertEqual(excite.output[8], x[8] * scale[1])
+    }
+
     /// The merges' forward values by hand, broadcast included.
     func testMergeForwardValues() throws {
         let model = try Sequential(inputShape: [1, 2, 2], layers: [Add(), Multiply(), Concatenate()],
