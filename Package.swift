@@ -22,7 +22,8 @@ let package = Package(
         // Loops Swift cannot vectorise beyond SSE2 in a portable build (depthwise convolution,
         // BatchNormalization), compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (target_clones);
         // and bench's multiply-add peak loop.
-        .target(name: "CKernels"),
+        // libmvec: glibc's vector exp and erf, for the smooth activations (smooth.c).
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         .target(name: "NN", dependencies: ["COpenBLAS", "CDNNL", "CKernels"]),
         .target(name: "Datasets", dependencies: ["CGzip", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Collective", dependencies: ["CMPI"]),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Keras 3's elementwise activations beyond ReLU, as its TensorFlow backend computes them:
@@ -9,6 +10,9 @@ import Foundation
 ///     hard_silu(x)    = x hard_sigmoid(x)       ("hard_swish") dy/dx = h + x/6 on (-3, 3)
 ///     gelu(x)         = x / 2 (1 + erf(x / sqrt 2))            dy/dx = (1 + erf(x / sqrt 2)) / 2 + x exp(-x^2 / 2) / sqrt(2 pi)
 ///                       (Keras's default, not the tanh approximation; ConvNeXt's)
+///
+/// sigmoid, silu and gelu run in CKernels' smooth.c, whose exp and erf are glibc's vector functions (libmvec):
+/// EfficientNetB0's swishes took 28 ms of an 85 ms step with libm's scalar `expf` (AMD EPYC Zen 4, one thread).
 public final class SmoothActivation: Layer {
     public enum Function: String, CaseIterable, Sendable {
         case sigmoid, tanh, silu, hardSigmoid = "hard_sigmoid", hardSilu = "hard_silu", gelu
@@ -25,18 +29,17 @@ public final class SmoothActivation: Layer {
         return inputShape
     }
 
-    @inline(__always) private static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
     @inline(__always) private static func hardSigmoid(_ x: Float) -> Float { Swift.min(Swift.max(x + 3, 0), 6) / 6 }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int) {
         let count = batch * size
         switch function {
-        case .sigmoid: for i in 0..<count { output[i] = Self.sigmoid(input[i]) }
+        case .sigmoid: distill_sigmoid_forward(input, output, count)
         case .tanh: for i in 0..<count { output[i] = Foundation.tanh(input[i]) }
-        case .silu: for i in 0..<count { output[i] = input[i] * Self.sigmoid(input[i]) }
+        case .silu: distill_silu_forward(input, output, count)
         case .hardSigmoid: for i in 0..<count { output[i] = Self.hardSigmoid(input[i]) }
         case .hardSilu: for i in 0..<count { output[i] = input[i] * Self.hardSigmoid(input[i]) }
-        case .gelu: for i in 0..<count { output[i] = 0.5 * input[i] * (1 + Foundation.erf(input[i] / 1.4142135623730951)) }
+        case .gelu: distill_gelu_forward(input, output, count)
         }
     }
 
@@ -45,18 +48,20 @@ public final class SmoothActivation: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard let inputGradient else { return }
+        switch function {
+        case .silu: return distill_silu_backward(input, outputGradient, inputGradient, batch * size)
+        case .gelu: return distill_gelu_backward(input, outputGradient, inputGradient, batch * size)
+        default: break
+        }
         for i in 0..<batch * size {
             let (x, y) = (input[i], output[i])
             let slope: Float
             switch function {
             case .sigmoid: slope = y * (1 - y)
             case .tanh: slope = 1 - y * y
-            case .silu:
-                let s = Self.sigmoid(x)
-                slope = s * (1 + x * (1 - s))
+            case .silu, .gelu: slope = .nan   // smooth.c's, above
             case .hardSigmoid: slope = x > -3 && x < 3 ? 1 / 6 : 0
             case .hardSilu: slope = Self.hardSigmoid(x) + (x > -3 && x < 3 ? x / 6 : 0)
-            case .gelu: slope = 0.5 * (1 + Foundation.erf(x / 1.4142135623730951)) + x * Foundation.exp(-0.5 * x * x) * 0.3989422804014327
             }
             inputGradient[i] = outputGradient[i] * slope
         }

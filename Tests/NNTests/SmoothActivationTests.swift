@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import NN
 import XCTest
@@ -106,6 +107,31 @@ final class SmoothActivationTests: XCTestCase {
             }
             assertClose(got, want, relative: 1e-5, absolute: 1e-7, "\(function.rawValue) derivative")
         }
+    }
+
+    /// sigmoid, silu and gelu take exp and erf from libmvec, 16 values at a time: with every vector width the CPU has
+    /// (capped for the test), a value's output and gradient bits are the same wherever it falls in the array (37 values,
+    /// and the same 37 after 5 others), and within the formula's tolerance of Double.
+    func testVectorFunctionsAtEveryWidthAreAccurateAndPlaceIndependent() throws {
+        defer { _ = distill_smooth_cap_lanes(16) }
+        var rng = SeededGenerator(seed: 530)
+        let values = rng.floats(37, in: -9, 9), shifted = rng.floats(5, in: -9, 9) + values
+        var widths: [Int32] = []
+        for lanes: Int32 in [4, 8, 16] where distill_smooth_cap_lanes(lanes) == lanes { widths.append(lanes) }
+        XCTAssertFalse(widths.isEmpty)
+        for lanes in widths {
+            _ = distill_smooth_cap_lanes(lanes)
+            for function in [SmoothActivation.Function.sigmoid, .silu, .gelu] {
+                let alone = try forward(function, values), after = try forward(function, shifted)
+                XCTAssertEqual(alone.output.array, Array(after.output.array.dropFirst(5)), "\(function.rawValue), \(lanes) lanes")
+                assertClose(alone.output.array, values.map { Self.reference(function, Double($0)) }, relative: 2e-6,
+                            absolute: function == .gelu ? 1e-6 : 1e-7, "\(function.rawValue), \(lanes) lanes")
+                alone.upstream.fill(Array(repeating: 1, count: 37))
+                after.upstream.fill(Array(repeating: 1, count: 42))
+                XCTAssertEqual(alone.analyticGradients().input, Array(after.analyticGradients().input.dropFirst(5)), "\(function.rawValue) gradient")
+            }
+        }
+        print("smooth activations checked at \(widths) lanes")
     }
 
     func testKindsAreKerasNames() {

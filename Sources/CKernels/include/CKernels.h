@@ -2,3 +2,4 @@
 #include "depthwise.h"
 #include "batchnorm.h"
 #include "multiply_add_peak.h"
+#include "smooth.h"
