@@ -3,10 +3,10 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-#define BLOCK 16
+#define BLOCK 256   // values per call of a block function (1 KB per staging array)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-// f(in[0..<16]) -> out[0..<16] through libmvec's widest function the CPU runs.
+// f(in[0..<BLOCK]) -> out[0..<BLOCK] through libmvec's widest function the CPU runs.
 typedef void (*block_function)(const float *in, float *out);
 
 #if defined(__x86_64__) && defined(__GLIBC__)
@@ -20,8 +20,12 @@ __attribute__((target("avx2"))) __m256 _ZGVdN8v_erff(__m256);
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_erff(__m512);
 
-__attribute__((target("avx512f"))) static void exp_avx512(const float *in, float *out) { _mm512_storeu_ps(out, _ZGVeN16v_expf(_mm512_loadu_ps(in))); }
-__attribute__((target("avx512f"))) static void erf_avx512(const float *in, float *out) { _mm512_storeu_ps(out, _ZGVeN16v_erff(_mm512_loadu_ps(in))); }
+__attribute__((target("avx512f"))) static void exp_avx512(const float *in, float *out) {
+    for (int k = 0; k < BLOCK; k += 16) _mm512_storeu_ps(out + k, _ZGVeN16v_expf(_mm512_loadu_ps(in + k)));
+}
+__attribute__((target("avx512f"))) static void erf_avx512(const float *in, float *out) {
+    for (int k = 0; k < BLOCK; k += 16) _mm512_storeu_ps(out + k, _ZGVeN16v_erff(_mm512_loadu_ps(in + k)));
+}
 __attribute__((target("avx2"))) static void exp_avx2(const float *in, float *out) {
     for (int k = 0; k < BLOCK; k += 8) _mm256_storeu_ps(out + k, _ZGVdN8v_expf(_mm256_loadu_ps(in + k)));
 }
@@ -46,36 +50,39 @@ static block_function exp_block(void) { return exp_scalar; }
 static block_function erf_block(void) { return erf_scalar; }
 #endif
 
-// Blocks of 16: `count` values (16 but in the last block), their arguments in a[0..<16] (zero-padded).
+// Blocks of BLOCK values: `count` of them (BLOCK but in the last block), their arguments in a[0..<BLOCK] (zero-padded).
 #define FOR_BLOCKS(n, count, start) \
     for (long start = 0, count = (n) < BLOCK ? (n) : BLOCK; start < (n); start += BLOCK, count = (n) - start < BLOCK ? (n) - start : BLOCK)
 
 CLONES void distill_sigmoid_forward(const float *restrict x, float *restrict y, long n) {
-    block_function exp16 = exp_block();
+    block_function exp_all = exp_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < BLOCK; k++) a[k] = k < count ? -x[start + k] : 0.0f;
-        exp16(a, e);
+        for (int k = 0; k < count; k++) a[k] = -x[start + k];
+        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
+        exp_all(a, e);
         for (int k = 0; k < count; k++) y[start + k] = 1.0f / (1.0f + e[k]);
     }
 }
 
 CLONES void distill_silu_forward(const float *restrict x, float *restrict y, long n) {
-    block_function exp16 = exp_block();
+    block_function exp_all = exp_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < BLOCK; k++) a[k] = k < count ? -x[start + k] : 0.0f;
-        exp16(a, e);
+        for (int k = 0; k < count; k++) a[k] = -x[start + k];
+        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
+        exp_all(a, e);
         for (int k = 0; k < count; k++) y[start + k] = x[start + k] * (1.0f / (1.0f + e[k]));
     }
 }
 
 CLONES void distill_silu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, long n) {
-    block_function exp16 = exp_block();
+    block_function exp_all = exp_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < BLOCK; k++) a[k] = k < count ? -x[start + k] : 0.0f;
-        exp16(a, e);
+        for (int k = 0; k < count; k++) a[k] = -x[start + k];
+        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
+        exp_all(a, e);
         for (int k = 0; k < count; k++) {
             const float s = 1.0f / (1.0f + e[k]), v = x[start + k];
             dx[start + k] = dy[start + k] * (s * (1.0f + v * (1.0f - s)));
@@ -84,26 +91,28 @@ CLONES void distill_silu_backward(const float *restrict x, const float *restrict
 }
 
 CLONES void distill_gelu_forward(const float *restrict x, float *restrict y, long n) {
-    block_function erf16 = erf_block();
+    block_function erf_all = erf_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < BLOCK; k++) a[k] = k < count ? x[start + k] / 1.41421356237309515f : 0.0f;
-        erf16(a, e);
+        for (int k = 0; k < count; k++) a[k] = x[start + k] / 1.41421356237309515f;
+        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
+        erf_all(a, e);
         for (int k = 0; k < count; k++) y[start + k] = 0.5f * x[start + k] * (1.0f + e[k]);
     }
 }
 
 CLONES void distill_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, long n) {
-    block_function erf16 = erf_block(), exp16 = exp_block();
+    block_function erf_all = erf_block(), exp_all = exp_block();
     float a[BLOCK], e[BLOCK], b[BLOCK], g[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < BLOCK; k++) {
-            const float v = k < count ? x[start + k] : 0.0f;
+        for (int k = 0; k < count; k++) {
+            const float v = x[start + k];
             a[k] = v / 1.41421356237309515f;
             b[k] = -0.5f * v * v;
         }
-        erf16(a, e);
-        exp16(b, g);
+        for (int k = count; k < BLOCK; k++) a[k] = b[k] = 0.0f;
+        erf_all(a, e);
+        exp_all(b, g);
         for (int k = 0; k < count; k++) {
             const float v = x[start + k];
             dx[start + k] = dy[start + k] * (0.5f * (1.0f + e[k]) + v * g[k] * 0.398942280401432678f);

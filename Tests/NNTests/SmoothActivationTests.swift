@@ -109,7 +109,7 @@ final class SmoothActivationTests: XCTestCase {
         }
     }
 
-    /// sigmoid, silu and gelu take exp and erf from libmvec, 16 values at a time: with every vector width the CPU has
+    /// sigmoid, silu and gelu take exp and erf from libmvec, 256 values a call: with every vector width the CPU has
     /// (capped for the test), a value's output and gradient bits are the same wherever it falls in the array (37 values,
     /// and the same 37 after 5 others), and within the formula's tolerance of Double.
     func testVectorFunctionsAtEveryWidthAreAccurateAndPlaceIndependent() throws {

@@ -1,6 +1,6 @@
 // The activations NN's SmoothActivation computes with exp or erf, over arrays of n floats. exp and erf come from
 // glibc's vector math library (libmvec: 16 lanes on AVX-512, 8 on AVX2, 4 on baseline x86-64; elsewhere libm's
-// scalar functions), 16 values at a time, a last partial block padded: every value goes through the same
+// scalar functions), 256 values a call, a last partial block padded: every value goes through the same
 // function wherever it falls in the array, so its bits do not depend on the batch's slicing. The arithmetic
 // around them is as written (never contracted into FMAs), the same in every clone.
 #ifndef DISTILL_SMOOTH_H
