@@ -54,36 +54,37 @@ static block_function erf_block(void) { return erf_scalar; }
 #define FOR_BLOCKS(n, count, start) \
     for (long start = 0, count = (n) < BLOCK ? (n) : BLOCK; start < (n); start += BLOCK, count = (n) - start < BLOCK ? (n) - start : BLOCK)
 
-CLONES void distill_sigmoid_forward(const float *restrict x, float *restrict y, long n) {
+#define INLINE static inline __attribute__((always_inline))
+
+// e[0..<count] = exp(-x[0..<count]), staged in a (zero-padded to BLOCK).
+INLINE void exp_negated(block_function exp_all, const float *restrict x, long count, float *restrict a, float *restrict e) {
+    for (long k = 0; k < count; k++) a[k] = -x[k];
+    for (long k = count; k < BLOCK; k++) a[k] = 0.0f;
+    exp_all(a, e);
+}
+
+// y = s or x * s, s = 1 / (1 + exp(-x)); `times_x` is a constant wherever this is inlined.
+INLINE void logistic(const float *restrict x, float *restrict y, long n, int times_x) {
     block_function exp_all = exp_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < count; k++) a[k] = -x[start + k];
-        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
-        exp_all(a, e);
-        for (int k = 0; k < count; k++) y[start + k] = 1.0f / (1.0f + e[k]);
+        exp_negated(exp_all, x + start, count, a, e);
+        for (long k = 0; k < count; k++) {
+            const float s = 1.0f / (1.0f + e[k]);
+            y[start + k] = times_x ? x[start + k] * s : s;
+        }
     }
 }
 
-CLONES void distill_silu_forward(const float *restrict x, float *restrict y, long n) {
-    block_function exp_all = exp_block();
-    float a[BLOCK], e[BLOCK];
-    FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < count; k++) a[k] = -x[start + k];
-        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
-        exp_all(a, e);
-        for (int k = 0; k < count; k++) y[start + k] = x[start + k] * (1.0f / (1.0f + e[k]));
-    }
-}
+CLONES void distill_sigmoid_forward(const float *restrict x, float *restrict y, long n) { logistic(x, y, n, 0); }
+CLONES void distill_silu_forward(const float *restrict x, float *restrict y, long n) { logistic(x, y, n, 1); }
 
 CLONES void distill_silu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, long n) {
     block_function exp_all = exp_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < count; k++) a[k] = -x[start + k];
-        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
-        exp_all(a, e);
-        for (int k = 0; k < count; k++) {
+        exp_negated(exp_all, x + start, count, a, e);
+        for (long k = 0; k < count; k++) {
             const float s = 1.0f / (1.0f + e[k]), v = x[start + k];
             dx[start + k] = dy[start + k] * (s * (1.0f + v * (1.0f - s)));
         }
@@ -94,10 +95,10 @@ CLONES void distill_gelu_forward(const float *restrict x, float *restrict y, lon
     block_function erf_all = erf_block();
     float a[BLOCK], e[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < count; k++) a[k] = x[start + k] / 1.41421356237309515f;
-        for (int k = count; k < BLOCK; k++) a[k] = 0.0f;
+        for (long k = 0; k < count; k++) a[k] = x[start + k] / 1.41421356237309515f;
+        for (long k = count; k < BLOCK; k++) a[k] = 0.0f;
         erf_all(a, e);
-        for (int k = 0; k < count; k++) y[start + k] = 0.5f * x[start + k] * (1.0f + e[k]);
+        for (long k = 0; k < count; k++) y[start + k] = 0.5f * x[start + k] * (1.0f + e[k]);
     }
 }
 
@@ -105,15 +106,15 @@ CLONES void distill_gelu_backward(const float *restrict x, const float *restrict
     block_function erf_all = erf_block(), exp_all = exp_block();
     float a[BLOCK], e[BLOCK], b[BLOCK], g[BLOCK];
     FOR_BLOCKS(n, count, start) {
-        for (int k = 0; k < count; k++) {
+        for (long k = 0; k < count; k++) {
             const float v = x[start + k];
             a[k] = v / 1.41421356237309515f;
             b[k] = -0.5f * v * v;
         }
-        for (int k = count; k < BLOCK; k++) a[k] = b[k] = 0.0f;
+        for (long k = count; k < BLOCK; k++) a[k] = b[k] = 0.0f;
         erf_all(a, e);
         exp_all(b, g);
-        for (int k = 0; k < count; k++) {
+        for (long k = 0; k < count; k++) {
             const float v = x[start + k];
             dx[start + k] = dy[start + k] * (0.5f * (1.0f + e[k]) + v * g[k] * 0.398942280401432678f);
         }
