@@ -164,10 +164,7 @@ extension BatchNormalization: KerasLayer {
 
     /// The channel axis only (-1, Keras's default, or its number, as ResNet50V2 writes 3); Keras's default initialisers.
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        let given = config["axis"].map { $0.array?.count == 1 ? $0.array![0] : $0 }
-        guard given == nil || given == .null || (given?.int.map { $0 == -1 || (1...3).contains($0) } ?? false) else {
-            throw config.error("option axis is \(config["axis"]!.text); only the last (channel) axis is supported: -1, or 3 for images")
-        }
+        let axis = try config.lastAxis() ?? -1
         try config.requireDefault("renorm", .bool(false))
         // Statistics here are always the global batch's (synchronized, whatever the flag says: on one
         // device Keras computes the same); the renorm settings matter only with renorm on.
@@ -180,6 +177,6 @@ extension BatchNormalization: KerasLayer {
             momentum: try config.float("momentum", default: 0.99, range: 0...1),
             epsilon: try config.float("epsilon", default: 0.001, range: 1e-12...1),
             center: try config.bool("center", default: true), scale: try config.bool("scale", default: true),
-            axis: given?.int ?? -1)])
+            axis: axis)])
     }
 }

@@ -92,6 +92,17 @@ public struct LayerConfig: Sendable {
         return (first, second)
     }
 
+    /// Keras's `axis` of a layer that works on the last axis only: -1, or its number counting the batch as 0 (3 for
+    /// images), alone or in a one-element list; nil when absent or null. The layer checks it against its input when built.
+    public func lastAxis(_ key: String = "axis") throws -> Int? {
+        guard let value = self[key], value != .null else { return nil }
+        let single = value.array?.count == 1 ? value.array![0] : value
+        guard let number = single.int, number == -1 || (1...3).contains(number) else {
+            throw error("option \(key) is \(value.text); only the last (channel) axis is supported: -1, or 3 for images")
+        }
+        return number
+    }
+
     /// Refuses the layer unless `key` is absent, null, or one of `accepted` (features with no implementation here).
     public func requireDefault(_ key: String, _ accepted: JSONValue...) throws {
         guard let value = self[key], value != .null, !accepted.contains(value) else { return }

@@ -98,15 +98,12 @@ extension LayerNormalization: KerasLayer {
 
     /// The last axis only (-1, or its number counting the batch as 0, alone or in a list); Keras's defaults.
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        let given = config["axis"].map { $0.array?.count == 1 ? $0.array![0] : $0 }
-        guard given == nil || given == .null || (given?.int.map { $0 == -1 || (1...3).contains($0) } ?? false) else {
-            throw config.error("option axis is \(config["axis"]!.text); only the last axis is supported: -1, or 3 for images")
-        }
+        let axis = try config.lastAxis() ?? -1
         try config.requireDefault("rms_scaling", .bool(false))
         return BuiltLayer([LayerNormalization(
             epsilon: try config.float("epsilon", default: 0.001, range: 1e-12...1),
             center: try config.bool("center", default: true), scale: try config.bool("scale", default: true),
-            axis: given?.int ?? -1,
+            axis: axis,
             gammaInitializer: try .named(in: config, "gamma_initializer", default: .ones),
             betaInitializer: try .named(in: config, "beta_initializer", default: .zeros))])
     }

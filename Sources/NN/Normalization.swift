@@ -104,10 +104,10 @@ extension Normalization: KerasLayer {
     /// The last axis only (-1, or its number counting the batch as 0, alone or in a list); the statistics both
     /// given or both null.
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        let axis = config["axis"].map { $0.array?.count == 1 ? $0.array![0] : $0 }
-        guard let number = axis?.int, number == -1 || (1...3).contains(number) else {
-            throw config.error("option axis is \(config["axis"]?.text ?? "missing"); only the last (channel) axis is supported: -1, or 3 for images")
+        if config["axis"] == .null {   // Keras: one mean and variance for every value
+            throw config.error("option axis is null; only the last (channel) axis is supported: -1, or 3 for images")
         }
+        let number = try config.lastAxis() ?? -1
         let mean = try statistic(config, "mean"), variance = try statistic(config, "variance")
         guard (mean == nil) == (variance == nil) else {
             throw config.error("option \(mean == nil ? "mean" : "variance") is null while the other is given; expected both or neither")

@@ -46,7 +46,7 @@ final class LayerNormalizationTests: XCTestCase {
 
     func testMalformedOptions() {
         let cases: [(String, String, [String])] = [
-            ("LayerNormalization", #""axis": [1, 2, 3]"#, ["axis is [1, 2, 3]", "last axis"]),
+            ("LayerNormalization", #""axis": [1, 2, 3]"#, ["axis is [1, 2, 3]", "last (channel) axis"]),
             ("LayerNormalization", #""axis": 2"#, ["axis is 2", "-1"]),
             ("LayerNormalization", #""rms_scaling": true"#, ["rms_scaling"]),
             ("LayerNormalization", #""epsilon": 0"#, ["epsilon"]),
