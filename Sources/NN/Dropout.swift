@@ -27,12 +27,15 @@ public final class Dropout: Layer, ModeDependentLayer {
         size = elementCount(inputShape)
         noiseIndex = []
         guard let noiseShape else { return inputShape }
+        // As Keras writes them, with the batch axis first.
+        let noiseText = "[" + (["null"] + noiseShape.map { $0.map(String.init) ?? "null" }).joined(separator: ", ") + "]"
+        let inputText = "[" + (["null"] + inputShape.map(String.init)).joined(separator: ", ") + "]"
         guard noiseShape.count == inputShape.count else {
-            throw ModelError("dropout noise_shape has \(noiseShape.count + 1) axes, but its input \([nil] + inputShape) has \(inputShape.count + 1)")
+            throw ModelError("dropout noise_shape \(noiseText) has \(noiseShape.count + 1) axes, but its input \(inputText) has \(inputShape.count + 1)")
         }
         let axes = zip(noiseShape, inputShape).map { $0 ?? $1 }
         guard zip(axes, inputShape).allSatisfy({ $0 == $1 || $0 == 1 }) else {
-            throw ModelError("dropout noise_shape \(noiseShape) does not broadcast to its input \(inputShape): each axis must be null, 1 or the input's")
+            throw ModelError("dropout noise_shape \(noiseText) does not broadcast to its input \(inputText): each axis must be null, 1 or the input's")
         }
         keeps = FloatBuffer(count: elementCount(axes))
         guard axes != inputShape else { return inputShape }   // the default's keys, element by element
