@@ -15,7 +15,8 @@
 /// same matrices (leading dimensions of the whole). With as many groups as input channels (ConvNeXt's
 /// 7 x 7 "depthwise" Conv2D) it is a `DepthwiseConv2D` of multiplier `filters / C`, whose kernel
 /// `[KH, KW, C, F / C]` has the same values in the same order as `[KH, KW, 1, F]`: the layer runs as one (a
-/// loop or oneDNN's depthwise convolution, not C GEMMs of one column each: 39 against about 1 ms at 8 x 8 x 96).
+/// loop or oneDNN's depthwise convolution, not C GEMMs of one column each: a 7 x 7 forward pass at 8 x 8 x 96,
+/// 32 samples, took 39.8 ms that way and 0.3 ms this way in ConvNeXtTiny's step on an AMD EPYC Zen 4).
 public final class Conv2D: PlannedLayer {
     public let filters: Int
     public let kernelSize: (Int, Int)

@@ -115,8 +115,8 @@ struct FunctionalGraph {
     /// function (`keras.ops.add`), with the number and which comes first among its options.
     private static func operationCall(_ entry: JSONValue, layer: LayerConfig, options: [String: JSONValue],
                                       module: String) throws -> (LayerConfig, [[(layer: String, call: Int)]]) {
-        let functions = ["Add": "add", "Subtract": "subtract", "Multiply": "multiply", "TrueDivide": "true_divide"]
-        guard module == "keras.src.ops.numpy", let function = functions[layer.className] else {
+        let operation = NumberOperation.Operation.allCases.first { $0.recordedClassName == layer.className }
+        guard module == "keras.src.ops.numpy", let operation else {
             throw layer.error("is a Keras operation (\(module)); of the operations only add, subtract, multiply and true_divide are supported")
         }
         guard let nodes = entry["inbound_nodes"]?.array, nodes.count == 1, let args = nodes[0]["args"]?.array, args.count == 2 else {
@@ -125,7 +125,7 @@ struct FunctionalGraph {
         try checkCallOptions(nodes[0]["kwargs"], layer: layer)
         let isTensor = args.map { $0["class_name"]?.string == "__keras_tensor__" }
         if isTensor == [true, true] {
-            guard function == "add" || function == "multiply" else {
+            guard operation == .add || operation == .multiply else {
                 throw layer.error("is a Keras operation on two tensors; of those only add and multiply are supported")
             }
             return (layer, [try args.map { try history($0, layer: layer) }])
@@ -135,7 +135,7 @@ struct FunctionalGraph {
         }
         var numbered = options
         (numbered["number"], numbered["number_first"]) = (args[1 - position], .bool(position == 1))
-        return (LayerConfig(className: "keras.ops.\(function)", name: layer.name, options: numbered), [[try history(args[position], layer: layer)]])
+        return (LayerConfig(className: "keras.ops.\(operation.rawValue)", name: layer.name, options: numbered), [[try history(args[position], layer: layer)]])
     }
 
     /// A call's `kwargs`: Keras records `training: false` on every Dropout and `mask: null` on every

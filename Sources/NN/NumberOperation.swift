@@ -7,6 +7,11 @@
 public final class NumberOperation: Layer {
     public enum Operation: String, CaseIterable, Sendable {
         case add, subtract, multiply, trueDivide = "true_divide"
+
+        /// The class name `to_json()` gives the call (module keras.src.ops.numpy): "Add", ..., "TrueDivide".
+        public var recordedClassName: String {
+            rawValue.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        }
     }
     public let operation: Operation, number: Float, numberFirst: Bool, inputScale: Float
     public var kind: String { "number_operation" }

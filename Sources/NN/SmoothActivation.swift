@@ -48,22 +48,18 @@ public final class SmoothActivation: Layer {
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int
     ) {
         guard let inputGradient else { return }
-        switch function {
-        case .silu: return distill_silu_backward(input, outputGradient, inputGradient, batch * size)
-        case .gelu: return distill_gelu_backward(input, outputGradient, inputGradient, batch * size)
-        default: break
+        let count = batch * size
+        /// dx = dy * slope(x, y).
+        func times(_ slope: (_ x: Float, _ y: Float) -> Float) {
+            for i in 0..<count { inputGradient[i] = outputGradient[i] * slope(input[i], output[i]) }
         }
-        for i in 0..<batch * size {
-            let (x, y) = (input[i], output[i])
-            let slope: Float
-            switch function {
-            case .sigmoid: slope = y * (1 - y)
-            case .tanh: slope = 1 - y * y
-            case .silu, .gelu: slope = .nan   // smooth.c's, above
-            case .hardSigmoid: slope = x > -3 && x < 3 ? 1 / 6 : 0
-            case .hardSilu: slope = Self.hardSigmoid(x) + (x > -3 && x < 3 ? x / 6 : 0)
-            }
-            inputGradient[i] = outputGradient[i] * slope
+        switch function {
+        case .sigmoid: times { _, y in y * (1 - y) }
+        case .tanh: times { _, y in 1 - y * y }
+        case .silu: distill_silu_backward(input, outputGradient, inputGradient, count)
+        case .hardSigmoid: times { x, _ in x > -3 && x < 3 ? 1 / 6 : 0 }
+        case .hardSilu: times { x, _ in Self.hardSigmoid(x) + (x > -3 && x < 3 ? x / 6 : 0) }
+        case .gelu: distill_gelu_backward(input, outputGradient, inputGradient, count)
         }
     }
 }

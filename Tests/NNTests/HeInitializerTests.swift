@@ -6,20 +6,10 @@ import XCTest
 /// kh * kw * in): HeNormal a normal truncated at two of its deviations `sqrt(2 / fanIn) / 0.8796...`, whose
 /// values then have the standard deviation `sqrt(2 / fanIn)`; HeUniform uniform in `+-sqrt(6 / fanIn)`.
 final class HeInitializerTests: XCTestCase {
-    /// A 3 x 3 convolution from 64 to 128 channels (fanIn 576) with `initializer`, its kernel drawn with seed 5.
+    /// The 3 x 3 convolution from 64 to 128 channels (fanIn 576) of `drawnKernel`: its kernel and the model.
     private func kernel(_ initializer: String) throws -> (values: [Float], model: Sequential) {
-        let model = try KerasModel.build([KerasModel.layer("Conv2D", "c", #""filters": 128, "kernel_size": [3, 3], "kernel_initializer": \#(initializer)"#)],
-                                         input: "[null, 5, 5, 64]")
-        var rng = SeededGenerator(seed: 5)
-        model.parameters.initialize(using: &rng)
-        let entry = try XCTUnwrap(model.parameters.entries.first { $0.name == "c.kernel" })
-        return (Array(UnsafeBufferPointer(start: model.parameters.values.pointer + entry.offset, count: entry.count)), model)
-    }
-
-    private func moments(_ values: [Float]) -> (mean: Double, deviation: Double) {
-        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)
-        return (mean, variance.squareRoot())
+        let drawn = try drawnKernel(initializer)
+        return (drawn.values, drawn.model)
     }
 
     func testHeNormalIsATruncatedNormalOfKerasDeviation() throws {

@@ -31,3 +31,21 @@ func assertModelError(_ layers: [String], input: String = "[null, 8, 8, 1]", say
         XCTAssertFalse(message.contains("\n"), "one line: \(message)", file: file, line: line)
     }
 }
+
+/// A 3 x 3 convolution from 64 to 128 channels (fan_in 576, fan_out 1152) whose kernel starts as `initializer` (a
+/// Keras config's JSON text), drawn with seed 5: its values, the initializer read and the model.
+func drawnKernel(_ initializer: String) throws -> (values: [Float], initializer: Initializer, model: Sequential) {
+    let model = try KerasModel.build([KerasModel.layer("Conv2D", "c", #""filters": 128, "kernel_size": [3, 3], "kernel_initializer": \#(initializer)"#)],
+                                     input: "[null, 5, 5, 64]")
+    var rng = SeededGenerator(seed: 5)
+    model.parameters.initialize(using: &rng)
+    guard let entry = model.parameters.entries.first(where: { $0.name == "c.kernel" }) else { throw ModelError("no c.kernel") }
+    return (Array(UnsafeBufferPointer(start: model.parameters.values.pointer + entry.offset, count: entry.count)), entry.initializer, model)
+}
+
+/// The mean and (population) standard deviation of `values`, in Double.
+func moments(_ values: [Float]) -> (mean: Double, deviation: Double) {
+    let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+    let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)
+    return (mean, variance.squareRoot())
+}

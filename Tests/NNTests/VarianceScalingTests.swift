@@ -7,24 +7,17 @@ import XCTest
 /// Keras's definition: `s = scale / max(1, fan)`, a normal truncated at two deviations of `sqrt(s) / 0.8796...`
 /// (whose values have deviation `sqrt(s)`), a normal of deviation `sqrt(s)`, or uniform in `+-sqrt(3 s)`.
 final class VarianceScalingTests: XCTestCase {
-    /// A 3 x 3 convolution from 64 to 128 channels (fan_in 576, fan_out 1152), its kernel drawn with seed 5.
+    /// The 3 x 3 convolution from 64 to 128 channels (fan_in 576, fan_out 1152) of `drawnKernel`.
     private func kernel(_ initializer: String) throws -> (values: [Float], initializer: Initializer) {
-        let model = try KerasModel.build([KerasModel.layer("Conv2D", "c", #""filters": 128, "kernel_size": [3, 3], "kernel_initializer": \#(initializer)"#)],
-                                         input: "[null, 5, 5, 64]")
-        var rng = SeededGenerator(seed: 5)
-        model.parameters.initialize(using: &rng)
-        let entry = try XCTUnwrap(model.parameters.entries.first { $0.name == "c.kernel" })
-        return (Array(UnsafeBufferPointer(start: model.parameters.values.pointer + entry.offset, count: entry.count)), entry.initializer)
+        let drawn = try drawnKernel(initializer)
+        return (drawn.values, drawn.initializer)
     }
 
     private func varianceScaling(_ options: String) -> String {
         #"{"module": "keras.initializers", "class_name": "VarianceScaling", "config": {"seed": null, \#(options), "input_axes": null, "output_axes": null}}"#
     }
 
-    private func deviation(_ values: [Float]) -> Double {
-        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-        return (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)).squareRoot()
-    }
+    private func deviation(_ values: [Float]) -> Double { moments(values).deviation }
 
     func testEfficientNetsConvolutionKernelIsATruncatedNormalOverFanOut() throws {
         let (values, initializer) = try kernel(varianceScaling(#""scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal""#))
