@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of twelve models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
+For each of thirteen models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
 28x28x1 written here; `grouped` has Conv2D with groups, the last is a Sequential of the layers the EfficientNets
 and ConvNeXt brought), and keras.applications' `mobilenetv2` (MobileNetV2, alpha 0.35), `resnet50v2`
 (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its preprocessing), `nasnetmobile` (NASNetMobile),
 `resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0), `efficientnetv2b0` (EfficientNetV2B0) and
-`convnexttiny` (ConvNeXtTiny), at 32x32x3, all with 10 logits and no final softmax -- it writes
+`convnexttiny` (ConvNeXtTiny), at 32x32x3, and `inceptionresnetv2` (InceptionResNetV2) at its smallest input,
+75x75x3, all with 10 logits and no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
@@ -232,9 +233,9 @@ def digit_like_images():
     return np.round(np.stack(images), 2).astype(np.float32)
 
 
-def colour_images():
-    """[4, 32, 32, 3] in [-1, 1], the range of MobileNetV2's and ResNet50V2's preprocess_input."""
-    h, w, c = np.meshgrid(np.arange(32.0), np.arange(32.0), np.arange(3.0), indexing="ij")
+def colour_images(size=32):
+    """[4, size, size, 3] in [-1, 1], the range of MobileNetV2's and ResNet50V2's preprocess_input."""
+    h, w, c = np.meshgrid(np.arange(float(size)), np.arange(float(size)), np.arange(3.0), indexing="ij")
     images = []
     for n in range(4):
         wave = np.sin(0.19 * (n + 1) * h + 0.23 * w + 1.1 * c + 0.7 * n) * np.cos(0.13 * (w - h * (n - 1.5)) + 0.5 * c)
@@ -408,6 +409,14 @@ def convnexttiny_model():
     return keras.applications.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
 
 
+def inceptionresnetv2_model():
+    """InceptionResNetV2 at its smallest input, 75 x 75 x 3: CustomScaleLayer (keras.applications.inception_resnet_v2's
+    own layer, x + r * scale with scale 0.17, 0.1 and 0.2; the last block without activation), BatchNormalization
+    with scale=False, Concatenate, valid 3 x 3 stride-2 convolutions and pooling."""
+    keras.utils.clear_session()
+    return keras.applications.InceptionResNetV2(input_shape=(75, 75, 3), weights=None, classes=10, classifier_activation=None)
+
+
 def sequential_new_layers_model():
     """A Sequential of the layers the applications above brought (LayerOptionFuzzTests fuzzes its options), fed pixels:
     Rescaling(1 / 255), Normalization
@@ -461,6 +470,7 @@ MODELS = [
     ("efficientnetb0", efficientnetb0_model, pixel_images),
     ("efficientnetv2b0", efficientnetv2b0_model, pixel_images),
     ("convnexttiny", convnexttiny_model, pixel_images),
+    ("inceptionresnetv2", inceptionresnetv2_model, lambda: colour_images(75)),
     ("sequential-new-layers", sequential_new_layers_model, lambda: np.round(digit_like_images() * 255)),
 ]
 # Their first layer reads pixels 0-255 (a Rescaling, or ConvNeXt's Normalization).
@@ -822,7 +832,7 @@ def write_layer_configs(directory):
     # those of the first five fixtures.
     docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
                                                                                        "efficientnetv2b0", "convnexttiny",
-                                                                                       "sequential-new-layers")}
+                                                                                       "sequential-new-layers", "inceptionresnetv2")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])

@@ -34,7 +34,7 @@ public enum LayerRegistry {
         Conv2D.self, Dense.self, LeakyReLU.self, ReLU.self, Activation.self, MaxPooling2D.self, AveragePooling2D.self,
         GlobalAveragePooling2D.self, Flatten.self, Dropout.self, RandomFlip.self, RandomTranslation.self, RandomZoom.self, RandomCrop.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
         ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self, Rescaling.self, GlobalMaxPooling2D.self, Reshape.self,
-        NumberOperation.self, Cropping2D.self, Normalization.self, LayerNormalization.self, LayerScale.self,
+        NumberOperation.self, Cropping2D.self, Normalization.self, LayerNormalization.self, LayerScale.self, CustomScaleLayer.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {

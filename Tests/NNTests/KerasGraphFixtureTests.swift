@@ -129,4 +129,8 @@ extension KerasGraphFixtureTests {
     /// A Sequential of those models' layers on 28 x 28 x 1 pixels: Rescaling, Normalization (adapt weights), VarianceScaling,
     /// LayerNormalization, Dense on [H, W, C] with gelu, LayerScale, Dropout with noise_shape, Conv2D with one group per channel.
     func testSequentialOfTheNewLayers() throws { try check("sequential-new-layers") }
+
+    /// keras.applications.InceptionResNetV2 at its smallest input, 75 x 75 x 3 (the same other arguments): 40
+    /// CustomScaleLayers (x + r * scale; 0.17, 0.1 and 0.2), BatchNormalization with scale=False, Concatenate.
+    func testKerasApplicationsInceptionResNetV2() throws { try check("inceptionresnetv2") }
 }
