@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 /// Keras 3's elementwise activations beyond ReLU, as its TensorFlow backend computes them:
 ///
@@ -11,7 +10,7 @@ import Foundation
 ///     gelu(x)         = x / 2 (1 + erf(x / sqrt 2))            dy/dx = (1 + erf(x / sqrt 2)) / 2 + x exp(-x^2 / 2) / sqrt(2 pi)
 ///                       (Keras's default, not the tanh approximation; ConvNeXt's)
 ///
-/// sigmoid, silu and gelu run in CKernels' smooth.c, whose exp and erf are glibc's vector functions (libmvec):
+/// sigmoid, tanh, silu and gelu run in CKernels' smooth.c, whose exp, tanh and erf are glibc's vector functions (libmvec):
 /// EfficientNetB0's swishes took 28 ms of an 85 ms step with libm's scalar `expf` (AMD EPYC Zen 4, one thread).
 public final class SmoothActivation: Layer {
     public enum Function: String, CaseIterable, Sendable {
@@ -35,7 +34,7 @@ public final class SmoothActivation: Layer {
         let count = batch * size
         switch function {
         case .sigmoid: distill_sigmoid_forward(input, output, count)
-        case .tanh: for i in 0..<count { output[i] = Foundation.tanh(input[i]) }
+        case .tanh: distill_tanh_forward(input, output, count)
         case .silu: distill_silu_forward(input, output, count)
         case .hardSigmoid: for i in 0..<count { output[i] = Self.hardSigmoid(input[i]) }
         case .hardSilu: for i in 0..<count { output[i] = input[i] * Self.hardSigmoid(input[i]) }

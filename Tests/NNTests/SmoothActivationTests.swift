@@ -109,7 +109,7 @@ final class SmoothActivationTests: XCTestCase {
         }
     }
 
-    /// sigmoid, silu and gelu take exp and erf from libmvec, 256 values a call: with every vector width the CPU has
+    /// sigmoid, tanh, silu and gelu take exp, tanh and erf from libmvec, 256 values a call: with every vector width the CPU has
     /// (capped for the test), a value's output and gradient bits are the same wherever it falls in the array (37 values,
     /// and the same 37 after 5 others), and within the formula's tolerance of Double.
     func testVectorFunctionsAtEveryWidthAreAccurateAndPlaceIndependent() throws {
@@ -121,7 +121,7 @@ final class SmoothActivationTests: XCTestCase {
         XCTAssertFalse(widths.isEmpty)
         for lanes in widths {
             _ = distill_smooth_cap_lanes(lanes)
-            for function in [SmoothActivation.Function.sigmoid, .silu, .gelu] {
+            for function in [SmoothActivation.Function.sigmoid, .tanh, .silu, .gelu] {
                 let alone = try forward(function, values), after = try forward(function, shifted)
                 XCTAssertEqual(alone.output.array, Array(after.output.array.dropFirst(5)), "\(function.rawValue), \(lanes) lanes")
                 assertClose(alone.output.array, values.map { Self.reference(function, Double($0)) }, relative: 2e-6,

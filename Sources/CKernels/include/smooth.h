@@ -1,4 +1,4 @@
-// The activations NN's SmoothActivation computes with exp or erf, over arrays of n floats. exp and erf come from
+// The activations NN's SmoothActivation computes with exp, erf or tanh, over arrays of n floats. exp, erf and tanh come from
 // glibc's vector math library (libmvec: 16 lanes on AVX-512, 8 on AVX2, 4 on baseline x86-64; elsewhere libm's
 // scalar functions), 256 values a call, a last partial block padded: every value goes through the same
 // function wherever it falls in the array, so its bits do not depend on the batch's slicing. The arithmetic
@@ -8,6 +8,8 @@
 
 // y = 1 / (1 + exp(-x)).
 void distill_sigmoid_forward(const float *x, float *y, long n);
+// y = tanh(x).
+void distill_tanh_forward(const float *x, float *y, long n);
 // y = x * (1 / (1 + exp(-x))).
 void distill_silu_forward(const float *x, float *y, long n);
 // dx = dy * (s * (1 + x * (1 - s))), s = 1 / (1 + exp(-x)).
