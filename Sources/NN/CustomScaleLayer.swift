@@ -36,7 +36,6 @@ extension CustomScaleLayer: KerasLayer {
     public static let kerasClassName = "CustomScaleLayer"
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        guard config["scale"] != nil, config["scale"] != .null else { throw config.error("option scale is missing; expected a number") }
-        return BuiltLayer([CustomScaleLayer(scale: try config.float("scale", default: 0, range: -1e9...1e9))])
+        BuiltLayer([CustomScaleLayer(scale: try config.float("scale", range: -1e9...1e9))])
     }
 }

@@ -63,6 +63,12 @@ public struct LayerConfig: Sendable {
         return Float(number)
     }
 
+    /// A required number in `range`: missing or null is an error.
+    public func float(_ key: String, range: ClosedRange<Double>) throws -> Float {
+        guard let value = self[key], value != .null else { throw error("option \(key) is missing; expected a number") }
+        return try float(key, default: 0, range: range)
+    }
+
     public func bool(_ key: String, default fallback: Bool) throws -> Bool {
         guard let value = self[key], value != .null else { return fallback }
         guard case .bool(let flag) = value else { throw error("option \(key) is \(value.text); expected true or false") }

@@ -48,8 +48,6 @@ extension LayerScale: KerasLayer {
     public static let kerasClassName = "LayerScale"
 
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
-        guard config["init_values"] != nil, config["init_values"] != .null else { throw config.error("option init_values is missing; expected a number") }
-        return BuiltLayer([LayerScale(initialValue: try config.float("init_values", default: 0, range: -1e9...1e9),
-                                      channels: try config.int("projection_dim"))])
+        BuiltLayer([LayerScale(initialValue: try config.float("init_values", range: -1e9...1e9), channels: try config.int("projection_dim"))])
     }
 }
