@@ -46,22 +46,7 @@ final class CustomScaleLayerTests: XCTestCase {
             Flatten(),
             Dense(units: 2, gemm: testGEMM),
         ], inputs: [[-1], [0], [0, 1], [2], [3]])
-        var rng = SeededGenerator(seed: 211)
-        model.parameters.initialize(using: &rng)
-        model.reserve(maxBatch: 2)
-        let input = FloatBuffer(rng.floats(2 * model.inputSize)), projection = FloatBuffer(rng.floats(2 * model.outputSize))
-        func loss() -> Double {
-            let logits = model.forward(input.pointer, batch: 2)
-            return (0..<projection.count).reduce(0) { $0 + Double(logits[$1]) * Double(projection.pointer[$1]) }
-        }
-        model.parameters.zeroGradients()
-        model.forward(input.pointer, batch: 2)
-        model.backward(input.pointer, outputGradient: projection.pointer, batch: 2)
-        let analytic = model.parameters.gradients.array
-        for entry in model.parameters.entries {
-            GradientChecker(step: 1e-2).check(entry.name, values: model.parameters.values.pointer + entry.offset, count: entry.count,
-                                              analytic: Array(analytic[entry.offset..<entry.offset + entry.count]), loss: loss)
-        }
+        GradientChecker().checkModel(model, seed: 211)
     }
 
     func testInputsOfTwoShapesAreRefused() {

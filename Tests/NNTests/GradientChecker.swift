@@ -206,6 +206,31 @@ struct GradientChecker {
                              "\(what): every derivative is ~0, the check would be vacuous", file: file, line: line)
     }
 
+    /// Every parameter's analytic gradient of `sum(logits * projection)` through a whole model (a graph: fan-out, merges)
+    /// against central differences: weights drawn from `seed`, biases and other vectors in [-0.3, 0.3] so none is zero.
+    func checkModel(_ model: Sequential, seed: UInt64, batch: Int = 2, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededGenerator(seed: seed)
+        model.parameters.initialize(using: &rng)
+        for entry in model.parameters.entries where entry.shape.count == 1 {
+            for i in 0..<entry.count { model.parameters.values.pointer[entry.offset + i] = rng.nextFloat(in: -0.3, 0.3) }
+        }
+        model.reserve(maxBatch: batch)
+        let input = FloatBuffer(rng.floats(batch * model.inputSize))
+        let projection = FloatBuffer(rng.floats(batch * model.outputSize))
+        func loss() -> Double {
+            let logits = model.forward(input.pointer, batch: batch)
+            return (0..<projection.count).reduce(0) { $0 + Double(logits[$1]) * Double(projection.pointer[$1]) }
+        }
+        model.parameters.zeroGradients()
+        model.forward(input.pointer, batch: batch)
+        model.backward(input.pointer, outputGradient: projection.pointer, batch: batch)
+        let analytic = model.parameters.gradients.array
+        for entry in model.parameters.entries {
+            check(entry.name, values: model.parameters.values.pointer + entry.offset, count: entry.count,
+                  analytic: Array(analytic[entry.offset..<entry.offset + entry.count]), loss: loss, file: file, line: line)
+        }
+    }
+
     /// Checks the input gradient and every parameter gradient of the harnessed layer. Parameters in
     /// `untrained` (BatchNormalization's moving statistics) must get no gradient and must not change
     /// the training-mode output at all.

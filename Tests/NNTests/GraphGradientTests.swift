@@ -6,31 +6,6 @@ import XCTest
 /// read twice by one merge, and a `[1, 1, C]` broadcast. The loss is a fixed projection of the
 /// logits, and no layer has a kink, so the loss is smooth in every parameter.
 final class GraphGradientTests: XCTestCase {
-    /// Every parameter's analytic gradient of `sum(logits * projection)` against central differences.
-    private func checkParameterGradients(_ model: Sequential, seed: UInt64, batch: Int = 2, file: StaticString = #filePath, line: UInt = #line) {
-        var rng = SeededGenerator(seed: seed)
-        model.parameters.initialize(using: &rng)
-        for entry in model.parameters.entries where entry.shape.count == 1 {
-            for i in 0..<entry.count { model.parameters.values.pointer[entry.offset + i] = rng.nextFloat(in: -0.3, 0.3) }
-        }
-        model.reserve(maxBatch: batch)
-        let input = FloatBuffer(rng.floats(batch * model.inputSize))
-        let projection = FloatBuffer(rng.floats(batch * model.outputSize))
-        func loss() -> Double {
-            let logits = model.forward(input.pointer, batch: batch)
-            return (0..<projection.count).reduce(0) { $0 + Double(logits[$1]) * Double(projection.pointer[$1]) }
-        }
-        model.parameters.zeroGradients()
-        model.forward(input.pointer, batch: batch)
-        model.backward(input.pointer, outputGradient: projection.pointer, batch: batch)
-        let analytic = model.parameters.gradients.array
-        let checker = GradientChecker(step: 1e-2)
-        for entry in model.parameters.entries {
-            checker.check(entry.name, values: model.parameters.values.pointer + entry.offset, count: entry.count,
-                          analytic: Array(analytic[entry.offset..<entry.offset + entry.count]), loss: loss, file: file, line: line)
-        }
-    }
-
     func testFanOutAndFanIn() throws {
         let conv = { (filters: Int, size: Int) in Conv2D(filters: filters, kernelSize: (size, size), padding: .same, gemm: testGEMM) }
         let model = try Sequential(inputShape: [4, 4, 2], layers: [
@@ -45,7 +20,7 @@ final class GraphGradientTests: XCTestCase {
             Dense(units: 3, gemm: testGEMM),
         ], inputs: [[-1], [0], [0], [1, 2, 0], [3, 1], [4, 0], [5, 5], [6], [7]])
         XCTAssertEqual(model.outputShapes[5], [4, 4, 6])
-        checkParameterGradients(model, seed: 181)
+        GradientChecker().checkModel(model, seed: 181)
     }
 
     func testChannelBroadcast() throws {
@@ -59,7 +34,7 @@ final class GraphGradientTests: XCTestCase {
         ], inputs: [[-1], [-1], [0, 1], [1, 2], [3], [4]])
         XCTAssertEqual(model.outputShapes[1], [1, 1, 3])
         XCTAssertEqual(model.outputShapes[3], [4, 4, 3])
-        checkParameterGradients(model, seed: 182)
+        GradientChecker().checkModel(model, seed: 182)
     }
 
     /// Multiply's squeeze-and-excitation loops ([x, scale]) give the bits of its general loop ([scale, x]): the same
