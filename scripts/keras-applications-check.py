@@ -56,7 +56,11 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(DISTILL):
         sys.exit(f"keras-applications-check: {DISTILL} not found; build first: swift build -c release")
-    names = args.only or sorted(n for n in dir(keras.applications) if n[0].isupper() and callable(getattr(keras.applications, n)))
+    known = sorted(n for n in dir(keras.applications) if n[0].isupper() and callable(getattr(keras.applications, n)))
+    unknown = [n for n in args.only or [] if n not in known]
+    if unknown:
+        sys.exit(f"keras-applications-check: --only {', '.join(unknown)}: not in keras.applications; expected one of {', '.join(known)}")
+    names = args.only or known
     print(f"keras {keras.__version__}; distill bench --workloads teacher --batch-size {args.batch_size} --steps 2 (after 3 warm-up steps)\n")
     print("| model | input | parameters | loads (`distill summary`) | trains (`distill bench`), samples/s |")
     print("|---|---|---:|---|---:|")
@@ -66,6 +70,7 @@ def main():
             model, size = build(getattr(keras.applications, name))
             if model is None:
                 print(f"| {name} | none | | Keras refused: {size} | |")
+                failures += 1
                 continue
             path = os.path.join(directory, f"{name}.json")
             with open(path, "w") as f:
