@@ -419,9 +419,9 @@ def inceptionresnetv2_model():
 
 def sequential_new_layers_model():
     """A Sequential of the layers the applications above brought (LayerOptionFuzzTests fuzzes its options), fed pixels:
-    Rescaling(1 / 255), Normalization
-    with adapt weights, VarianceScaling and LecunUniform kernels, a Constant bias, LayerNormalization, Dense on
-    [H, W, C] with gelu, LayerScale, Dropout with noise_shape, Conv2D with one group per channel."""
+    Rescaling(1 / 255), Normalization with adapt weights, VarianceScaling and LecunUniform kernels, a Constant bias,
+    LayerNormalization, Dense on [H, W, C] with gelu, LayerScale, Dropout with noise_shape, Conv2D with one group
+    per channel."""
     keras.utils.clear_session()
     from keras.src.applications.convnext import LayerScale
     scaling = keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal")

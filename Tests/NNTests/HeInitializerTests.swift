@@ -6,15 +6,9 @@ import XCTest
 /// kh * kw * in): HeNormal a normal truncated at two of its deviations `sqrt(2 / fanIn) / 0.8796...`, whose
 /// values then have the standard deviation `sqrt(2 / fanIn)`; HeUniform uniform in `+-sqrt(6 / fanIn)`.
 final class HeInitializerTests: XCTestCase {
-    /// The 3 x 3 convolution from 64 to 128 channels (fanIn 576) of `drawnKernel`: its kernel and the model.
-    private func kernel(_ initializer: String) throws -> (values: [Float], model: Sequential) {
-        let drawn = try drawnKernel(initializer)
-        return (drawn.values, drawn.model)
-    }
-
     func testHeNormalIsATruncatedNormalOfKerasDeviation() throws {
         for spelling in [#"{"class_name": "HeNormal", "config": {"seed": null}}"#, #""he_normal""#] {
-            let (values, model) = try kernel(spelling)
+            let (values, _, model) = try drawnKernel(spelling)
             XCTAssertEqual(model.parameters.entries.map(\.initializer), [.heNormal, .zeros], spelling)
             let target = (2.0 / 576).squareRoot(), cut = 2 * target / 0.87962566103423978
             let (mean, deviation) = moments(values)
@@ -30,7 +24,7 @@ final class HeInitializerTests: XCTestCase {
 
     func testHeUniformIsUniformInKerasLimit() throws {
         for spelling in [#"{"class_name": "HeUniform", "config": {"seed": null}}"#, #""he_uniform""#] {
-            let (values, model) = try kernel(spelling)
+            let (values, _, model) = try drawnKernel(spelling)
             XCTAssertEqual(model.parameters.entries.map(\.initializer), [.heUniform, .zeros], spelling)
             let limit = (6.0 / 576).squareRoot()
             XCTAssertLessThanOrEqual(Double(values.map { abs($0) }.max()!), limit)
@@ -40,9 +34,9 @@ final class HeInitializerTests: XCTestCase {
     }
 
     func testAnotherSeedDrawsOtherValuesAndTheSameSeedTheSame() throws {
-        let (first, _) = try kernel(#""he_normal""#), (again, _) = try kernel(#""he_normal""#)
+        let first = try drawnKernel(#""he_normal""#).values, again = try drawnKernel(#""he_normal""#).values
         XCTAssertEqual(first, again)
-        let model = try kernel(#""he_normal""#).model
+        let model = try drawnKernel(#""he_normal""#).model
         var rng = SeededGenerator(seed: 6)
         model.parameters.initialize(using: &rng)
         XCTAssertNotEqual(Array(UnsafeBufferPointer(start: model.parameters.values.pointer, count: 100)), Array(first.prefix(100)))

@@ -7,23 +7,15 @@ import XCTest
 /// Keras's definition: `s = scale / max(1, fan)`, a normal truncated at two deviations of `sqrt(s) / 0.8796...`
 /// (whose values have deviation `sqrt(s)`), a normal of deviation `sqrt(s)`, or uniform in `+-sqrt(3 s)`.
 final class VarianceScalingTests: XCTestCase {
-    /// The 3 x 3 convolution from 64 to 128 channels (fan_in 576, fan_out 1152) of `drawnKernel`.
-    private func kernel(_ initializer: String) throws -> (values: [Float], initializer: Initializer) {
-        let drawn = try drawnKernel(initializer)
-        return (drawn.values, drawn.initializer)
-    }
-
     private func varianceScaling(_ options: String) -> String {
         #"{"module": "keras.initializers", "class_name": "VarianceScaling", "config": {"seed": null, \#(options), "input_axes": null, "output_axes": null}}"#
     }
 
-    private func deviation(_ values: [Float]) -> Double { moments(values).deviation }
-
     func testEfficientNetsConvolutionKernelIsATruncatedNormalOverFanOut() throws {
-        let (values, initializer) = try kernel(varianceScaling(#""scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal""#))
+        let (values, initializer, _) = try drawnKernel(varianceScaling(#""scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal""#))
         XCTAssertEqual(initializer, .varianceScaling(scale: 2, mode: .fanOut, distribution: .truncatedNormal))
         let target = (2.0 / 1152).squareRoot(), cut = 2 * target / 0.87962566103423978
-        XCTAssertEqual(deviation(values), target, accuracy: 0.01 * target)
+        XCTAssertEqual(moments(values).deviation, target, accuracy: 0.01 * target)
         XCTAssertLessThanOrEqual(Double(values.map { abs($0) }.max()!), cut * (1 + 1e-6), "truncated at two deviations")
         XCTAssertGreaterThan(Double(values.map { abs($0) }.max()!), 0.98 * cut)
         let inside = Double(values.filter { Double(abs($0)) <= cut / 2 }.count) / Double(values.count)
@@ -31,42 +23,42 @@ final class VarianceScalingTests: XCTestCase {
     }
 
     func testUniformAndUntruncatedNormalAndFanAverage() throws {
-        let (uniform, _) = try kernel(varianceScaling(#""scale": 0.3333333333333333, "mode": "fan_out", "distribution": "uniform""#))
+        let uniform = try drawnKernel(varianceScaling(#""scale": 0.3333333333333333, "mode": "fan_out", "distribution": "uniform""#)).values
         let limit = (3 * (1.0 / 3) / 1152).squareRoot()
         XCTAssertLessThanOrEqual(Double(uniform.map { abs($0) }.max()!), limit)
         XCTAssertGreaterThan(Double(uniform.map { abs($0) }.max()!), 0.99 * limit)
-        XCTAssertEqual(deviation(uniform), limit / 3.0.squareRoot(), accuracy: 0.01 * limit)
+        XCTAssertEqual(moments(uniform).deviation, limit / 3.0.squareRoot(), accuracy: 0.01 * limit)
 
-        let (normal, _) = try kernel(varianceScaling(#""scale": 1.0, "mode": "fan_avg", "distribution": "untruncated_normal""#))
+        let normal = try drawnKernel(varianceScaling(#""scale": 1.0, "mode": "fan_avg", "distribution": "untruncated_normal""#)).values
         let target = (1.0 / 864).squareRoot()   // fan_avg = (576 + 1152) / 2
-        XCTAssertEqual(deviation(normal), target, accuracy: 0.01 * target)
+        XCTAssertEqual(moments(normal).deviation, target, accuracy: 0.01 * target)
         XCTAssertGreaterThan(Double(normal.map { abs($0) }.max()!), 3.5 * target, "not truncated: 73,728 draws pass 3.5 deviations")
     }
 
     func testKerasDefaultsAndTheNamesThatAreVarianceScaling() throws {
-        XCTAssertEqual(try kernel(#"{"class_name": "VarianceScaling", "config": {}}"#).initializer,
+        XCTAssertEqual(try drawnKernel(#"{"class_name": "VarianceScaling", "config": {}}"#).initializer,
                        .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal))
-        XCTAssertEqual(try kernel(#""variance_scaling""#).initializer, .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal))
-        XCTAssertEqual(try kernel(varianceScaling(#""distribution": "normal""#)).initializer,
+        XCTAssertEqual(try drawnKernel(#""variance_scaling""#).initializer, .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal))
+        XCTAssertEqual(try drawnKernel(varianceScaling(#""distribution": "normal""#)).initializer,
                        .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal), "Keras reads normal as truncated")
-        XCTAssertEqual(try kernel(#""lecun_normal""#).initializer, .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal))
-        XCTAssertEqual(try kernel(#"{"class_name": "LecunUniform", "config": {"seed": null}}"#).initializer,
+        XCTAssertEqual(try drawnKernel(#""lecun_normal""#).initializer, .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal))
+        XCTAssertEqual(try drawnKernel(#"{"class_name": "LecunUniform", "config": {"seed": null}}"#).initializer,
                        .varianceScaling(scale: 1, mode: .fanIn, distribution: .uniform))
-        XCTAssertEqual(try kernel(#""glorot_normal""#).initializer, .varianceScaling(scale: 1, mode: .fanAverage, distribution: .truncatedNormal))
-        let (lecun, _) = try kernel(#""lecun_normal""#)
-        XCTAssertEqual(deviation(lecun), (1.0 / 576).squareRoot(), accuracy: 0.01 * (1.0 / 576).squareRoot())
+        XCTAssertEqual(try drawnKernel(#""glorot_normal""#).initializer, .varianceScaling(scale: 1, mode: .fanAverage, distribution: .truncatedNormal))
+        let lecun = try drawnKernel(#""lecun_normal""#).values
+        XCTAssertEqual(moments(lecun).deviation, (1.0 / 576).squareRoot(), accuracy: 0.01 * (1.0 / 576).squareRoot())
     }
 
     func testConstantFillsEveryValue() throws {
-        let (values, initializer) = try kernel(#"{"class_name": "Constant", "config": {"value": 0.25}}"#)
+        let (values, initializer, _) = try drawnKernel(#"{"class_name": "Constant", "config": {"value": 0.25}}"#)
         XCTAssertEqual(initializer, .constant(0.25))
         XCTAssertEqual(Set(values), [0.25])
-        XCTAssertEqual(try kernel(#""constant""#).initializer, .constant(0), "Keras's default value")
+        XCTAssertEqual(try drawnKernel(#""constant""#).initializer, .constant(0), "Keras's default value")
     }
 
     func testTheSameSeedDrawsTheSameValues() throws {
         let options = varianceScaling(#""scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal""#)
-        XCTAssertEqual(try kernel(options).values, try kernel(options).values)
+        XCTAssertEqual(try drawnKernel(options).values, try drawnKernel(options).values)
     }
 
     func testMalformedOptionsAreOneLineErrors() {
