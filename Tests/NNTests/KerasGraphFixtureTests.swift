@@ -8,15 +8,13 @@ import XCTest
 /// formula of the layer's name, the weight's name and its shape (the script's docstring), which
 /// `formulaWeights` recomputes here to the same float32 bits.
 final class KerasGraphFixtureTests: XCTestCase {
-    private static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Fixtures/keras-graph").standardized
 
     /// The script's formula: FNV-1a-32 of "layer/weight", MurmurHash3's fmix32 of `h + i * 0x9E3779B9`,
     /// mapped to [-1, 1) and scaled by the weight name's base and amplitude (float64, one rounding); a kernel's
     /// amplitude is `sqrt(gain / fanIn)`, the gain 4.2 unless the fixture names another.
     static func formulaWeights(layer: String, weight: String, shape: [Int], gain: Double = 4.2) throws -> [Float] {
-        var h: UInt32 = 2_166_136_261
-        for byte in "\(layer)/\(weight)".utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
         let (base, amplitude): (Double, Double)
         switch weight {
         case "kernel", "depthwise_kernel", "pointwise_kernel":
@@ -32,17 +30,50 @@ final class KerasGraphFixtureTests: XCTestCase {
         case "variable": (base, amplitude) = (0.5, 0.25)   // ConvNeXt's LayerScale
         default: throw ModelError("no formula for weight \(weight) of \(layer)")
         }
-        return (0..<shape.reduce(1, *)).map { i in
+        return uniform("\(layer)/\(weight)", count: shape.reduce(1, *)).map { Float(base + amplitude * $0) }
+    }
+
+    /// The formula's `count` values in [-1, 1) for `key`, exact in float64.
+    static func uniform(_ key: String, count: Int) -> [Double] {
+        var h: UInt32 = 2_166_136_261
+        for byte in key.utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
+        return (0..<count).map { i in
             var x = h &+ UInt32(truncatingIfNeeded: i) &* 2_654_435_769
             x ^= x >> 16; x = x &* 2_246_822_507
             x ^= x >> 13; x = x &* 3_266_489_909
             x ^= x >> 16
-            let u = (Double(x) / 4_294_967_296.0) * 2.0 - 1.0
-            return Float(base + amplitude * u)
+            return (Double(x) / 4_294_967_296.0) * 2.0 - 1.0
         }
     }
 
-    private func flatten(_ value: Any) -> [Float] {
+    /// `name`'s `-io.json`.
+    static func io(_ name: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("\(name)-io.json"))) as? [String: Any])
+    }
+
+    /// `name`'s model, built from `json` (its `<name>.json` unless given), with every weight set by the formula.
+    static func formulaModel(_ name: String, json: [UInt8]? = nil) throws -> Sequential {
+        let path = directory.appendingPathComponent("\(name).json").path
+        let model = try (json.map { try ModelDescription(json: $0, source: path) } ?? ModelDescription(contentsOfFile: path)).build(gemm: testGEMM)
+        let gain = (try io(name)["gain"] as? NSNumber)?.doubleValue ?? 4.2
+        for entry in model.parameters.entries {
+            let parts = entry.name.split(separator: ".", maxSplits: 1).map(String.init)
+            let values = try formulaWeights(layer: parts[0], weight: parts[1], shape: entry.shape, gain: gain)
+            (model.parameters.values.pointer + entry.offset).update(from: values, count: values.count)
+        }
+        return model
+    }
+
+    /// The stored inputs of `name`'s `-io.json`, as swift-distill's loader gives them (pixels divided by 255), and their shape.
+    static func inputs(_ name: String) throws -> (values: [Float], shape: [Int]) {
+        let io = try io(name)
+        let shape = try XCTUnwrap(io["input_shape"] as? [Int]), pixels = io["pixels"] as? Bool ?? false
+        let values = flatten(io["inputs"] as Any).map { pixels ? $0 / 255 : $0 }
+        XCTAssertEqual(values.count, shape.reduce(1, *))
+        return (values, shape)
+    }
+
+    static func flatten(_ value: Any) -> [Float] {
         if let number = value as? NSNumber { return [number.floatValue] }
         return (value as? [Any] ?? []).flatMap(flatten)
     }
@@ -52,25 +83,16 @@ final class KerasGraphFixtureTests: XCTestCase {
     /// softmax, within 1e-4 x max(1, |Keras's value|). Pixel inputs (0-255, `"pixels": true`) are given as the
     /// loader gives pixels, divided by 255.
     func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let model = try ModelDescription(contentsOfFile: Self.directory.appendingPathComponent("\(name).json").path).build(gemm: testGEMM)
-        let io = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("\(name)-io.json")))
-                               as? [String: Any])
+        let model = try Self.formulaModel(name), io = try Self.io(name)
         let expected = try XCTUnwrap(io["weights"] as? [[String: Any]])
         XCTAssertEqual(model.parameters.entries.map(\.name).sorted(), expected.compactMap { $0["name"] as? String }.sorted(),
                        "\(name): the parameters are Keras's weights", file: file, line: line)
-        let gain = (io["gain"] as? NSNumber)?.doubleValue ?? 4.2
         let sums = Dictionary(uniqueKeysWithValues: expected.map { ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue) })
         for entry in model.parameters.entries {
-            let parts = entry.name.split(separator: ".", maxSplits: 1).map(String.init)
-            let values = try Self.formulaWeights(layer: parts[0], weight: parts[1], shape: entry.shape, gain: gain)
-            (model.parameters.values.pointer + entry.offset).update(from: values, count: values.count)
-            let sum = values.reduce(0) { $0 + Double($1) }
-            XCTAssertEqual(sum, sums[entry.name] ?? .nan, accuracy: 1e-9 * Double(values.count), "\(name) \(entry.name)", file: file, line: line)
+            let sum = (0..<entry.count).reduce(0) { $0 + Double(model.parameters.values.pointer[entry.offset + $1]) }
+            XCTAssertEqual(sum, sums[entry.name] ?? .nan, accuracy: 1e-9 * Double(entry.count), "\(name) \(entry.name)", file: file, line: line)
         }
-        let shape = try XCTUnwrap(io["input_shape"] as? [Int])
-        let pixels = io["pixels"] as? Bool ?? false
-        let input = flatten(io["inputs"] as Any).map { pixels ? $0 / 255 : $0 }, keras = flatten(io["logits"] as Any)
-        XCTAssertEqual(input.count, shape.reduce(1, *), file: file, line: line)
+        let (input, shape) = try Self.inputs(name), keras = Self.flatten(io["logits"] as Any)
         model.reserve(maxBatch: shape[0])
         let logits = Array(UnsafeBufferPointer(start: input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: shape[0]) },
                                                count: shape[0] * model.outputSize))
