@@ -18,6 +18,11 @@ and ConvNeXt brought), and keras.applications' `mobilenetv2` (MobileNetV2, alpha
                    every weight as {"name": "<layer>.<weight>", "shape": [...], "first": [first 3
                    values], "sum": float64 sum of all values} so a reimplementation of the formula
                    can be checked weight by weight before the logits are compared.
+  <name>-step.json one training step (training=True, every Dropout's rate 0, labels STEP_LABELS, the mean sparse
+                   categorical cross-entropy of the logits) in float64: the loss, and per trainable weight its
+                   gradient's norm and projection on a unit probe vector (the formula's u for "<layer>.<weight>/probe"),
+                   per moving statistic the same of its value after the step, each with the largest distance of
+                   Keras's float32 step from it over four batch orders (--step-only writes these alone).
 
 No weight is stored: every weight is set by the formula below, which a test recomputes from the
 layer's name, the weight's name and its shape alone (no dependence on the order of the weights).
@@ -102,6 +107,7 @@ Needs: python3 -m venv /work/venv-keras && /work/venv-keras/bin/pip install tens
 Run:   /work/venv-keras/bin/python scripts/make-graph-fixtures.py [--output DIR] [--names]
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -147,6 +153,19 @@ def fan_in(weight_name, shape):
     return int(np.prod(shape[:-1]))
 
 
+def uniform(key, n):
+    """n float64 values in [-1, 1) from the key's FNV-1a-32 hash, by the formula's integer steps (exact)."""
+    h = np.uint64(fnv1a32(key))
+    mask = np.uint64(0xFFFFFFFF)
+    x = (h + np.arange(n, dtype=np.uint64) * np.uint64(2654435769)) & mask
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(2246822507)) & mask
+    x ^= x >> np.uint64(13)
+    x = (x * np.uint64(3266489909)) & mask
+    x ^= x >> np.uint64(16)
+    return (x.astype(np.float64) / 4294967296.0) * 2.0 - 1.0
+
+
 def formula_weight(layer_name, weight_name, shape):
     """The weight's values (float32, Keras shape) by the docstring's formula."""
     if weight_name not in SETTINGS:
@@ -156,16 +175,7 @@ def formula_weight(layer_name, weight_name, shape):
     if amplitude is None:
         amplitude = math.sqrt(GAIN / float(fan_in(weight_name, shape)))
     n = int(np.prod(shape)) if shape else 1
-    h = np.uint64(fnv1a32(f"{layer_name}/{weight_name}"))
-    mask = np.uint64(0xFFFFFFFF)
-    x = (h + np.arange(n, dtype=np.uint64) * np.uint64(2654435769)) & mask
-    x ^= x >> np.uint64(16)
-    x = (x * np.uint64(2246822507)) & mask
-    x ^= x >> np.uint64(13)
-    x = (x * np.uint64(3266489909)) & mask
-    x ^= x >> np.uint64(16)
-    u = (x.astype(np.float64) / 4294967296.0) * 2.0 - 1.0
-    values = (base + amplitude * u).astype(np.float32)
+    values = (base + amplitude * uniform(f"{layer_name}/{weight_name}", n)).astype(np.float32)
     return values.reshape(shape)
 
 
@@ -564,23 +574,113 @@ def sensitivity(name, x, base):
     return results
 
 
-def float64_gap(make, x, logits):
-    """The largest |float32 logits - float64 logits| of the same model and weights in Keras: the
-    rounding noise a float32 reimplementation can expect (a test's tolerance should be well above it)."""
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
+@contextlib.contextmanager
+def precision(dtype):
+    """Keras layers made inside compute in dtype ("float32" or "float64")."""
+    keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
     try:
-        model = make()
-        for layer in leaf_layers(model):
-            for variable in layer.weights:
-                values = formula_weight(layer.name, weight_name(variable), variable.shape)
-                variable.assign(values.astype(np.float64 if "float" in variable.dtype else variable.dtype))
-            finalize(layer)
-        exact = np.asarray(model(x.astype(np.float64), training=False))
+        yield
     finally:
         keras.config.set_floatx("float32")
         keras.config.set_dtype_policy("float32")
+
+
+def formula_model(make, dtype):
+    """make()'s model with the formula's weights (float32 values, held in dtype); call within precision(dtype)."""
+    model = make()
+    for layer in leaf_layers(model):
+        for variable in layer.weights:
+            values = formula_weight(layer.name, weight_name(variable), variable.shape)
+            variable.assign(values.astype(dtype if "float" in variable.dtype else variable.dtype))
+        finalize(layer)
+    return model
+
+
+def float64_gap(make, x, logits):
+    """The largest |float32 logits - float64 logits| of the same model and weights in Keras: the
+    rounding noise a float32 reimplementation can expect (a test's tolerance should be well above it)."""
+    with precision("float64"):
+        exact = np.asarray(formula_model(make, "float64")(x.astype(np.float64), training=False))
     return float(np.max(np.abs(logits.astype(np.float64) - exact)))
+
+
+# ---------------------------------------------------------------- one training step
+
+STEP_LABELS = [3, 1, 4, 1]
+# The batch orders Keras's float32 step runs in: the same step mathematically, summed in other orders. How far the
+# farthest lies from the float64 step is the float32 noise a test allows for (in the deep models whose last
+# BatchNormalizations see 1 x 1 maps of 4 samples, one order can land 20 times closer than another).
+STEP_ORDERS = [[0, 1, 2, 3], [1, 2, 3, 0], [2, 0, 3, 1], [3, 2, 1, 0]]
+
+
+def training_step(make, x, dtype, order=(0, 1, 2, 3)):
+    """One training-mode step of Keras in dtype on x[order] with STEP_LABELS[order], every Dropout's rate set to 0
+    (its masks are random draws no other implementation repeats): the mean SparseCategoricalCrossentropy(from_logits=
+    True), {"<layer>.<weight>": its gradient} for every trainable weight, and {"<layer>.<weight>": its value after the
+    step} for every non-trainable float weight the step changed (BatchNormalization's moving statistics)."""
+    import tensorflow as tf
+    with precision(dtype):
+        model = formula_model(make, dtype)
+        for layer in leaf_layers(model):
+            if isinstance(layer, layers.Dropout):
+                layer.rate = 0.0
+        named = lambda weights_of: [(f"{layer.name}.{weight_name(v)}", v)  # noqa: E731
+                                    for layer in leaf_layers(model) for v in weights_of(layer)]
+        trainable, frozen = named(lambda l: l.trainable_weights), named(lambda l: l.non_trainable_weights)
+        before = {n: np.array(v.numpy()) for n, v in frozen}
+        with tf.GradientTape() as tape:
+            logits = model(x[list(order)].astype(dtype), training=True)
+            labels = np.array([STEP_LABELS[i] for i in order])
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+        gradients = tape.gradient(loss, [v for _, v in trainable])
+        after = {n: np.asarray(v.numpy(), np.float64) for n, v in frozen
+                 if "float" in v.dtype and np.any(v.numpy() != before[n])}
+        return float(loss), {n: np.asarray(g, np.float64) for (n, _), g in zip(trainable, gradients)}, after
+
+
+def probe(name, n):
+    """The unit vector a weight's gradient is projected on: the formula's [-1, 1) values of "<name>/probe", the
+    name "<layer>.<weight>", divided by their norm."""
+    u = uniform(f"{name}/probe", n)
+    return u / math.sqrt(math.fsum((u * u).tolist()))
+
+
+def distance(a, b):
+    return math.sqrt(math.fsum(((a.reshape(-1) - b.reshape(-1)) ** 2).tolist()))
+
+
+def digest(name, exact, singles):
+    """A weight's gradient (or value) in kilobytes: the float64 step's norm and projection on probe(name), and the
+    largest distance (norm of the difference) of Keras's float32 steps from it: the noise a float32 step has."""
+    flat = exact.reshape(-1)
+    return {"name": name, "norm": math.sqrt(math.fsum((flat * flat).tolist())),
+            "probe": math.fsum((flat * probe(name, flat.size)).tolist()),
+            "float32_error": max(distance(single, exact) for single in singles)}
+
+
+def write_step(path, name, make, x):
+    """<name>-step.json: one training step's loss, gradients and moving statistics in float64 (the reference), as
+    digests, with the float32 noise of Keras's step in STEP_ORDERS. Returns the loss, the gradient's norm and the
+    float32 steps' largest distance from it."""
+    loss64, gradients64, after64 = training_step(make, x, "float64")
+    singles = [training_step(make, x, "float32", order) for order in STEP_ORDERS]
+    for _, gradients32, after32 in singles:
+        assert gradients32.keys() == gradients64.keys() and after32.keys() == after64.keys(), name
+    step = {"model": name, "keras": keras.__version__, "tensorflow": tf_version(),
+            "labels": STEP_LABELS, "dropout": "every Dropout's rate set to 0", "float32_orders": STEP_ORDERS,
+            "loss": loss64, "loss_float32_error": max(abs(loss32 - loss64) for loss32, _, _ in singles),
+            "gradients": [digest(n, g, [s[1][n] for s in singles]) for n, g in gradients64.items()],
+            "state": [digest(n, v, [s[2][n] for s in singles]) for n, v in after64.items()]}
+    total = math.sqrt(math.fsum(g["norm"] ** 2 for g in step["gradients"]))
+    noise = max(math.sqrt(math.fsum(distance(s[1][n], g) ** 2 for n, g in gradients64.items())) for s in singles)
+    assert math.isfinite(total) and total > 0, f"{name}: no gradient"
+    text = "{\n" + ",\n".join(f"{json.dumps(k)}: " + ("[\n" + ",\n".join(json.dumps(e) for e in v) + "\n]" if k in ("gradients", "state")
+                                                   else json.dumps(v)) for k, v in step.items()) + "\n}\n"
+    assert json.loads(text) == step
+    with open(path, "w") as f:
+        f.write(text)
+    return loss64, total, noise
 
 
 # ---------------------------------------------------------------- writing
@@ -892,6 +992,7 @@ def main():
     parser.add_argument("--output", default=FIXTURES)
     parser.add_argument("--names", action="store_true", help="print every weight's Keras path and shape")
     parser.add_argument("--only", nargs="*", help="model names to write (default: all)")
+    parser.add_argument("--step-only", action="store_true", help="write <name>-step.json alone")
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     print(f"keras {keras.__version__}, tensorflow {tf_version()}, backend {keras.backend.backend()}")
@@ -900,9 +1001,14 @@ def main():
         if args.only and name not in args.only:
             continue
         GAIN = GAINS.get(name, 4.2)
+        x = images()
+        loss, total, noise = write_step(os.path.join(args.output, f"{name}-step.json"), name, make, x)
+        print(f"{name}: training step: loss {loss:.6f}, gradient norm {total:.6g}, "
+              f"Keras's float32 steps up to {noise / total:.3g} of it away")
+        if args.step_only:
+            continue
         model = make()
         check_fan_in_rule(model)
-        x = images()
         manifest = set_formula_weights(model)
         names = sorted({weight_name(v) for layer in leaf_layers(model) for v in layer.weights})
         assert set(names) <= set(SETTINGS), f"{name}: weight names {names}"
@@ -924,7 +1030,7 @@ def main():
         print(f"  float32 vs float64 Keras logits: largest difference {float64_gap(make, x, logits):.3g}")
         for what, gap in sensitivity(name, x, logits):
             print(f"  sensitivity: {what}: largest logit change {gap:.4g}")
-    if all(os.path.exists(os.path.join(args.output, f"{name}.json")) for name, _, _ in MODELS):
+    if not args.step_only and all(os.path.exists(os.path.join(args.output, f"{name}.json")) for name, _, _ in MODELS):
         write_layer_configs(args.output)
         print(f"wrote {os.path.join(args.output, 'layer-configs.md')}")
     return 0
