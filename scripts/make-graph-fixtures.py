@@ -586,14 +586,10 @@ def precision(dtype):
         keras.config.set_dtype_policy("float32")
 
 
-def formula_model(make, dtype):
-    """make()'s model with the formula's weights (float32 values, held in dtype); call within precision(dtype)."""
+def formula_model(make):
+    """make()'s model with the formula's weights (float32 values, held in the precision it is made in)."""
     model = make()
-    for layer in leaf_layers(model):
-        for variable in layer.weights:
-            values = formula_weight(layer.name, weight_name(variable), variable.shape)
-            variable.assign(values.astype(dtype if "float" in variable.dtype else variable.dtype))
-        finalize(layer)
+    set_formula_weights(model)
     return model
 
 
@@ -601,7 +597,7 @@ def float64_gap(make, x, logits):
     """The largest |float32 logits - float64 logits| of the same model and weights in Keras: the
     rounding noise a float32 reimplementation can expect (a test's tolerance should be well above it)."""
     with precision("float64"):
-        exact = np.asarray(formula_model(make, "float64")(x.astype(np.float64), training=False))
+        exact = np.asarray(formula_model(make)(x.astype(np.float64), training=False))
     return float(np.max(np.abs(logits.astype(np.float64) - exact)))
 
 
@@ -621,7 +617,7 @@ def training_step(make, x, dtype, order=(0, 1, 2, 3)):
     step} for every non-trainable float weight the step changed (BatchNormalization's moving statistics)."""
     import tensorflow as tf
     with precision(dtype):
-        model = formula_model(make, dtype)
+        model = formula_model(make)
         for layer in leaf_layers(model):
             if isinstance(layer, layers.Dropout):
                 layer.rate = 0.0
