@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of thirteen models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
+For each of seventeen models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
 28x28x1 written here; `grouped` has Conv2D with groups, the last is a Sequential of the layers the EfficientNets
 and ConvNeXt brought), and keras.applications' `mobilenetv2` (MobileNetV2, alpha 0.35), `resnet50v2`
 (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its preprocessing), `nasnetmobile` (NASNetMobile),
-`resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0), `efficientnetv2b0` (EfficientNetV2B0) and
-`convnexttiny` (ConvNeXtTiny), at 32x32x3, and `inceptionresnetv2` (InceptionResNetV2) at its smallest input,
-75x75x3, all with 10 logits and no final softmax -- it writes
+`resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0), `efficientnetv2b0` (EfficientNetV2B0),
+`convnexttiny` (ConvNeXtTiny), `mobilenet` (MobileNet, alpha 0.25) and `densenet121` (DenseNet121), at 32x32x3,
+and at their smallest inputs `inceptionresnetv2` (InceptionResNetV2) and `inceptionv3` (InceptionV3) at 75x75x3
+and `xception` (Xception) at 71x71x3, all with 10 logits and no final softmax -- it writes
 
   <name>.json      exactly model.to_json()
   <name>-io.json   {"model", "keras", "tensorflow", "weights": [...], "input_shape": [4, H, W, C],
@@ -124,9 +125,12 @@ from keras import layers  # noqa: E402
 warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "keras-graph")
 GAIN = 4.2
-# A larger gain for the models whose swishes and squeeze-and-excitation gates shrink the signal block by block
-# until every image gives the same logits (written to <name>-io.json as "gain").
-GAINS = {"efficientnetb0": 6.5, "efficientnetv2b0": 5.5}
+# A larger gain for the models whose swishes and squeeze-and-excitation gates (the EfficientNets), or depth (MobileNet,
+# InceptionV3), shrink the signal block by block until the logits are tiny or every image gives the same ones
+# (written to <name>-io.json as "gain").
+GAINS = {"efficientnetb0": 6.5, "efficientnetv2b0": 5.5, "mobilenet": 8.0, "inceptionv3": 6.0,
+         # and a smaller one for Xception, whose residual stream grows block by block (logits ~40 at 4.2)
+         "xception": 3.0}
 SETTINGS = {  # weight name -> (base, amplitude); None: the kernel amplitude sqrt(GAIN / fan_in)
     "kernel": (0.0, None), "depthwise_kernel": (0.0, None), "pointwise_kernel": (0.0, None),
     "bias": (0.0, 0.1),
@@ -427,6 +431,34 @@ def inceptionresnetv2_model():
     return keras.applications.InceptionResNetV2(input_shape=(75, 75, 3), weights=None, classes=10, classifier_activation=None)
 
 
+def mobilenet_model():
+    """MobileNet v1 (alpha 0.25): ZeroPadding2D ((0, 1), (0, 1)) before stride-2 depthwise convolutions without bias,
+    ReLU6, and its classifier: GlobalAveragePooling2D(keepdims=True), Dropout, a 1 x 1 Conv2D and Reshape to [10]."""
+    keras.utils.clear_session()
+    return keras.applications.MobileNet(alpha=0.25, input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
+
+
+def densenet121_model():
+    """DenseNet121: dense blocks (each layer's output Concatenated to all before it), transitions with 2 x 2
+    AveragePooling2D, ZeroPadding2D before the 7 x 7 stride-2 stem and its max pooling, BatchNormalization axis 3."""
+    keras.utils.clear_session()
+    return keras.applications.DenseNet121(input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None)
+
+
+def xception_model():
+    """Xception at its smallest input, 71 x 71 x 3: SeparableConv2D without bias, 3 x 3 stride-2 MaxPooling2D with
+    padding "same" beside 1 x 1 stride-2 Conv2D shortcuts, Add."""
+    keras.utils.clear_session()
+    return keras.applications.Xception(input_shape=(71, 71, 3), weights=None, classes=10, classifier_activation=None)
+
+
+def inceptionv3_model():
+    """InceptionV3 at its smallest input, 75 x 75 x 3: 1 x 7 and 7 x 1 convolutions, 3 x 3 AveragePooling2D with
+    stride 1 and padding "same" (the padding left out of each mean), BatchNormalization with scale=False, Concatenate."""
+    keras.utils.clear_session()
+    return keras.applications.InceptionV3(input_shape=(75, 75, 3), weights=None, classes=10, classifier_activation=None)
+
+
 def sequential_new_layers_model():
     """A Sequential of the layers the applications above brought (LayerOptionFuzzTests fuzzes its options), fed pixels:
     Rescaling(1 / 255), Normalization with adapt weights, VarianceScaling and LecunUniform kernels, a Constant bias,
@@ -482,6 +514,10 @@ MODELS = [
     ("convnexttiny", convnexttiny_model, pixel_images),
     ("inceptionresnetv2", inceptionresnetv2_model, lambda: colour_images(75)),
     ("sequential-new-layers", sequential_new_layers_model, lambda: np.round(digit_like_images() * 255)),
+    ("mobilenet", mobilenet_model, colour_images),
+    ("densenet121", densenet121_model, colour_images),
+    ("xception", xception_model, lambda: colour_images(71)),
+    ("inceptionv3", inceptionv3_model, lambda: colour_images(75)),
 ]
 # Their first layer reads pixels 0-255 (a Rescaling, or ConvNeXt's Normalization).
 PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0", "convnexttiny", "sequential-new-layers"}
@@ -928,7 +964,8 @@ def write_layer_configs(directory):
     # those of the first five fixtures.
     docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
                                                                                        "efficientnetv2b0", "convnexttiny",
-                                                                                       "sequential-new-layers", "inceptionresnetv2")}
+                                                                                       "sequential-new-layers", "inceptionresnetv2",
+                                                                                       "mobilenet", "densenet121", "xception", "inceptionv3")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])

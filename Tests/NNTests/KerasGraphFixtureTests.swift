@@ -155,4 +155,20 @@ extension KerasGraphFixtureTests {
     /// keras.applications.InceptionResNetV2 at its smallest input, 75 x 75 x 3 (the same other arguments): 40
     /// CustomScaleLayers (x + r * scale; 0.17, 0.1 and 0.2), BatchNormalization with scale=False, Concatenate.
     func testKerasApplicationsInceptionResNetV2() throws { try check("inceptionresnetv2") }
+
+    /// keras.applications.MobileNet(alpha=0.25, input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None):
+    /// depthwise convolutions without bias after ZeroPadding2D ((0, 1), (0, 1)), ReLU6, and a classifier of
+    /// GlobalAveragePooling2D(keepdims=True), a 1 x 1 Conv2D and Reshape.
+    func testKerasApplicationsMobileNet() throws { try check("mobilenet") }
+
+    /// keras.applications.DenseNet121 (the same arguments): dense blocks of Concatenate, 2 x 2 AveragePooling2D transitions.
+    func testKerasApplicationsDenseNet121() throws { try check("densenet121") }
+
+    /// keras.applications.Xception at its smallest input, 71 x 71 x 3: SeparableConv2D without bias, 3 x 3 stride-2
+    /// MaxPooling2D with padding "same" beside 1 x 1 stride-2 shortcuts.
+    func testKerasApplicationsXception() throws { try check("xception") }
+
+    /// keras.applications.InceptionV3 at its smallest input, 75 x 75 x 3: 1 x 7 and 7 x 1 convolutions, 3 x 3 stride-1
+    /// AveragePooling2D with padding "same" (the padding left out of each mean), BatchNormalization with scale=False.
+    func testKerasApplicationsInceptionV3() throws { try check("inceptionv3") }
 }

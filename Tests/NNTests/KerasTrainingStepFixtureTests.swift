@@ -120,4 +120,8 @@ final class KerasTrainingStepFixtureTests: XCTestCase {
     func testKerasApplicationsConvNeXtTiny() throws { try check("convnexttiny") }
     func testSequentialOfTheNewLayers() throws { try check("sequential-new-layers") }
     func testKerasApplicationsInceptionResNetV2() throws { try check("inceptionresnetv2") }
+    func testKerasApplicationsMobileNet() throws { try check("mobilenet") }
+    func testKerasApplicationsDenseNet121() throws { try check("densenet121") }
+    func testKerasApplicationsXception() throws { try check("xception") }
+    func testKerasApplicationsInceptionV3() throws { try check("inceptionv3") }
 }
