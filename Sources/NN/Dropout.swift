@@ -3,9 +3,8 @@
 /// Keras's `noise_shape` (per sample here) draws one keep per element of that shape and broadcasts it over
 /// the axes where it is 1: `[1, 1, 1]` keeps or drops a whole sample's tensor (EfficientNet's stochastic depth).
 ///
-/// The mask is a hash of the phase seed, the step, the layer's position, the sample's global id
-/// and the value's index, so 1 rank and N ranks draw the same masks for the same global batch, and
-/// masks differ between steps and epochs. Backward multiplies by the mask of the last forward.
+/// The mask is a hash of the pass's key for the layer and sample (`TrainingPass.sampleKey`) and the value's index,
+/// so 1 rank and N ranks draw the same masks for the same global batch, and masks differ between steps and epochs. Backward multiplies by the mask of the last forward.
 public final class Dropout: Layer, ModeDependentLayer {
     public let rate: Float
     /// Per sample, the shape of the drawn keeps: each axis the input's or 1; nil for the input's own shape.
@@ -73,9 +72,8 @@ public final class Dropout: Layer, ModeDependentLayer {
         let scale = 1 / (1 - rate)
         // Keep when the top 24 bits, as a fraction of 2^24, are at least the rate.
         let threshold = UInt64((Double(rate) * Double(1 << 24)).rounded(.up))
-        let stepKey = mix(pass.seed ^ mix(UInt64(pass.step) &+ 0x632B_E59B_D9B4_E019) ^ mix(UInt64(layerIndex) &* 0x9E37_79B9_7F4A_7C15))
-        for (row, id) in pass.sampleIDs.enumerated() {
-            let sampleKey = mix(stepKey ^ mix(UInt64(id) &+ 0xD1B5_4A32_D192_ED03))
+        for row in 0..<batch {
+            let sampleKey = pass.sampleKey(layer: layerIndex, row: row)
             let x = input + row * size, y = output + row * size, m = mask.pointer + row * size
             if noiseIndex.isEmpty {   // one keep per element
                 for j in 0..<size {

@@ -109,6 +109,14 @@ public struct LayerConfig: Sendable {
         return number
     }
 
+    /// Checks, when the layer is built, that `axis` (as `lastAxis` read it) is its input's last: -1, or the input's rank.
+    public static func checkLastAxis(_ axis: Int, inputShape: [Int]) throws {
+        guard axis == -1 || axis == inputShape.count else {
+            throw ModelError("option axis is \(axis), but the last axis of an input of shape \(inputShape) is \(inputShape.count) "
+                + "(counting the batch as 0) or -1; only the last axis is supported")
+        }
+    }
+
     /// Refuses the layer unless `key` is absent, null, or one of `accepted` (features with no implementation here).
     public func requireDefault(_ key: String, _ accepted: JSONValue...) throws {
         guard let value = self[key], value != .null, !accepted.contains(value) else { return }

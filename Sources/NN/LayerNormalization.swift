@@ -25,10 +25,7 @@ public final class LayerNormalization: Layer {
 
     public func build(inputShape: [Int]) throws -> [Int] {
         guard let last = inputShape.last, last > 0 else { throw ModelError("layer normalization needs an input with channels, got \(inputShape)") }
-        guard axis == -1 || axis == inputShape.count else {
-            throw ModelError("option axis is \(axis), but the last axis of an input of shape \(inputShape) is \(inputShape.count) "
-                + "(counting the batch as 0) or -1; only the last axis is supported")
-        }
+        try LayerConfig.checkLastAxis(axis, inputShape: inputShape)
         guard epsilon > 0 else { throw ModelError("layer normalization needs epsilon > 0, got \(epsilon)") }
         (channels, size) = (last, elementCount(inputShape))
         return inputShape

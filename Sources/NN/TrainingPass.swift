@@ -22,6 +22,15 @@ public struct TrainingPass {
     public init(seed: UInt64, step: Int, epoch: Int = 1, sampleIDs: ArraySlice<Int>, reducer: BatchReducer? = nil) {
         (self.seed, self.step, self.epoch, self.sampleIDs, self.reducer) = (seed, step, epoch, sampleIDs, reducer)
     }
+
+    /// The key a layer's random draws for batch row `row` start from (Dropout's masks, GaussianNoise's noise): a hash
+    /// of the phase seed, the step, the layer's position `layer` and the row's global sample id, so 1 rank and N ranks
+    /// draw the same values for the same global batch, and draws differ between steps, layers and samples.
+    func sampleKey(layer: Int, row: Int) -> UInt64 {
+        let mix = SeededGenerator.mix
+        let stepKey = mix(seed ^ mix(UInt64(step) &+ 0x632B_E59B_D9B4_E019) ^ mix(UInt64(layer) &* 0x9E37_79B9_7F4A_7C15))
+        return mix(stepKey ^ mix(UInt64(sampleIDs[sampleIDs.startIndex + row]) &+ 0xD1B5_4A32_D192_ED03))
+    }
 }
 
 /// A layer whose forward pass depends on training or inference: told before each forward pass
