@@ -110,9 +110,10 @@ struct FunctionalGraph {
     }
 
     /// A Keras 3 operation recorded as a layer (`module` keras.src.ops.*): Python arithmetic on Keras tensors, called
-    /// once with two positional arguments. Two tensors added or multiplied are the `Add` or `Multiply` layer (the same
-    /// shapes, or a [1, 1, C] broadcast); a tensor and a number become a `NumberOperation` named after Keras's
-    /// function (`keras.ops.add`), with the number and which comes first among its options.
+    /// once with two positional arguments. Two tensors added, multiplied or subtracted are the `Add`, `Multiply` or
+    /// `Subtract` layer (of the same shapes, or for the first two a [1, 1, C] broadcast); a tensor and a number become
+    /// a `NumberOperation` named after Keras's function (`keras.ops.add`), with the number and which comes first among
+    /// its options.
     private static func operationCall(_ entry: JSONValue, layer: LayerConfig, options: [String: JSONValue],
                                       module: String) throws -> (LayerConfig, [[(layer: String, call: Int)]]) {
         let operation = NumberOperation.Operation.allCases.first { $0.recordedClassName == layer.className }
@@ -125,8 +126,8 @@ struct FunctionalGraph {
         try checkCallOptions(nodes[0]["kwargs"], layer: layer)
         let isTensor = args.map { $0["class_name"]?.string == "__keras_tensor__" }
         if isTensor == [true, true] {
-            guard operation == .add || operation == .multiply else {
-                throw layer.error("is a Keras operation on two tensors; of those only add and multiply are supported")
+            guard operation != .trueDivide else {
+                throw layer.error("is a Keras operation on two tensors; of those only add, subtract and multiply are supported")
             }
             return (layer, [try args.map { try history($0, layer: layer) }])
         }

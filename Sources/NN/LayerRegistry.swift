@@ -35,6 +35,7 @@ public enum LayerRegistry {
         GlobalAveragePooling2D.self, Flatten.self, Dropout.self, RandomFlip.self, RandomTranslation.self, RandomZoom.self, RandomCrop.self, BatchNormalization.self, Add.self, Concatenate.self, Multiply.self,
         ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self, Rescaling.self, GlobalMaxPooling2D.self, Reshape.self,
         NumberOperation.self, Cropping2D.self, Normalization.self, LayerNormalization.self, LayerScale.self, CustomScaleLayer.self,
+        ELU.self, PReLU.self, ElementwiseMerge.self, SpatialDropout2D.self, GaussianNoise.self, RMSNormalization.self, UnitNormalization.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {
@@ -44,16 +45,20 @@ public enum LayerRegistry {
     public static var supportedNames: String { (["InputLayer"] + types.flatMap { $0.kerasClassNames }).joined(separator: ", ") }
 }
 
-/// The layers a Keras `activation` option adds after a layer: linear none, relu a ReLU, relu6 a
-/// ReLU capped at 6, the smooth ones a `SmoothActivation`, softmax none but marked (kept out of the logits).
+/// The layers a Keras `activation` option adds after a layer, at Keras's default options: linear none,
+/// relu a ReLU, leaky_relu one of slope 0.2, relu6 a ReLU capped at 6, elu, celu (alpha 1, so elu) and selu an `ELU`,
+/// the others a `SmoothActivation`, softmax none but marked (kept out of the logits).
 func activationLayers(_ config: LayerConfig, key: String = "activation") throws -> BuiltLayer {
-    let smooth: [String: SmoothActivation.Function] = ["sigmoid": .sigmoid, "tanh": .tanh, "silu": .silu, "swish": .silu,
-                                                       "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu,
-                                                       "gelu": .gelu]
-    let name = try config.choice(key, default: "linear", allowed: ["linear", "relu", "relu6", "softmax"] + smooth.keys.sorted())
+    var smooth = Dictionary(uniqueKeysWithValues: SmoothActivation.Function.allCases.map { ($0.rawValue, $0) })
+    (smooth["swish"], smooth["hard_swish"]) = (.silu, .hardSilu)
+    let name = try config.choice(key, default: "linear",
+                                 allowed: ["linear", "relu", "leaky_relu", "relu6", "elu", "celu", "selu", "softmax"] + smooth.keys.sorted())
     switch name {
     case "relu": return BuiltLayer([LeakyReLU(alpha: 0)])
+    case "leaky_relu": return BuiltLayer([LeakyReLU(alpha: 0.2)])
     case "relu6": return BuiltLayer([ClippedReLU(maxValue: 6)])
+    case "elu", "celu": return BuiltLayer([ELU()])
+    case "selu": return BuiltLayer([ELU.selu()])
     case "softmax": return BuiltLayer([], endsInSoftmax: true)
     case "linear": return BuiltLayer([])
     default: return BuiltLayer([SmoothActivation(smooth[name]!)])

@@ -7,8 +7,8 @@ import XCTest
 /// the pre-activation is the input's sum, exact in float; outputs within 2e-6 relative of the Double
 /// formula, as SmoothActivationTests), and the one-line error for a name that has no implementation.
 final class ActivationNameTests: XCTestCase {
-    static let allowed = ["linear", "relu", "relu6", "softmax", "sigmoid", "tanh", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish",
-                          "gelu"]
+    static let allowed = ["linear", "relu", "leaky_relu", "relu6", "elu", "celu", "selu", "softmax", "swish", "hard_swish"]
+        + SmoothActivation.Function.allCases.map(\.rawValue)
 
     /// The layers an Activation of `name` becomes (after a Flatten, so the softmax is last).
     private func layers(_ name: String) throws -> [Layer] {
@@ -22,16 +22,23 @@ final class ActivationNameTests: XCTestCase {
         XCTAssertEqual((try layers("relu").first as? LeakyReLU)?.alpha, 0)
         let six = try XCTUnwrap(try layers("relu6").first as? ClippedReLU)
         XCTAssertEqual([six.maxValue, six.threshold, six.negativeSlope], [6, 0, 0])
-        let smooth: [String: SmoothActivation.Function] = [
-            "sigmoid": .sigmoid, "tanh": .tanh, "silu": .silu, "swish": .silu,
-            "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu, "hard_swish": .hardSilu, "gelu": .gelu,
-        ]
+        XCTAssertEqual((try layers("leaky_relu").first as? LeakyReLU)?.alpha, 0.2, "Keras's default negative_slope")
+        for name in ["elu", "celu"] {
+            let elu = try XCTUnwrap(try layers(name).first as? ELU, name)
+            XCTAssertEqual([elu.alpha, elu.scale], [1, 1], name)
+        }
+        let selu = try XCTUnwrap(try layers("selu").first as? ELU)
+        XCTAssertEqual([selu.alpha, selu.scale], [1.67326324, 1.05070098])
+        var smooth = Dictionary(uniqueKeysWithValues: SmoothActivation.Function.allCases.map { ($0.rawValue, $0) })
+        (smooth["swish"], smooth["hard_swish"]) = (.silu, .hardSilu)
+        XCTAssertEqual(smooth["hard_sigmoid"], .hardSigmoid)
         for (name, function) in smooth {
             let built = try layers(name)
             XCTAssertEqual(built.count, 1, name)
             XCTAssertEqual((built.first as? SmoothActivation)?.function, function, name)
         }
-        XCTAssertEqual(Set(smooth.keys).union(["linear", "relu", "relu6", "softmax"]), Set(Self.allowed))
+        XCTAssertEqual(Set(smooth.keys).union(["linear", "relu", "leaky_relu", "relu6", "elu", "celu", "selu", "softmax"]), Set(Self.allowed))
+        XCTAssertEqual(Self.allowed.count, Set(Self.allowed).count)
     }
 
     func testDenseAndConv2DTakeEveryName() throws {
@@ -51,14 +58,15 @@ final class ActivationNameTests: XCTestCase {
     func testValuesThroughADenseLayer() throws {
         let input: [Float] = [2, 1, 0.5, -0.5, 0.5, -0.25, -3, -1, 0.25]   // sums 3.5, -0.25, -3.75
         let sums: [Double] = [3.5, -0.25, -3.75]
-        let formulas: [String: (Double) -> Double] = [
-            "linear": { $0 }, "relu": { max($0, 0) }, "relu6": { min(max($0, 0), 6) },
-            "sigmoid": SmoothActivationTests.sigmoid, "tanh": { Foundation.tanh($0) },
-            "silu": { $0 * SmoothActivationTests.sigmoid($0) }, "swish": { $0 * SmoothActivationTests.sigmoid($0) },
-            "hard_sigmoid": { SmoothActivationTests.relu6($0 + 3) / 6 }, "hard_silu": { $0 * SmoothActivationTests.relu6($0 + 3) / 6 },
-            "hard_swish": { $0 * SmoothActivationTests.relu6($0 + 3) / 6 },
-            "gelu": { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },
+        var formulas: [String: (Double) -> Double] = [
+            "linear": { $0 }, "relu": { max($0, 0) }, "relu6": { min(max($0, 0), 6) }, "leaky_relu": { $0 > 0 ? $0 : 0.2 * $0 },
+            "swish": { SmoothActivationTests.reference(.silu, $0) }, "hard_swish": { SmoothActivationTests.reference(.hardSilu, $0) },
+            "elu": ELUTests.elu, "celu": ELUTests.elu, "selu": { ELUTests.seluScale * ELUTests.elu($0, alpha: ELUTests.seluAlpha) },
         ]
+        for function in SmoothActivation.Function.allCases {
+            formulas[function.rawValue] = { SmoothActivationTests.reference(function, $0) }
+        }
+        XCTAssertEqual(Set(formulas.keys), Set(Self.allowed).subtracting(["softmax"]))
         for (name, formula) in formulas {
             let model = try KerasModel.build([KerasModel.layer("Dense", "d", #""units": 2, "kernel_initializer": "ones", "activation": "\#(name)""#)],
                                              input: "[null, 3]")
@@ -69,13 +77,13 @@ final class ActivationNameTests: XCTestCase {
 
     func testUnknownNamesListTheAllowedOnes() {
         let cases: [(name: String, className: String, layers: [String])] = [
-            ("mish", "Activation", [KerasModel.layer("Activation", "a", #""activation": "mish""#)]),
-            ("elu", "Dense", [KerasModel.layer("Flatten", "f"), KerasModel.layer("Dense", "a", #""units": 2, "activation": "elu""#)]),
+            ("glu", "Activation", [KerasModel.layer("Activation", "a", #""activation": "glu""#)]),
+            ("log_softmax", "Dense", [KerasModel.layer("Flatten", "f"), KerasModel.layer("Dense", "a", #""units": 2, "activation": "log_softmax""#)]),
             ("relu7", "Conv2D", [KerasModel.layer("Conv2D", "a", #""filters": 2, "kernel_size": 3, "activation": "relu7""#)]),
         ]
         for c in cases {
             assertModelError(c.layers, saying: "'a' (\(c.className))", "option activation is \"\(c.name)\"", "supported:",
-                             "linear, relu, relu6, softmax")
+                             "linear, relu, leaky_relu, relu6, elu, celu, selu, softmax")
             // The list after "supported: " is exactly the allowed names.
             XCTAssertThrowsError(try KerasModel.build(c.layers)) { error in
                 let listed = "\(error)".components(separatedBy: "supported: ").last!.components(separatedBy: ", ")

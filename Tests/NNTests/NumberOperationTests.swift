@@ -66,15 +66,17 @@ final class NumberOperationTests: XCTestCase {
         for (k, b) in bytes.enumerated() { XCTAssertEqual(output[k], b / 255, accuracy: 1e-7, "pixel \(b)") }
     }
 
-    func testTwoTensorsAddedOrMultipliedAreTheMergeLayers() throws {
+    func testTwoTensorsAddedMultipliedOrSubtractedAreTheMergeLayers() throws {
         let relu = #"{"module": "keras.layers", "class_name": "ReLU", "config": {"name": "r", "trainable": true, "dtype": "float32"}, "name": "r", "inbound_nodes": [{"args": [\#(tensor("x"))], "kwargs": {}}]}"#
         let added = try model([relu, operation("Add", "sum", args: [tensor("r"), tensor("r")]),
-                               operation("Multiply", "product", args: [tensor("sum"), tensor("r")])], last: "product")
-        XCTAssertEqual(Array(added.layers.map(\.kind).dropFirst()), ["add", "multiply", "flatten"])
+                               operation("Multiply", "product", args: [tensor("sum"), tensor("r")]),
+                               operation("Subtract", "difference", args: [tensor("product"), tensor("r")])], last: "difference")
+        XCTAssertEqual(Array(added.layers.map(\.kind).dropFirst()), ["add", "multiply", "subtract", "flatten"])
         XCTAssertEqual(added.inputs[1], [0, 0])
         let input = FloatBuffer([0.5, -1, 2, 0])
         let output = added.forward(input.pointer, batch: 1)
-        XCTAssertEqual([output[0], output[1], output[2], output[3]], [0.5, 0, 8, 0])
+        // relu [0.5, 0, 2, 0], doubled [1, 0, 4, 0], times relu [0.5, 0, 8, 0], less relu:
+        XCTAssertEqual([output[0], output[1], output[2], output[3]], [0, 0, 6, 0])
     }
 
     func testUnsupportedOperationsAreOneLineErrors() {
@@ -82,7 +84,7 @@ final class NumberOperationTests: XCTestCase {
         let cases: [(name: String, className: String, args: [String], module: String?, message: String)] = [
             ("p", "Power", [tensor("x"), "2.0"], nil, "layer 'p' (Power): is a Keras operation (keras.src.ops.numpy); of the operations only add"),
             ("a", "Add", [tensor("x"), "3.0"], "keras.src.ops.math", "layer 'a' (Add): is a Keras operation (keras.src.ops.math)"),
-            ("s", "Subtract", [tensor("x"), tensor("x")], nil, "on two tensors; of those only add and multiply"),
+            ("d", "TrueDivide", [tensor("x"), tensor("x")], nil, "on two tensors; of those only add, subtract and multiply"),
             ("d", "TrueDivide", ["1.0", tensor("x")], nil, "layer 'd' (keras.ops.true_divide): a number divided by a tensor is not supported"),
             ("d", "TrueDivide", [tensor("x"), "0"], nil, "layer 'd' (keras.ops.true_divide): divides by zero"),
             ("a", "Add", [tensor("x"), "\"three\""], nil, "expected a tensor and a number"),
