@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Keras fixtures for functional (graph) models: Tests/Fixtures/keras-graph/.
 
-For each of seventeen models -- `residual`, `mobilenet-like`, `grouped` and `sequential-new-layers` (small models for
-28x28x1 written here; `grouped` has Conv2D with groups, the last is a Sequential of the layers the EfficientNets
-and ConvNeXt brought), and keras.applications' `mobilenetv2` (MobileNetV2, alpha 0.35), `resnet50v2`
+For each of eighteen models -- `residual`, `mobilenet-like`, `grouped`, `sequential-new-layers` and `more-layers` (small
+models for 28x28x1 written here; `grouped` has Conv2D with groups, `sequential-new-layers` is a Sequential of the layers
+the EfficientNets and ConvNeXt brought, `more-layers` has the activations, merges, noise and normalisation layers
+beyond the applications'), and keras.applications' `mobilenetv2` (MobileNetV2, alpha 0.35), `resnet50v2`
 (ResNet50V2), `mobilenetv3small` (MobileNetV3Small, without its preprocessing), `nasnetmobile` (NASNetMobile),
 `resnet50` (ResNet50), `efficientnetb0` (EfficientNetB0), `efficientnetv2b0` (EfficientNetV2B0),
 `convnexttiny` (ConvNeXtTiny), `mobilenet` (MobileNet, alpha 0.25) and `densenet121` (DenseNet121), at 32x32x3,
@@ -138,6 +139,8 @@ SETTINGS = {  # weight name -> (base, amplitude); None: the kernel amplitude sqr
     "moving_mean": (0.0, 0.1), "moving_variance": (1.0, 0.5),
     "mean": (0.5, 0.1), "variance": (0.06, 0.02), "count": (0.0, 0.0),
     "variable": (0.5, 0.25),
+    "alpha": (0.25, 0.1),   # PReLU's slopes
+    "scale": (1.0, 0.25),   # RMSNormalization's
 }
 SENSITIVITY = 1e-2
 
@@ -500,6 +503,40 @@ def grouped_model():
     return keras.Model(inputs, layers.Dense(10, name="logits")(x), name="grouped")
 
 
+def more_layers_model():
+    """The layers and activations Keras users reach for beyond the applications': ELU (as a layer and selu, elu, celu
+    activations), PReLU with one slope per channel, the activations mish, softplus, softsign, leaky_relu, exponential,
+    log_sigmoid, tanh_shrink, squareplus, hard_tanh, soft_shrink, hard_shrink, sparse_plus and sparse_sigmoid (each on
+    a branch of its own), the merges Maximum, Minimum, Subtract and Average, SpatialDropout2D, GaussianNoise,
+    GaussianDropout, RMSNormalization and UnitNormalization."""
+    keras.utils.clear_session()
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="selu", name="stem")(inputs)   # 14 x 14 x 8
+    a = layers.Conv2D(8, 3, padding="same", activation="elu", name="branch_elu")(x)
+    b = layers.Conv2D(8, 3, padding="same", activation="mish", name="branch_mish")(x)
+    c = layers.Conv2D(8, 1, activation="softplus", name="branch_softplus")(x)
+    d = layers.Conv2D(8, 1, activation="softsign", name="branch_softsign")(x)
+    highest = layers.Maximum(name="maximum")([a, b, c])
+    lowest = layers.Minimum(name="minimum")([a, b, d])
+    spread = layers.Subtract(name="subtract")([highest, lowest])
+    y = layers.Average(name="average")([spread, x, d])
+    y = layers.PReLU(shared_axes=[1, 2], name="prelu")(y)
+    y = layers.SpatialDropout2D(0.2, name="spatial_dropout")(y)
+    y = layers.GaussianNoise(0.1, name="gaussian_noise")(y)
+    y = layers.Conv2D(16, 3, strides=2, padding="same", activation="celu", name="conv2")(y)   # 7 x 7 x 16
+    y = layers.ELU(alpha=0.5, name="elu")(y)
+    y = layers.RMSNormalization(name="rms_normalization")(y)
+    branches = [layers.Activation(f, name=f)(layers.Conv2D(4, 1, name=f"{f}_conv")(y))
+                for f in ["leaky_relu", "exponential", "log_sigmoid", "tanh_shrink", "squareplus", "hard_tanh",
+                          "soft_shrink", "hard_shrink", "sparse_plus", "sparse_sigmoid"]]
+    y = layers.Concatenate(name="concatenate")(branches)   # 7 x 7 x 40
+    y = layers.UnitNormalization(name="unit_normalization")(y)
+    y = layers.Conv2D(16, 3, padding="same", name="conv3")(y)
+    y = layers.Flatten(name="flatten")(y)   # (an average over positions would wash the images' differences out)
+    y = layers.GaussianDropout(0.1, name="gaussian_dropout")(y)
+    return keras.Model(inputs, layers.Dense(10, name="logits")(y), name="more_layers")
+
+
 MODELS = [
     ("residual", residual_model, digit_like_images),
     ("mobilenet-like", mobilenet_like_model, lambda: digit_like_images() * 2 - 1),
@@ -518,6 +555,7 @@ MODELS = [
     ("densenet121", densenet121_model, colour_images),
     ("xception", xception_model, lambda: colour_images(71)),
     ("inceptionv3", inceptionv3_model, lambda: colour_images(75)),
+    ("more-layers", more_layers_model, digit_like_images),
 ]
 # Their first layer reads pixels 0-255 (a Rescaling, or ConvNeXt's Normalization).
 PIXEL_INPUTS = {"efficientnetb0", "efficientnetv2b0", "convnexttiny", "sequential-new-layers"}
@@ -655,8 +693,10 @@ def training_step(make, x, dtype, order=(0, 1, 2, 3)):
     with precision(dtype):
         model = formula_model(make)
         for layer in leaf_layers(model):
-            if isinstance(layer, layers.Dropout):
+            if isinstance(layer, (layers.Dropout, layers.GaussianDropout)):   # SpatialDropout2D is a Dropout
                 layer.rate = 0.0
+            if isinstance(layer, layers.GaussianNoise):
+                layer.stddev = 0.0
         named = lambda weights_of: [(f"{layer.name}.{weight_name(v)}", v)  # noqa: E731
                                     for layer in leaf_layers(model) for v in weights_of(layer)]
         trainable, frozen = named(lambda l: l.trainable_weights), named(lambda l: l.non_trainable_weights)
@@ -959,13 +999,14 @@ def probe_models():
 
 
 def write_layer_configs(directory):
-    # The fixtures added later (MobileNetV3Small, NASNetMobile, ResNet50, the EfficientNets) are left out: the first's
+    # The fixtures added later (MobileNetV3Small, NASNetMobile, ResNet50, the EfficientNets, ...) are left out: the first's
     # operations with a number (two positional arguments) are described in README.md, and the counts below stay
     # those of the first five fixtures.
     docs = {n: json.load(open(os.path.join(directory, f"{n}.json"))) for n, _, _ in MODELS if n not in ("mobilenetv3small", "nasnetmobile", "resnet50", "efficientnetb0",
                                                                                        "efficientnetv2b0", "convnexttiny",
                                                                                        "sequential-new-layers", "inceptionresnetv2",
-                                                                                       "mobilenet", "densenet121", "xception", "inceptionv3")}
+                                                                                       "mobilenet", "densenet121", "xception", "inceptionv3",
+                                                                                       "more-layers")}
     entries = {(n, e["name"]): e for n, d in docs.items() for e in d["config"]["layers"]}
     pretty = lambda value: json.dumps(value, indent=2)  # noqa: E731
     top = dict(docs["residual"])

@@ -28,6 +28,8 @@ final class KerasGraphFixtureTests: XCTestCase {
         case "variance": (base, amplitude) = (0.06, 0.02)
         case "count": (base, amplitude) = (0, 0)
         case "variable": (base, amplitude) = (0.5, 0.25)   // ConvNeXt's LayerScale
+        case "alpha": (base, amplitude) = (0.25, 0.1)      // PReLU's slopes
+        case "scale": (base, amplitude) = (1, 0.25)        // RMSNormalization's
         default: throw ModelError("no formula for weight \(weight) of \(layer)")
         }
         return uniform("\(layer)/\(weight)", count: shape.reduce(1, *)).map { Float(base + amplitude * $0) }
@@ -171,4 +173,10 @@ extension KerasGraphFixtureTests {
     /// keras.applications.InceptionV3 at its smallest input, 75 x 75 x 3: 1 x 7 and 7 x 1 convolutions, 3 x 3 stride-1
     /// AveragePooling2D with padding "same" (the padding left out of each mean), BatchNormalization with scale=False.
     func testKerasApplicationsInceptionV3() throws { try check("inceptionv3") }
+
+    /// The layers beyond the applications' (28 x 28 x 1): ELU (layer; selu, elu, celu), PReLU with one slope per channel,
+    /// the activations mish, softplus, softsign, leaky_relu, exponential, log_sigmoid, tanh_shrink, squareplus, hard_tanh,
+    /// soft_shrink, hard_shrink, sparse_plus, sparse_sigmoid, the merges Maximum, Minimum, Subtract, Average,
+    /// SpatialDropout2D, GaussianNoise, GaussianDropout, RMSNormalization, UnitNormalization.
+    func testMoreLayers() throws { try check("more-layers") }
 }

@@ -8,8 +8,9 @@ import XCTest
 /// logits, each trainable weight's gradient and each moving statistic the step moved (BatchNormalization's, from the
 /// batch's statistics), each as a digest (its norm, and its projection on a unit probe vector made by the weight
 /// formula from "<layer>.<weight>/probe"), with how far Keras's own float32 steps lie from it (the farthest of four
-/// batch orders: the same step, summed in other orders). Every Dropout's rate is 0 on both sides: its masks are random
-/// draws no two implementations share.
+/// batch orders: the same step, summed in other orders). Every Dropout's rate is 0 on both sides (and every
+/// SpatialDropout2D's, GaussianDropout's and GaussianNoise's): their masks and noise are random draws no two
+/// implementations share.
 ///
 /// The inference fixtures test the forward pass; this tests what training adds: batch statistics, every layer's
 /// backward pass composed through the whole graph, the fan-out sums, the loss's gradient, the moving averages.
@@ -17,16 +18,19 @@ final class KerasTrainingStepFixtureTests: XCTestCase {
     /// How many times Keras's own float32 error a digest may lie from Keras's float64 step.
     static let factor = 32.0
 
-    /// `json` with every Dropout's rate 0, nested models included.
-    private func withoutDropout(_ json: JSONValue) -> JSONValue {
+    /// The option that makes each random training-time layer the identity, set to 0 on both sides.
+    static let noiseOptions = ["Dropout": "rate", "SpatialDropout2D": "rate", "GaussianDropout": "rate", "GaussianNoise": "stddev"]
+
+    /// `json` with every Dropout's (and SpatialDropout2D's, GaussianDropout's) rate and GaussianNoise's stddev 0, nested models included.
+    private func withoutNoise(_ json: JSONValue) -> JSONValue {
         switch json {
-        case .array(let values): return .array(values.map(withoutDropout))
+        case .array(let values): return .array(values.map(withoutNoise))
         case .object(var members):
-            if members["class_name"]?.string == "Dropout", case .object(var config)? = members["config"] {
-                config["rate"] = .number(0)
+            if let option = members["class_name"]?.string.flatMap({ Self.noiseOptions[$0] }), case .object(var config)? = members["config"] {
+                config[option] = .number(0)
                 members["config"] = .object(config)
             }
-            return .object(members.mapValues(withoutDropout))
+            return .object(members.mapValues(withoutNoise))
         default: return json
         }
     }
@@ -51,7 +55,7 @@ final class KerasTrainingStepFixtureTests: XCTestCase {
         let step = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("\(name)-step.json")))
                                  as? [String: Any])
         let json = try JSONValue.parse(Array(Data(contentsOf: directory.appendingPathComponent("\(name).json"))), source: name)
-        let model = try KerasGraphFixtureTests.formulaModel(name, json: Array(withoutDropout(json).text.utf8))
+        let model = try KerasGraphFixtureTests.formulaModel(name, json: Array(withoutNoise(json).text.utf8))
         let (input, shape) = try KerasGraphFixtureTests.inputs(name)
         let labels = try XCTUnwrap(step["labels"] as? [Int]).map(Int32.init), batch = shape[0]
         XCTAssertEqual(labels.count, batch, file: file, line: line)
@@ -130,4 +134,5 @@ final class KerasTrainingStepFixtureTests: XCTestCase {
     func testKerasApplicationsDenseNet121() throws { try check("densenet121") }
     func testKerasApplicationsXception() throws { try check("xception") }
     func testKerasApplicationsInceptionV3() throws { try check("inceptionv3") }
+    func testMoreLayers() throws { try check("more-layers") }
 }

@@ -210,11 +210,11 @@ final class LayerOptionFuzzTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: presets).filter { $0.hasSuffix(".json") }.sorted()
         return ["every-layer-teacher.json", "every-layer-student.json"].map {
             root.appendingPathComponent("Tests/Fixtures/keras-roundtrip/\($0)").path
-        } + [root.appendingPathComponent("Tests/Fixtures/keras-graph/sequential-new-layers.json").path] + names.map { "\(presets)/\($0)" }
+        } + ["sequential-new-layers", "more-layers"].map { root.appendingPathComponent("Tests/Fixtures/keras-graph/\($0).json").path } + names.map { "\(presets)/\($0)" }
     }
 }
 
-/// A Keras `Sequential` JSON with each layer's config as an ordered list of keys and value texts
+/// A Keras model JSON (Sequential or functional) with each layer's config as an ordered list of keys and value texts
 /// (as written), so keys can be renamed, repeated or reordered and the document written back.
 struct KerasDocument {
     struct Layer {
