@@ -201,7 +201,7 @@ final class DepthwiseConv2DTests: XCTestCase {
         assertModelError(d(#""kernel_size": [3, 0]"#), saying: "'d' (DepthwiseConv2D)", "kernel_size is [3, 0]")
         assertModelError(d(#""kernel_size": 3, "strides": 0"#), saying: "'d' (DepthwiseConv2D)", "strides is 0")
         assertModelError(d(#""kernel_size": 3, "padding": "causal""#), saying: "'d' (DepthwiseConv2D)", "padding", "valid, same")
-        assertModelError(d(#""kernel_size": 3, "activation": "mish""#), saying: "'d' (DepthwiseConv2D)", "activation", "relu6")
+        assertModelError(d(#""kernel_size": 3, "activation": "glu""#), saying: "'d' (DepthwiseConv2D)", "activation", "relu6")
         assertModelError(d(#""kernel_size": 9"#), saying: "layer 'd'", "does not fit")
         assertModelError([KerasModel.layer("DepthwiseConv2D", "d", #""kernel_size": 1, "depth_multiplier": 4096"#)],
                          input: "[null, 1024, 1024, 8]", saying: "layer 'd'", "2^31")

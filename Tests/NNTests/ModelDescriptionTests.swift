@@ -122,8 +122,8 @@ final class ModelDescriptionTests: XCTestCase {
                     saying: "activity_regularizer")
         assertError([Self.layer("Conv2D", "c", #""filters": 2, "kernel_size": 3, "kernel_initializer": {"class_name": "Orthogonal"}"#)],
                     saying: "kernel_initializer", "Orthogonal", "GlorotUniform")
-        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "mish""#)],
-                    saying: "'d' (Dense)", "activation is \"mish\"", "linear, relu, relu6, softmax", "hard_swish", "tanh")
+        assertError([Self.layer("Flatten", "f"), Self.layer("Dense", "d", #""units": 2, "activation": "glu""#)],
+                    saying: "'d' (Dense)", "activation is \"glu\"", "linear, relu, leaky_relu, relu6", "hard_swish", "tanh")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}"#],
                     saying: "dtype", "float32")
         assertError([Self.layer("Flatten", "f"), #"{"class_name": "Dense", "config": {"name": "d", "units": 2, "trainable": "no"}}"#],
@@ -132,8 +132,8 @@ final class ModelDescriptionTests: XCTestCase {
 
     func testOptionsOfTheNewLayersThatHaveNoImplementation() {
         assertError([Self.layer("ReLU", "r", #""max_value": -6.0"#)], saying: "'r' (ReLU)", "max_value is -6")
-        assertError([Self.layer("Activation", "t", #""activation": "elu""#)], saying: "'t' (Activation)", "activation is \"elu\"",
-                    "linear, relu, relu6, softmax", "hard_sigmoid", "sigmoid", "silu", "swish", "tanh")
+        assertError([Self.layer("Activation", "t", #""activation": "log_softmax""#)], saying: "'t' (Activation)",
+                    "activation is \"log_softmax\"", "linear, relu, leaky_relu, relu6, elu", "hard_sigmoid", "sigmoid", "silu", "swish", "tanh")
         assertError([Self.layer("Activation", "t")], saying: "'t' (Activation)", "activation is missing")
         assertError([Self.layer("GlobalAveragePooling2D", "g", #""keepdims": "yes""#)], saying: "keepdims", "true or false")
         assertError([Self.layer("Dropout", "x")], saying: "'x' (Dropout)", "rate is missing")

@@ -140,6 +140,6 @@ final class SeparableConv2DTests: XCTestCase {
         assertModelError(s(#""filters": 2, "kernel_size": 3, "pointwise_initializer": "orthogonal""#), saying: "'s' (SeparableConv2D)", "pointwise_initializer")
         assertModelError(s(#""kernel_size": 3"#), saying: "'s' (SeparableConv2D)", "filters is missing")
         assertModelError(s(#""filters": 0, "kernel_size": 3"#), saying: "'s' (SeparableConv2D)", "filters is 0")
-        assertModelError(s(#""filters": 2, "kernel_size": 3, "activation": "elu""#), saying: "'s' (SeparableConv2D)", "activation", "hard_swish")
+        assertModelError(s(#""filters": 2, "kernel_size": 3, "activation": "sparsemax""#), saying: "'s' (SeparableConv2D)", "activation", "hard_swish")
     }
 }
