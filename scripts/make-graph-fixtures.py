@@ -508,7 +508,7 @@ def more_layers_model():
     activations), PReLU with one slope per channel, the activations mish, softplus, softsign, leaky_relu, exponential,
     log_sigmoid, tanh_shrink, squareplus, hard_tanh, soft_shrink, hard_shrink, sparse_plus and sparse_sigmoid (each on
     a branch of its own), the merges Maximum, Minimum, Subtract and Average, SpatialDropout2D, GaussianNoise,
-    GaussianDropout, RMSNormalization and UnitNormalization."""
+    GaussianDropout, RMSNormalization, UnitNormalization, GroupNormalization and Identity."""
     keras.utils.clear_session()
     inputs = keras.Input((28, 28, 1))
     x = layers.Conv2D(8, 3, strides=2, padding="same", activation="selu", name="stem")(inputs)   # 14 x 14 x 8
@@ -532,6 +532,8 @@ def more_layers_model():
     y = layers.Concatenate(name="concatenate")(branches)   # 7 x 7 x 40
     y = layers.UnitNormalization(name="unit_normalization")(y)
     y = layers.Conv2D(16, 3, padding="same", name="conv3")(y)
+    y = layers.GroupNormalization(groups=4, name="group_normalization")(y)
+    y = layers.Identity(name="identity")(y)
     y = layers.Flatten(name="flatten")(y)   # (an average over positions would wash the images' differences out)
     y = layers.GaussianDropout(0.1, name="gaussian_dropout")(y)
     return keras.Model(inputs, layers.Dense(10, name="logits")(y), name="more_layers")
