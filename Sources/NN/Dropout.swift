@@ -38,17 +38,7 @@ public final class Dropout: Layer, ModeDependentLayer {
         }
         keeps = FloatBuffer(count: elementCount(axes))
         guard axes != inputShape else { return inputShape }   // the default's keys, element by element
-        // Element j's multi-index, with the axes of size 1 in the noise set to 0, flattened in the noise shape.
-        noiseIndex = (0..<size).map { j in
-            var (rest, index, stride) = (j, 0, 1)
-            for axis in axes.indices.reversed() {
-                let position = rest % inputShape[axis]
-                rest /= inputShape[axis]
-                if axes[axis] != 1 { index += position * stride }
-                stride *= axes[axis]
-            }
-            return Int32(index)
-        }
+        noiseIndex = broadcastIndices(of: inputShape, reading: axes)
         return inputShape
     }
 

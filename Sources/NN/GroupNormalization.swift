@@ -17,12 +17,12 @@ public final class GroupNormalization: Layer {
     public var kind: String { "group_normalization" }
 
     private var channels = 0, positions = 0, width = 0   // width: channels per group
-    private var gamma: UnsafeMutablePointer<Float>?, beta: UnsafeMutablePointer<Float>?
-    private var gammaGradient: UnsafeMutablePointer<Float>?, betaGradient: UnsafeMutablePointer<Float>?
+    private var affine: ChannelAffine
 
     public init(groups: Int = 32, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true, axis: Int = -1,
                 gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros) {
         (self.groups, self.epsilon, self.center, self.scale, self.axis) = (groups, epsilon, center, scale, axis)
+        affine = ChannelAffine(center: center, scale: scale)
         (self.gammaInitializer, self.betaInitializer) = (gammaInitializer, betaInitializer)
     }
 
@@ -38,16 +38,12 @@ public final class GroupNormalization: Layer {
     }
 
     /// Keras's order and names: gamma (when scaled), then beta (when centred).
-    public var parameterShapes: [(name: String, shape: [Int])] {
-        (scale ? [("gamma", [channels])] : []) + (center ? [("beta", [channels])] : [])
-    }
+    public var parameterShapes: [(name: String, shape: [Int])] { affine.parameterShapes(channels: channels) }
 
     public func initializer(for parameter: String) -> Initializer { parameter == "gamma" ? gammaInitializer : betaInitializer }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
-        var next = 0
-        if scale { (gamma, gammaGradient, next) = (parameters[next], gradients[next], next + 1) }
-        if center { (beta, betaGradient) = (parameters[next], gradients[next]) }
+        affine.bind(parameters: parameters, gradients: gradients)
     }
 
     /// The mean and `rsqrt(var + epsilon)` of the group whose first channel is `first`, in one sample `x`.
@@ -70,7 +66,7 @@ public final class GroupNormalization: Layer {
             for first in stride(from: 0, to: channels, by: width) {
                 let (mean, inverse) = statistics(x, first: first)
                 for k in first..<first + width {
-                    let a = inverse * (gamma?[k] ?? 1), b = (beta?[k] ?? 0) - mean * a
+                    let a = inverse * (affine.gamma?[k] ?? 1), b = (affine.beta?[k] ?? 0) - mean * a
                     for p in 0..<positions { y[p * channels + k] = x[p * channels + k] * a + b }
                 }
             }
@@ -89,9 +85,9 @@ public final class GroupNormalization: Layer {
                 var (gSum, gxSum) = (0.0, 0.0)
                 for k in first..<first + width {
                     for p in 0..<positions {
-                        let i = p * channels + k, xhat = (x[i] - mean) * inverse, g = dy[i] * (gamma?[k] ?? 1)
-                        gammaGradient?[k] += dy[i] * xhat
-                        betaGradient?[k] += dy[i]
+                        let i = p * channels + k, xhat = (x[i] - mean) * inverse, g = dy[i] * (affine.gamma?[k] ?? 1)
+                        affine.gammaGradient?[k] += dy[i] * xhat
+                        affine.betaGradient?[k] += dy[i]
                         gSum += Double(g)
                         gxSum += Double(g * xhat)
                     }
@@ -101,7 +97,7 @@ public final class GroupNormalization: Layer {
                 for k in first..<first + width {
                     for p in 0..<positions {
                         let i = p * channels + k, xhat = (x[i] - mean) * inverse
-                        dx[i] = inverse * (dy[i] * (gamma?[k] ?? 1) - gMean - xhat * gxMean)
+                        dx[i] = inverse * (dy[i] * (affine.gamma?[k] ?? 1) - gMean - xhat * gxMean)
                     }
                 }
             }

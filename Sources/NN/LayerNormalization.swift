@@ -14,12 +14,12 @@ public final class LayerNormalization: Layer {
     public var kind: String { "layer_normalization" }
 
     private var channels = 0, size = 0
-    private var gamma: UnsafeMutablePointer<Float>?, beta: UnsafeMutablePointer<Float>?
-    private var gammaGradient: UnsafeMutablePointer<Float>?, betaGradient: UnsafeMutablePointer<Float>?
+    private var affine: ChannelAffine
 
     public init(epsilon: Float = 0.001, center: Bool = true, scale: Bool = true, axis: Int = -1,
                 gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros) {
         (self.epsilon, self.center, self.scale, self.axis) = (epsilon, center, scale, axis)
+        affine = ChannelAffine(center: center, scale: scale)
         (self.gammaInitializer, self.betaInitializer) = (gammaInitializer, betaInitializer)
     }
 
@@ -32,16 +32,12 @@ public final class LayerNormalization: Layer {
     }
 
     /// Keras's order and names: gamma (when scaled), then beta (when centred).
-    public var parameterShapes: [(name: String, shape: [Int])] {
-        (scale ? [("gamma", [channels])] : []) + (center ? [("beta", [channels])] : [])
-    }
+    public var parameterShapes: [(name: String, shape: [Int])] { affine.parameterShapes(channels: channels) }
 
     public func initializer(for parameter: String) -> Initializer { parameter == "gamma" ? gammaInitializer : betaInitializer }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
-        var next = 0
-        if scale { (gamma, gammaGradient, next) = (parameters[next], gradients[next], next + 1) }
-        if center { (beta, betaGradient) = (parameters[next], gradients[next]) }
+        affine.bind(parameters: parameters, gradients: gradients)
     }
 
     /// The mean of `x[0..<C]` and `1 / sqrt(var + epsilon)`.
@@ -60,7 +56,7 @@ public final class LayerNormalization: Layer {
         for row in 0..<batch * size / c {
             let x = input + row * c, y = output + row * c
             let (mean, inverse) = statistics(x)
-            for k in 0..<c { y[k] = (x[k] - mean) * inverse * (gamma?[k] ?? 1) + (beta?[k] ?? 0) }
+            for k in 0..<c { y[k] = (x[k] - mean) * inverse * (affine.gamma?[k] ?? 1) + (affine.beta?[k] ?? 0) }
         }
     }
 
@@ -74,9 +70,9 @@ public final class LayerNormalization: Layer {
             let (mean, inverse) = statistics(x)
             var (gSum, gxSum) = (0.0, 0.0)
             for k in 0..<c {
-                let xhat = (x[k] - mean) * inverse, g = dy[k] * (gamma?[k] ?? 1)
-                gammaGradient?[k] += dy[k] * xhat
-                betaGradient?[k] += dy[k]
+                let xhat = (x[k] - mean) * inverse, g = dy[k] * (affine.gamma?[k] ?? 1)
+                affine.gammaGradient?[k] += dy[k] * xhat
+                affine.betaGradient?[k] += dy[k]
                 gSum += Double(g)
                 gxSum += Double(g * xhat)
             }
@@ -84,7 +80,7 @@ public final class LayerNormalization: Layer {
             let (gMean, gxMean) = (Float(gSum / Double(c)), Float(gxSum / Double(c)))
             for k in 0..<c {
                 let xhat = (x[k] - mean) * inverse
-                dx[k] = inverse * (dy[k] * (gamma?[k] ?? 1) - gMean - xhat * gxMean)
+                dx[k] = inverse * (dy[k] * (affine.gamma?[k] ?? 1) - gMean - xhat * gxMean)
             }
         }
     }

@@ -25,17 +25,7 @@ public final class PReLU: Layer {
         }
         size = elementCount(inputShape)
         alphaShape = inputShape.enumerated().map { sharedAxes.contains($0.offset) ? 1 : $0.element }
-        // Element j's multi-index with the shared axes set to 0, flattened in alpha's shape.
-        alphaIndex = (0..<size).map { j in
-            var (rest, index, stride) = (j, 0, 1)
-            for axis in inputShape.indices.reversed() {
-                let position = rest % inputShape[axis]
-                rest /= inputShape[axis]
-                if alphaShape[axis] != 1 { index += position * stride }
-                stride *= alphaShape[axis]
-            }
-            return Int32(index)
-        }
+        alphaIndex = broadcastIndices(of: inputShape, reading: alphaShape)
         return inputShape
     }
 
