@@ -4,7 +4,8 @@
 /// the axes where it is 1: `[1, 1, 1]` keeps or drops a whole sample's tensor (EfficientNet's stochastic depth).
 ///
 /// The mask is a hash of the pass's key for the layer and sample (`TrainingPass.sampleKey`) and the value's index,
-/// so 1 rank and N ranks draw the same masks for the same global batch, and masks differ between steps and epochs. Backward multiplies by the mask of the last forward.
+/// so 1 rank and N ranks draw the same masks for the same global batch, and masks differ between steps and epochs.
+/// Backward multiplies by the mask of the last forward.
 public final class Dropout: Layer, ModeDependentLayer {
     public let rate: Float
     /// Per sample, the shape of the drawn keeps: each axis the input's or 1; nil for the input's own shape.

@@ -13,7 +13,8 @@ public enum SpatialDropout2D: KerasLayer {
     }
 }
 
-/// The `Dropout` a `SpatialDropout2D` is: refuses inputs that are not images (`[H, W, C]` per sample) in Keras's words.
+/// The `Dropout` a `SpatialDropout2D` is, which refuses an input that is not an image (`[H, W, C]` per sample) by the
+/// Keras class's name rather than by the noise shape the user never wrote.
 public final class SpatialDropout: Layer, ModeDependentLayer {
     private let dropout: Dropout
     public var kind: String { "spatial_dropout2d" }
@@ -33,7 +34,7 @@ public final class SpatialDropout: Layer, ModeDependentLayer {
         dropout.forward(input: input, output: output, batch: batch)
     }
     public func backward(outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-                  input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int) {
+                         input: UnsafePointer<Float>, output: UnsafePointer<Float>, batch: Int) {
         dropout.backward(outputGradient: outputGradient, inputGradient: inputGradient, input: input, output: output, batch: batch)
     }
 }
