@@ -36,7 +36,7 @@ public enum LayerRegistry {
         ZeroPadding2D.self, DepthwiseConv2D.self, SeparableConv2D.self, Rescaling.self, GlobalMaxPooling2D.self, Reshape.self,
         NumberOperation.self, Cropping2D.self, Normalization.self, LayerNormalization.self, LayerScale.self, CustomScaleLayer.self,
         ELU.self, PReLU.self, ElementwiseMerge.self, SpatialDropout2D.self, GaussianNoise.self, RMSNormalization.self, UnitNormalization.self,
-        GroupNormalization.self, SoftmaxLayer.self, Identity.self,
+        GroupNormalization.self, SoftmaxLayer.self, Identity.self, Permute.self,
     ]
 
     public static func type(named className: String) -> KerasLayer.Type? {

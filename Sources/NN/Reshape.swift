@@ -1,5 +1,6 @@
 /// Keras's `Reshape`: the same values in the same (NHWC, row-major) order under a new per-sample
-/// shape, `target_shape` of one to three dimensions, at most one of them -1 (inferred).
+/// shape, `target_shape` of one to four dimensions (four for a ShuffleNet's channel shuffle, `[H, W, G, C/G]`), at
+/// most one of them -1 (inferred). The image layers refuse any rank but three.
 public final class Reshape: Layer {
     public let targetShape: [Int]
     public var kind: String { "reshape" }
@@ -9,7 +10,7 @@ public final class Reshape: Layer {
 
     public func build(inputShape: [Int]) throws -> [Int] {
         size = elementCount(inputShape)
-        // The known dimensions' product, stopped once it exceeds the input (three of up to 2^24 overflow Int).
+        // The known dimensions' product, stopped once it exceeds the input (four of up to 2^24 overflow Int).
         let known = targetShape.filter { $0 != -1 }.reduce(1) { $0 > size ? $0 : $0 * $1 }
         let unknown = targetShape.filter { $0 == -1 }.count
         guard unknown == 0 ? known == size : (unknown == 1 && known > 0 && known <= size && size % known == 0) else {
@@ -36,9 +37,9 @@ extension Reshape: KerasLayer {
     public static func make(_ config: LayerConfig, context: LayerBuildContext) throws -> BuiltLayer {
         let value = config["target_shape"]
         let shape = value?.array?.compactMap(\.int) ?? []
-        guard (1...3).contains(shape.count), shape.count == value?.array?.count,
+        guard (1...4).contains(shape.count), shape.count == value?.array?.count,
               shape.allSatisfy({ $0 == -1 || (1...(1 << 24)).contains($0) }), shape.filter({ $0 == -1 }).count <= 1 else {
-            throw config.error("option target_shape is \(value?.text ?? "missing"); expected one to three positive integers, at most one -1")
+            throw config.error("option target_shape is \(value?.text ?? "missing"); expected one to four positive integers, at most one -1")
         }
         return BuiltLayer([Reshape(targetShape: shape)])
     }

@@ -24,15 +24,17 @@ final class ReshapeTests: XCTestCase {
         XCTAssertEqual(try description(#""target_shape": [8, 4]"#).build(gemm: testGEMM).outputShapes, [[8, 4]])
         XCTAssertEqual(try description(#""target_shape": [2, -1, 4]"#).build(gemm: testGEMM).outputShapes, [[2, 4, 4]])
         XCTAssertEqual(try description(#""target_shape": [-1]"#).build(gemm: testGEMM).outputShapes, [[32]])
+        XCTAssertEqual(try description(#""target_shape": [2, 4, 2, -1]"#).build(gemm: testGEMM).outputShapes, [[2, 4, 2, 2]])
     }
 
     func testMalformedTargetShapes() {
         for (options, words) in [("", ["target_shape is missing"]), (#""target_shape": [5, 5]"#, ["does not fit", "32 values"]),
                                  (#""target_shape": [-1, -1]"#, ["at most one -1"]), (#""target_shape": [0, 32]"#, ["positive"]),
-                                 (#""target_shape": [1, 2, 4, 4]"#, ["one to three"]), (#""target_shape": "flat""#, ["target_shape"]),
+                                 (#""target_shape": [1, 2, 4, 2, 2]"#, ["one to four"]), (#""target_shape": "flat""#, ["target_shape"]),
                                  (#""target_shape": [-1, 5]"#, ["does not fit"]), (#""target_shape": [2.5, 2]"#, ["integers"]),
                                  (#""target_shape": [16777216, 16777216, 16777216]"#, ["does not fit"]),
-                                 (#""target_shape": [16777216, 16777216, -1]"#, ["does not fit"])] {
+                                 (#""target_shape": [16777216, 16777216, -1]"#, ["does not fit"]),
+                                 (#""target_shape": [16777216, 16777216, 16777216, 16777216]"#, ["does not fit"])] {
             XCTAssertThrowsError(try description(options).build(gemm: testGEMM), options) { error in
                 for word in ["'r'"] + words { XCTAssertTrue("\(error)".contains(word), "\(error) should say \(word)") }
                 XCTAssertFalse("\(error)".contains("\n"))
