@@ -508,7 +508,8 @@ def more_layers_model():
     activations), PReLU with one slope per channel, the activations mish, softplus, softsign, leaky_relu, exponential,
     log_sigmoid, tanh_shrink, squareplus, hard_tanh, soft_shrink, hard_shrink, sparse_plus and sparse_sigmoid (each on
     a branch of its own), the merges Maximum, Minimum, Subtract and Average, SpatialDropout2D, GaussianNoise,
-    GaussianDropout, RMSNormalization, UnitNormalization, GroupNormalization and Identity."""
+    GaussianDropout, RMSNormalization, UnitNormalization, GroupNormalization, Identity, and ShuffleNet's channel
+    shuffle (Reshape to 4-D, Permute)."""
     keras.utils.clear_session()
     inputs = keras.Input((28, 28, 1))
     x = layers.Conv2D(8, 3, strides=2, padding="same", activation="selu", name="stem")(inputs)   # 14 x 14 x 8
@@ -524,6 +525,9 @@ def more_layers_model():
     y = layers.SpatialDropout2D(0.2, name="spatial_dropout")(y)
     y = layers.GaussianNoise(0.1, name="gaussian_noise")(y)
     y = layers.Conv2D(16, 3, strides=2, padding="same", activation="celu", name="conv2")(y)   # 7 x 7 x 16
+    y = layers.Reshape((7, 7, 4, 4), name="to_groups")(y)   # ShuffleNet's channel shuffle, 4 groups
+    y = layers.Permute((1, 2, 4, 3), name="shuffle")(y)
+    y = layers.Reshape((7, 7, 16), name="from_groups")(y)
     y = layers.ELU(alpha=0.5, name="elu")(y)
     y = layers.RMSNormalization(name="rms_normalization")(y)
     branches = [layers.Activation(f, name=f)(layers.Conv2D(4, 1, name=f"{f}_conv")(y))
